@@ -1,0 +1,46 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "mockmx",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mockmx", targets: ["mockmx"]),
+        /// The in-process host for Swift test suites.
+        .library(name: "MockMX", targets: ["MockMXServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibEvent",
+            pkgConfig: "libevent",
+            providers: [.apt(["libevent-dev", "libssl-dev"])]
+        ),
+        // Pure SMTP: framing, parsing, replies and the session state machine. No I/O.
+        .target(name: "SMTPProtocol"),
+        // Pure: scenario model, YAML loading with located errors, rule matching.
+        .target(
+            name: "MockMXScenario",
+            dependencies: ["SMTPProtocol", .product(name: "Yams", package: "Yams")]
+        ),
+        // libevent transport, message store, transcripts, control API, in-process API.
+        .target(
+            name: "MockMXServer",
+            dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario"]
+        ),
+        .executableTarget(
+            name: "mockmx",
+            dependencies: [
+                "MockMXServer", "MockMXScenario",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol"]),
+        .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,60 @@
+/// The `when:` part of a rule. Every condition present must hold; absent ones (nil) always hold.
+public struct RuleConditions: Sendable, Equatable {
+    /// `args:` — must match the command's arguments.
+    public var arguments: RulePattern?
+    /// `helo:` — must match the HELO/EHLO name given so far (never matches before one was given).
+    public var helo: RulePattern?
+    /// `session:` — the connection's 1-based number on this listener.
+    public var session: SessionSelector?
+    /// `nth:` — the event's 1-based occurrence in the session.
+    public var nth: Int?
+    /// `message:` — the 1-based number of the message (transaction) in the session.
+    public var message: Int?
+    /// `times:` — the rule fires for its first N matches on the engine, then never.
+    public var times: Int?
+    /// `chance:` — probability in 0...1, drawn from the scenario's seeded generator.
+    public var chance: Double?
+    /// `client:` — the client's address must be in one of these ranges.
+    public var client: [AddressRange]?
+    /// `bytes:` — for `data.bytes`: fires once content bytes received reach this many.
+    public var bytes: Int?
+
+    public init(
+        arguments: RulePattern? = nil,
+        helo: RulePattern? = nil,
+        session: SessionSelector? = nil,
+        nth: Int? = nil,
+        message: Int? = nil,
+        times: Int? = nil,
+        chance: Double? = nil,
+        client: [AddressRange]? = nil,
+        bytes: Int? = nil
+    ) {
+        self.arguments = arguments
+        self.helo = helo
+        self.session = session
+        self.nth = nth
+        self.message = message
+        self.times = times
+        self.chance = chance
+        self.client = client
+        self.bytes = bytes
+    }
+
+    /// Every condition except `times:` (which needs the engine's counters) and `chance:` (which draws
+    /// from its generator). Cheap integer checks come before the regexes and address parsing.
+    func holdsIgnoringCountersAndChance(for context: RuleEventContext) -> Bool {
+        if let session, !session.contains(context.sessionNumber) { return false }
+        if let nth, context.occurrence != nth { return false }
+        if let message, context.messageNumber != message { return false }
+        if let bytes {
+            guard let received = context.bytes, received >= bytes else { return false }
+        }
+        if let client, !client.contains(where: { $0.contains(address: context.clientAddress) }) { return false }
+        if let helo {
+            guard let name = context.helo, helo.matches(name) else { return false }
+        }
+        if let arguments, !arguments.matches(context.arguments) { return false }
+        return true
+    }
+}

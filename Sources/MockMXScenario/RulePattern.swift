@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A POSIX extended regular expression (`regcomp(3)`), compiled once when the scenario loads.
+///
+/// POSIX ERE rather than Swift `Regex` because it matches raw bytes: command arguments need not be UTF-8.
+/// Matching is case-sensitive; a leading `(?i)` (which POSIX itself lacks) makes it case-insensitive.
+/// The subject is treated as a C string, so it ends at its first NUL byte.
+///
+/// `@unchecked Sendable`: the compiled `regex_t` is never mutated after `regcomp`, and glibc's
+/// `regexec` is thread-safe on a shared pattern (it takes the pattern's internal lock).
+public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConvertible {
+    /// The pattern as written, `(?i)` included.
+    public let source: String
+    public let isCaseInsensitive: Bool
+    private let compiled: UnsafeMutablePointer<regex_t>
+
+    /// Why a pattern did not compile, in the regex library's words.
+    public struct CompileError: Error, Sendable, Equatable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public init(_ source: String) throws(CompileError) {
+        let caseInsensitivePrefix = "(?i)"
+        let isCaseInsensitive = source.hasPrefix(caseInsensitivePrefix)
+        let expression = isCaseInsensitive ? String(source.dropFirst(caseInsensitivePrefix.count)) : source
+        guard !expression.utf8.contains(0) else { throw CompileError(message: "a pattern cannot contain a NUL byte") }
+        let compiled = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
+        let flags = REG_EXTENDED | REG_NOSUB | (isCaseInsensitive ? REG_ICASE : 0)
+        let status = regcomp(compiled, expression, flags)
+        guard status == 0 else {
+            var buffer = [CChar](repeating: 0, count: 256)
+            regerror(status, compiled, &buffer, buffer.count)
+            compiled.deallocate()
+            let message = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw CompileError(message: message)
+        }
+        self.source = source
+        self.isCaseInsensitive = isCaseInsensitive
+        self.compiled = compiled
+    }
+
+    deinit {
+        regfree(compiled)
+        compiled.deallocate()
+    }
+
+    /// Whether the pattern matches anywhere in `bytes` (up to the first NUL).
+    public func matches(_ bytes: [UInt8]) -> Bool {
+        var subject = Array(bytes.prefix(while: { $0 != 0 }))
+        subject.append(0)
+        return subject.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { characters in
+                regexec(compiled, characters.baseAddress, 0, nil, 0) == 0
+            }
+        }
+    }
+
+    public static func == (lhs: RulePattern, rhs: RulePattern) -> Bool {
+        lhs.source == rhs.source
+    }
+
+    public var description: String { source }
+}

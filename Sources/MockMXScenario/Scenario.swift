@@ -1,0 +1,44 @@
+import SMTPProtocol
+
+/// One simulated remote host: who it says it is, what it advertises, and how it misbehaves.
+///
+/// Usually loaded from YAML with ``ScenarioLoader``; it can also be built in code for the in-process API.
+public struct Scenario: Sendable, Equatable {
+    /// The bundled scenario's name, or the path of the file it came from.
+    public var name: String
+    /// One sentence saying which real-world situation this reproduces.
+    public var summary: String?
+    /// Hostname, greeting, EHLO keywords, limits and protocol strictness.
+    public var host: SMTPServerConfiguration
+    public var timeouts: ScenarioTimeouts
+    /// Seed of the generator behind `chance:`; 1 when the file gives none, so runs are always reproducible.
+    public var seed: UInt64
+    /// Evaluated in order for every event; the first that matches decides.
+    public var rules: [Rule]
+    /// The inspecting middlebox in front of the host, or nil when the client talks to the host directly.
+    public var firewall: FirewallConfiguration?
+
+    public init(
+        name: String,
+        summary: String? = nil,
+        host: SMTPServerConfiguration = SMTPServerConfiguration(),
+        timeouts: ScenarioTimeouts = ScenarioTimeouts(),
+        seed: UInt64 = 1,
+        rules: [Rule] = [],
+        firewall: FirewallConfiguration? = nil
+    ) {
+        self.name = name
+        self.summary = summary
+        self.host = host
+        self.timeouts = timeouts
+        self.seed = seed
+        self.rules = rules
+        self.firewall = firewall
+    }
+
+    /// The well-behaved modern MX: default host configuration, no rules, no firewall.
+    public static let defaultPersona = Scenario(
+        name: "default",
+        summary: "A well-behaved modern MX that accepts every message."
+    )
+}

@@ -1,0 +1,263 @@
+internal import Yams
+import SMTPProtocol
+
+/// Turns a composed YAML tree into a ``Scenario``, collecting every problem with its location instead of
+/// stopping at the first.
+///
+/// Walks `Yams.Node` by hand rather than using `Decodable`: `DecodingError` carries no line and column,
+/// and Yams silently ignores unknown keys, so neither typos nor their positions could be reported.
+/// Each `decode…` method reports what is wrong with its node and returns nil (or a default) so the walk
+/// can go on and find the next problem.
+struct ScenarioDocumentDecoder {
+    let file: String
+    private(set) var diagnostics: [ScenarioDiagnostic] = []
+    /// The host's name once `host:` is decoded (it is decoded before `rules:`), for `{hostname}` in replies.
+    var hostname = SMTPServerConfiguration().hostname
+
+    init(file: String) {
+        self.file = file
+    }
+
+    static let topLevelKeys = ["summary", "host", "seed", "rules", "firewall"]
+    static let hostKeys = ["hostname", "greeting", "extensions", "limits", "line-endings", "pipelining", "timeouts"]
+    static let limitKeys = ["message-size", "recipients", "line-length"]
+    static let timeoutKeys = ["idle", "hold"]
+    static let ruleKeys = ["name", "on", "when", "do"]
+    static let conditionKeys = ["args", "helo", "session", "nth", "message", "times", "chance", "client", "bytes"]
+    static let bareActions = ["default", "withhold", "stall", "close", "reset", "drop-message"]
+    static let valuedActions = ["reply", "delay", "trickle", "truncate", "raw"]
+    static let firewallKeys = [
+        "persona", "mask-banner", "allow-commands", "deny-commands", "rewrite", "mask-extensions",
+        "mask-unknown-extensions", "strip-extensions", "swallow-after", "drop-split-dot", "max-command-length",
+        "max-recipients",
+    ]
+
+    /// The scenario described by `yaml`; meaningful only when ``diagnostics`` is empty afterwards.
+    mutating func decode(yaml: String, name: String) -> Scenario {
+        var scenario = Scenario(name: name)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            reportSyntaxError(error, in: yaml)
+            return scenario
+        } catch {
+            report(line: 0, column: 0, path: "", "cannot parse: \(error)")
+            return scenario
+        }
+        // An empty document is the default host: every key is optional.
+        guard let root, let fields = fields(of: root, path: "", keys: Self.topLevelKeys) else { return scenario }
+        if let node = fields["summary"] {
+            scenario.summary = string(node, path: "summary")
+        }
+        if let node = fields["host"] {
+            (scenario.host, scenario.timeouts) = decodeHost(node)
+        }
+        if let node = fields["seed"] {
+            scenario.seed = decodeSeed(node) ?? scenario.seed
+        }
+        if let node = fields["rules"] {
+            scenario.rules = decodeRules(node)
+        }
+        if let node = fields["firewall"] {
+            scenario.firewall = decodeFirewall(node)
+        }
+        diagnostics = diagnostics.enumerated().sorted { lhs, rhs in
+            (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)
+        }.map(\.element)
+        return scenario
+    }
+
+    // MARK: - Reporting
+
+    mutating func report(_ node: Node, path: String, _ message: String) {
+        report(line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, path: path, message)
+    }
+
+    mutating func report(line: Int, column: Int, path: String, _ message: String) {
+        diagnostics.append(ScenarioDiagnostic(file: file, line: line, column: column, path: path, message: message))
+    }
+
+    private mutating func reportSyntaxError(_ error: YamlError, in yaml: String) {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+            let .composer(context, problem, mark, _):
+            let detail = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
+            report(line: mark.line, column: mark.column, path: "", "invalid YAML: \(problem)\(detail)")
+        case let .reader(problem, offset, _, _):
+            let (line, column) = offset.map { Self.position(ofByteOffset: $0, in: yaml) } ?? (0, 0)
+            report(line: line, column: column, path: "", "invalid YAML: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            report(line: context.mark.line, column: context.mark.column, path: "", "duplicate key \(keys)")
+        default:
+            report(line: 0, column: 0, path: "", "invalid YAML: \(error)")
+        }
+    }
+
+    private static func position(ofByteOffset offset: Int, in text: String) -> (line: Int, column: Int) {
+        var line = 1
+        var lineStart = 0
+        for (index, byte) in text.utf8.prefix(offset).enumerated() where byte == 0x0A {
+            line += 1
+            lineStart = index + 1
+        }
+        return (line, offset - lineStart + 1)
+    }
+
+    // MARK: - Generic node access
+
+    /// The values of a mapping's known keys. Unknown keys are reported with a suggestion; a null node
+    /// (`host:` with nothing after it) counts as an empty mapping.
+    mutating func fields(of node: Node, path: String, keys: [String]) -> MappingFields? {
+        if isNull(node) { return MappingFields(node: node) }
+        guard case let .mapping(mapping) = node else {
+            report(node, path: path, "expected a mapping with keys \(Self.list(keys, conjunction: "and")), found \(describe(node))")
+            return nil
+        }
+        var fields = MappingFields(node: node)
+        for (keyNode, value) in mapping {
+            guard case let .scalar(keyScalar) = keyNode else {
+                report(keyNode, path: path, "a key must be a word, found \(describe(keyNode))")
+                continue
+            }
+            let key = keyScalar.string
+            if keys.contains(key) {
+                fields.values[key] = value
+            } else {
+                let hint = Spelling.didYouMean(key, among: keys)
+                let message = "unknown key '\(key)'" + (hint.isEmpty ? "; expected \(Self.list(keys, conjunction: "or"))" : hint)
+                report(keyNode, path: Self.join(path, key), message)
+            }
+        }
+        return fields
+    }
+
+    func isNull(_ node: Node) -> Bool {
+        guard case let .scalar(scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    func describe(_ node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case let .scalar(scalar): return isNull(node) ? "nothing" : "'\(scalar.string)'"
+        }
+    }
+
+    mutating func string(_ node: Node, path: String) -> String? {
+        guard case let .scalar(scalar) = node, !isNull(node) else {
+            report(node, path: path, "expected a string, found \(describe(node))")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func integer(_ node: Node, path: String, minimum: Int) -> Int? {
+        guard case let .scalar(scalar) = node, let value = ScalarSyntax.integer(scalar.string) else {
+            report(node, path: path, "expected an integer, found \(describe(node))")
+            return nil
+        }
+        guard value >= minimum else {
+            report(node, path: path, "must be at least \(minimum), found \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func boolean(_ node: Node, path: String) -> Bool? {
+        guard case let .scalar(scalar) = node, scalar.style == .plain || scalar.style == .any else {
+            report(node, path: path, "expected true or false, found \(describe(node))")
+            return nil
+        }
+        switch scalar.string {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default:
+            report(node, path: path, "expected true or false, found \(describe(node))")
+            return nil
+        }
+    }
+
+    mutating func milliseconds(_ node: Node, path: String, minimum: Int) -> Int? {
+        guard case let .scalar(scalar) = node, !isNull(node) else {
+            report(node, path: path, "expected a duration such as 500ms, 2s or 5m, found \(describe(node))")
+            return nil
+        }
+        switch ScalarSyntax.milliseconds(scalar.string) {
+        case let .failure(error):
+            report(node, path: path, error.message)
+            return nil
+        case let .success(value):
+            guard value >= minimum else {
+                report(node, path: path, "must be at least \(minimum)ms, found '\(scalar.string)'")
+                return nil
+            }
+            return value
+        }
+    }
+
+    /// A list of strings, each item checked; nil if the node or any item is wrong.
+    mutating func stringList(_ node: Node, path: String) -> [(value: String, node: Node)]? {
+        guard case let .sequence(sequence) = node else {
+            report(node, path: path, "expected a list of strings, found \(describe(node))")
+            return nil
+        }
+        var values: [(value: String, node: Node)] = []
+        var isValid = true
+        for (index, item) in sequence.enumerated() {
+            if let value = string(item, path: "\(path)[\(index)]") {
+                values.append((value, item))
+            } else {
+                isValid = false
+            }
+        }
+        return isValid ? values : nil
+    }
+
+    /// One of an enumeration's raw values, with a suggestion for a near miss.
+    mutating func enumeration<Value: RawRepresentable & CaseIterable>(
+        _ node: Node,
+        path: String,
+        as type: Value.Type
+    ) -> Value? where Value.RawValue == String {
+        guard let text = string(node, path: path) else { return nil }
+        if let value = Value(rawValue: text) { return value }
+        let names = Value.allCases.map(\.rawValue)
+        let hint = Spelling.didYouMean(text, among: names)
+        report(node, path: path, "unknown value '\(text)'\(hint); expected \(Self.list(names, conjunction: "or"))")
+        return nil
+    }
+
+    static func join(_ path: String, _ key: String) -> String {
+        path.isEmpty ? key : "\(path).\(key)"
+    }
+
+    /// `a, b or c`.
+    static func list(_ words: [String], conjunction: String) -> String {
+        guard words.count > 1 else { return words.first ?? "" }
+        return words.dropLast().joined(separator: ", ") + " \(conjunction) " + words[words.count - 1]
+    }
+
+    static func isVerb(_ text: String) -> Bool {
+        guard let first = text.utf8.first, isLetter(first) else { return false }
+        return text.utf8.allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+    }
+}
+
+/// The known keys of one mapping, after unknown ones were reported.
+struct MappingFields {
+    /// The mapping itself, for problems that belong to it as a whole (a missing key).
+    let node: Node
+    fileprivate(set) var values: [String: Node] = [:]
+
+    subscript(key: String) -> Node? {
+        values[key]
+    }
+}

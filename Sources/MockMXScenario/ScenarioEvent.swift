@@ -1,0 +1,41 @@
+/// The event names a rule's `on:` can use.
+///
+/// Besides these, any verb-like name (`[A-Za-z][A-Za-z0-9-]*`) names that custom command, lower-cased
+/// (`on: X-LINK2STATE` → `x-link2state`), unless it is a near miss of a known event (a typo).
+public enum ScenarioEvent {
+    /// Fires when the connection is accepted, before the greeting.
+    public static let connect = "connect"
+    /// Any command the protocol does not recognize.
+    public static let unknown = "unknown"
+    /// The lone `.` ending DATA.
+    public static let dataEnd = "data.end"
+    /// Message content received so far reached a rule's `bytes:` threshold.
+    public static let dataBytes = "data.bytes"
+    public static let bdatChunk = "bdat.chunk"
+    public static let bdatLast = "bdat.last"
+    /// The announced number of XEXCH50 blob bytes arrived.
+    public static let xexch50Blob = "xexch50.blob"
+    /// The TLS handshake after STARTTLS.
+    public static let tls = "tls"
+    /// No input for the host's idle timeout.
+    public static let idle = "idle"
+
+    /// The commands the protocol implements, lower-cased, in the order of SCENARIO-FORMAT.md.
+    public static let commands: [String] = [
+        "ehlo", "helo", "mail", "rcpt", "data", "bdat", "rset", "noop", "quit",
+        "vrfy", "expn", "help", "starttls", "auth", "xexch50",
+    ]
+
+    /// Every event name with a fixed meaning.
+    public static let known: [String] = [connect] + commands + [unknown, dataEnd, dataBytes, bdatChunk, bdatLast]
+        + [xexch50Blob, tls, idle]
+
+    /// Events with no command line of their own, where `args:` could never match.
+    public static let withoutArguments: Set<String> = [connect, dataEnd, dataBytes, tls, idle]
+
+    /// Real verbs close in spelling to a known event (LHLO is one letter from HELO); named explicitly
+    /// they are taken as custom verbs rather than reported as typos.
+    static let nearMissVerbs: Set<String> = [
+        "lhlo", "turn", "atrn", "etrn", "send", "soml", "saml", "verb", "onex", "burl", "xauth",
+    ]
+}

@@ -1,0 +1,91 @@
+import Foundation
+import SMTPProtocol
+
+/// Accepted messages: in memory up to a bound (oldest dropped first), and with a spool directory also
+/// as files written atomically before the acknowledgement leaves, so nothing acknowledged is lost.
+/// Thread-safe: the loop writes, tests and the API read from any thread.
+public final class MessageStore: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [StoredMessage] = []
+    private let waiters = CountWaiters()
+    private(set) var dropped = 0
+    private var acceptedTotal = 0
+    let retention: Int
+    let spool: URL?
+
+    init(retention: Int, spoolDirectory: String?) throws {
+        self.retention = retention
+        if let spoolDirectory {
+            let url = URL(fileURLWithPath: spoolDirectory, isDirectory: true)
+            do {
+                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            } catch {
+                throw HostError("cannot create spool directory \(spoolDirectory): \(error.localizedDescription)")
+            }
+            self.spool = url
+        } else {
+            self.spool = nil
+        }
+    }
+
+    /// Stores a message; throws when the spool cannot be written, so the caller refuses it instead
+    /// of acknowledging something that is not kept.
+    func store(_ message: StoredMessage) throws {
+        if let spool { try write(message, to: spool) }
+        lock.lock()
+        messages.append(message)
+        acceptedTotal += 1
+        if messages.count > retention {
+            messages.removeFirst(messages.count - retention)
+            dropped += 1
+        }
+        let total = acceptedTotal
+        lock.unlock()
+        waiters.reached(total)
+    }
+
+    /// The retained messages, oldest first.
+    public var all: [StoredMessage] {
+        lock.lock()
+        defer { lock.unlock() }
+        return messages
+    }
+
+    /// Messages accepted since start or the last `removeAll`, including any no longer retained.
+    public var totalAccepted: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return acceptedTotal
+    }
+
+    public func message(id: String) -> StoredMessage? {
+        lock.lock()
+        defer { lock.unlock() }
+        return messages.first { $0.id == id }
+    }
+
+    public func removeAll() {
+        lock.lock()
+        messages.removeAll()
+        acceptedTotal = 0
+        dropped = 0
+        lock.unlock()
+    }
+
+    /// Waits until `count` messages were accepted in all, or the timeout passes; true when reached.
+    public func wait(forTotal count: Int, timeout: Duration) async -> Bool {
+        await waiters.wait(for: count, timeout: timeout) { self.totalAccepted }
+    }
+
+    private func write(_ message: StoredMessage, to directory: URL) throws {
+        let content = directory.appendingPathComponent("\(message.id).eml")
+        let envelope = directory.appendingPathComponent("\(message.id).json")
+        let json = try JSONSerialization.data(withJSONObject: message.envelope, options: [.sortedKeys, .prettyPrinted])
+        // Content first, envelope last: a reader that sees the envelope sees a complete message.
+        try Data(message.content).write(to: content, options: .atomic)
+        try json.write(to: envelope, options: .atomic)
+        if let blob = message.xexch50 {
+            try Data(blob.bytes).write(to: directory.appendingPathComponent("\(message.id).xexch50"), options: .atomic)
+        }
+    }
+}

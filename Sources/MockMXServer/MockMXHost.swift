@@ -1,0 +1,98 @@
+import Foundation
+import MockMXScenario
+
+/// A running mock remote mail host: SMTP listeners on one libevent loop thread, plus what they received.
+///
+/// ```swift
+/// let host = try MockMXHost(HostConfiguration(listeners: [.init(address: "127.0.0.1:0")]))
+/// let port = try host.start()[0].port
+/// // … let the code under test send mail to 127.0.0.1:port …
+/// #expect(await host.messages.wait(forTotal: 1, timeout: .seconds(5)))
+/// host.shutdown()
+/// ```
+public final class MockMXHost: Sendable {
+    public let configuration: HostConfiguration
+    /// Accepted messages.
+    public let messages: MessageStore
+    /// Sessions with their transcripts.
+    public let sessions: SessionStore
+    public var metrics: Metrics { runtime.value.metrics }
+    private let loop: EventLoop
+    private let runtime: LoopBound<HostRuntime>
+    private let state = LockedState()
+
+    public init(_ configuration: HostConfiguration) throws {
+        self.configuration = configuration
+        self.messages = try MessageStore(
+            retention: configuration.messageRetention, spoolDirectory: configuration.spoolDirectory)
+        self.sessions = SessionStore(retention: configuration.sessionRetention)
+        self.loop = try EventLoop()
+        self.runtime = LoopBound(
+            HostRuntime(loop: loop, configuration: configuration, messages: messages, sessions: sessions))
+    }
+
+    /// Binds every listener and starts the loop thread. Returns the bound addresses (port 0 resolved).
+    @discardableResult
+    public func start() throws -> [BoundListener] {
+        guard !state.started else { throw HostError("the host was already started") }
+        // Binding happens before the loop thread exists, so nothing else touches libevent yet.
+        let bound = try runtime.value.bind()
+        state.markStarted(bound)
+        loop.start(name: "mockmx-loop")
+        return bound
+    }
+
+    /// The listeners as bound by `start()`.
+    public var listeners: [BoundListener] { state.bound }
+
+    /// Graceful stop: no new sessions, open ones get up to the grace period, then `421` and close.
+    /// Blocks until the loop has ended. Safe to call more than once.
+    public func shutdown(graceMilliseconds: Int? = nil) {
+        guard state.started else { return }
+        let grace = graceMilliseconds ?? configuration.shutdownGraceMilliseconds
+        let runtime = runtime
+        loop.execute { runtime.value.shutdown(graceMilliseconds: grace) {} }
+        loop.waitUntilStopped()
+    }
+
+    /// SIGINT/SIGTERM start a graceful shutdown; a second one exits at once. Call before `start()`.
+    public func shutdownOnSignals() {
+        runtime.value.installSignalHandlers()
+    }
+
+    /// Blocks until the loop ends (after `shutdown`, or a signal the host handles).
+    public func waitUntilStopped() {
+        guard state.started else { return }
+        loop.waitUntilStopped()
+    }
+
+    deinit {
+        if state.started { shutdown(graceMilliseconds: 0) }
+    }
+}
+
+/// Start-once bookkeeping shared across threads.
+private final class LockedState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _started = false
+    private var _bound: [BoundListener] = []
+
+    func markStarted(_ bound: [BoundListener]) {
+        lock.lock()
+        _started = true
+        _bound = bound
+        lock.unlock()
+    }
+
+    var started: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return _started
+    }
+
+    var bound: [BoundListener] {
+        lock.lock()
+        defer { lock.unlock() }
+        return _bound
+    }
+}

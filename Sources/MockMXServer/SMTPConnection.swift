@@ -1,0 +1,498 @@
+import CLibEvent
+import Foundation
+import MockMXScenario
+import SMTPProtocol
+
+/// One client connection: a bufferevent feeding the session state machine, the scenario engine turning
+/// each proposal into a plan, and this class executing the plan (replies, delays, withholding, closes).
+/// Confined to the loop thread. libevent holds one +1 retain from setup until teardown.
+final class SMTPConnection {
+    private enum State {
+        /// Waiting for input; the next event is parsed as soon as it is complete.
+        case ready
+        /// Running a plan's actions.
+        case executing
+        /// A delay or a trickled reply is in progress; input waits in the bufferevent.
+        case waiting
+        /// A rule withheld the answer: input is read and recorded, never answered.
+        case withholding
+        /// A rule stopped reading: the client's TCP window fills.
+        case stalled
+        /// Closing once the output is on the wire.
+        case closing
+        case closed
+    }
+
+    private enum CloseMode { case fin, reset }
+
+    let record: SessionRecord
+    private unowned let host: HostRuntime
+    private let listener: SMTPListener
+    private let engine: ScenarioEngine
+    private var bufferEvent: OpaquePointer?
+    private var machine: SMTPSessionStateMachine
+    private let sessionNumber: Int
+    private var state = State.ready
+    private var closeMode = CloseMode.fin
+    private var closeReason = SessionEnd.protocolClose
+
+    // The step being executed and its plan.
+    private var step: SMTPStep?
+    private var actions: [RuleAction] = []
+    private var nextAction = 0
+    private var sentCode: Int?
+    private var ruleLabel: String?
+    private var dropMessage = false
+    private var messageStored = false
+    private var trickleMilliseconds: Int?
+    private var truncateBytes: Int?
+    private var occurrences: [String: Int] = [:]
+    private var shutdownRequested = false
+
+    private lazy var actionTimer = LoopTimer(loop: host.loop)
+    private var retainedByLibevent: Unmanaged<SMTPConnection>?
+
+    /// Bytes pulled from libevent into the state machine at a time; bounds per-session buffering.
+    private static let inputChunk = 65_536
+    /// A client that reads nothing while pipelining commands: beyond this much unsent output it is dropped.
+    private static let outputLimit = 1 << 20
+
+    init(host: HostRuntime, listener: SMTPListener, fd: Int32, clientAddress: String, sessionID: String) {
+        self.host = host
+        self.listener = listener
+        self.engine = listener.engine
+        self.sessionNumber = engine.beginSession()
+        self.record = SessionRecord(
+            id: sessionID, listener: listener.name, scenario: engine.scenario.name, clientAddress: clientAddress,
+            maxEntries: host.configuration.transcriptLimit)
+        var machine = SMTPSessionStateMachine(configuration: engine.scenario.host, sessionID: sessionID)
+        machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
+        self.machine = machine
+
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        bufferEvent = bufferevent_socket_new(host.loop.base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+    }
+
+    /// Installs the callbacks and sends the greeting (or runs the `connect` rule).
+    func start() {
+        guard let bufferEvent else { return }
+        let retained = Unmanaged.passRetained(self)
+        retainedByLibevent = retained
+        bufferevent_setcb(
+            bufferEvent,
+            { _, context in Unmanaged<SMTPConnection>.fromOpaque(context!).takeUnretainedValue().readable() },
+            { _, context in Unmanaged<SMTPConnection>.fromOpaque(context!).takeUnretainedValue().writable() },
+            { _, events, context in
+                Unmanaged<SMTPConnection>.fromOpaque(context!).takeUnretainedValue().socketEvent(events)
+            },
+            retained.toOpaque())
+        bufferevent_setwatermark(bufferEvent, Int16(EV_READ), 0, 256 * 1024)
+        setReadTimeout(milliseconds: engine.scenario.timeouts.idleMilliseconds)
+        bufferevent_enable(bufferEvent, Int16(EV_READ | EV_WRITE))
+        note("connect from \(record.clientAddress) to \(listener.name) (scenario \(engine.scenario.name))")
+        begin(machine.connect())
+        drive()
+    }
+
+    // MARK: - libevent callbacks
+
+    private func readable() {
+        switch state {
+        case .ready:
+            drive()
+        case .withholding:
+            recordAndDiscardInput()
+        case .closing, .closed:
+            discardInput()
+        case .executing, .waiting, .stalled:
+            break  // input waits in the bufferevent (bounded by the read watermark)
+        }
+    }
+
+    private func writable() {
+        switch state {
+        case .closing:
+            if outputLength == 0 { teardown() }
+        case .ready:
+            drive()
+        default:
+            break
+        }
+    }
+
+    private func socketEvent(_ events: Int16) {
+        if events & Int16(BEV_EVENT_TIMEOUT) != 0 {
+            switch state {
+            case .ready:
+                bufferevent_enable(bufferEvent, Int16(EV_READ))
+                begin(machine.idleTimeout())
+                drive()
+            case .withholding:
+                note("hold limit reached")
+                closeReason = .timeout
+                startClosing(.fin)
+            default:
+                bufferevent_enable(bufferEvent, Int16(EV_READ))
+            }
+            return
+        }
+        if events & Int16(BEV_EVENT_EOF | BEV_EVENT_ERROR) != 0 {
+            if state != .closing {
+                closeReason = .clientVanished
+                note(events & Int16(BEV_EVENT_EOF) != 0 ? "client closed the connection" : "connection error")
+            }
+            teardown()
+        }
+    }
+
+    // MARK: - Processing
+
+    /// Parses and executes events while input is complete and nothing is pending.
+    private func drive() {
+        while state == .ready {
+            if outputLength > SMTPConnection.outputLimit {
+                note("client is not reading its replies; dropping the session")
+                closeReason = .outputOverflow
+                teardown()
+                return
+            }
+            if let next = machine.nextStep() {
+                begin(next)
+                continue
+            }
+            if pullInput() == 0 { break }
+        }
+        if state == .ready, shutdownRequested, !machine.isReceivingContent { sayShuttingDown() }
+    }
+
+    /// Moves up to one chunk from the bufferevent into the state machine; returns the bytes moved.
+    private func pullInput() -> Int {
+        guard let input = bufferevent_get_input(bufferEvent) else { return 0 }
+        let available = evbuffer_get_length(input)
+        guard available > 0 else { return 0 }
+        let take = min(available, SMTPConnection.inputChunk)
+        guard let bytes = evbuffer_pullup(input, take) else { return 0 }
+        machine.receive(UnsafeBufferPointer(start: bytes, count: take))
+        evbuffer_drain(input, take)
+        return take
+    }
+
+    private func begin(_ next: SMTPStep) {
+        recordInbound(next.event)
+        step = next
+        sentCode = nil
+        ruleLabel = nil
+        messageStored = false
+        trickleMilliseconds = nil
+        truncateBytes = nil
+
+        let name = next.event.name
+        let occurrence = (occurrences[name] ?? 0) + 1
+        occurrences[name] = occurrence
+        let context = RuleEventContext(
+            event: name,
+            isUnknownCommand: next.event.isUnknownCommand,
+            arguments: next.event.arguments,
+            helo: machine.helo,
+            sessionNumber: sessionNumber,
+            occurrence: occurrence,
+            messageNumber: machine.messageNumber,
+            clientAddress: record.clientAddress,
+            bytes: next.event.progressBytes)
+        if let rule = engine.match(context) {
+            actions = rule.effectiveActions
+            let label = "rule \(rule.index) (\(rule.location)) on \(rule.event)"
+            ruleLabel = label
+            host.metrics.ruleFired(label)
+            note("\(label): \(actions.map(\.summary).joined(separator: ", "))", rule: label)
+        } else {
+            actions = next.reply == nil ? [] : [.useDefault]
+        }
+        nextAction = 0
+        dropMessage = actions.contains(.dropMessage)
+        state = .executing
+        runActions()
+    }
+
+    /// Runs the plan's remaining actions; returns early when one waits (delay, trickle) or ends the step.
+    private func runActions() {
+        while nextAction < actions.count {
+            let action = actions[nextAction]
+            nextAction += 1
+            switch action {
+            case .reply(let reply):
+                if send(machine.encode(reply), code: reply.code) { return }
+            case .useDefault:
+                guard let reply = step?.reply else { continue }
+                if send(machine.encode(reply), code: reply.code) { return }
+            case .raw(let bytes):
+                if send(bytes, code: SMTPReply.leadingCode(String(decoding: bytes.prefix(4), as: UTF8.self))) {
+                    return
+                }
+            case .delay(let milliseconds):
+                wait(milliseconds) { $0.runActions() }
+                return
+            case .trickle(let milliseconds):
+                trickleMilliseconds = max(1, milliseconds)
+            case .truncate(let bytes):
+                truncateBytes = bytes
+            case .withhold:
+                note("withheld: no reply will be sent", rule: ruleLabel)
+                state = .withholding
+                setReadTimeout(milliseconds: engine.scenario.timeouts.holdMilliseconds)
+                recordAndDiscardInput()
+                return
+            case .stall:
+                note("stalled: the host stops reading", rule: ruleLabel)
+                state = .stalled
+                bufferevent_disable(bufferEvent, Int16(EV_READ))
+                actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
+                    note("hold limit reached")
+                    closeReason = .timeout
+                    startClosing(.fin)
+                }
+                return
+            case .close:
+                closeReason = .closedByRule
+                startClosing(.fin)
+                return
+            case .reset:
+                closeReason = .resetByRule
+                startClosing(.reset)
+                return
+            case .dropMessage:
+                continue
+            }
+        }
+        finishStep()
+    }
+
+    private func finishStep() {
+        guard let finished = step else { return }
+        machine.commit(sentCode: sentCode)
+        step = nil
+        if finished.closesConnection {
+            if case .command(let verb, _, _) = finished.event, verb == "QUIT" {
+                closeReason = .clientQuit
+            } else if case .idle = finished.event {
+                closeReason = .timeout
+            }
+            startClosing(.fin)
+            return
+        }
+        state = .ready
+        if sentCode == 421 {
+            // RFC 5321 §3.8: a host that says 421 closes the transmission channel.
+            startClosing(.fin)
+        }
+    }
+
+    /// Writes a reply, honouring trickle/truncate; stores an accepted message before its 2xx leaves.
+    /// Returns true when the write continues asynchronously (trickle) and `runActions` resumes later.
+    private func send(_ bytes: [UInt8], code: Int?) -> Bool {
+        var bytes = bytes
+        if let limit = truncateBytes {
+            bytes = Array(bytes.prefix(limit))
+            truncateBytes = nil
+        }
+        if let code, (200...299).contains(code), let message = step?.message, !messageStored, !dropMessage {
+            guard storeMessage(message) else {
+                bytes = machine.encode(SMTPReply(451, "4.3.0", "Error: queue file write error"))
+                sentCode = 451
+                write(bytes)
+                return false
+            }
+        }
+        sentCode = sentCode ?? code
+        if let interval = trickleMilliseconds, !bytes.isEmpty {
+            trickle(bytes[...], interval: interval)
+            return true
+        }
+        write(bytes)
+        return false
+    }
+
+    private func trickle(_ bytes: ArraySlice<UInt8>, interval: Int) {
+        write([bytes.first!])
+        let rest = bytes.dropFirst()
+        if rest.isEmpty {
+            wait(interval) { $0.runActions() }
+        } else {
+            wait(interval) { $0.trickle(rest, interval: interval) }
+        }
+    }
+
+    private func wait(_ milliseconds: Int, then: @escaping (SMTPConnection) -> Void) {
+        state = .waiting
+        actionTimer.schedule(milliseconds: milliseconds) { [unowned self] in
+            guard state == .waiting else { return }
+            state = .executing
+            then(self)
+            drive()
+        }
+    }
+
+    private func storeMessage(_ message: ReceivedMessage) -> Bool {
+        let stored = StoredMessage(
+            id: message.id, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress,
+            heloName: message.heloName, mailFrom: message.mailFrom, mailParameters: message.mailParameters,
+            recipients: message.recipients, receivedAt: Date(), content: message.content, xexch50: message.xexch50)
+        do {
+            try host.messages.store(stored)
+        } catch {
+            note("message \(message.id) could not be spooled: \(error)")
+            return false
+        }
+        messageStored = true
+        note("message \(message.id) stored: \(message.content.count) bytes for \(message.recipients.count) recipient(s)")
+        return true
+    }
+
+    // MARK: - Output and closing
+
+    private var outputLength: Int {
+        guard let bufferEvent, let output = bufferevent_get_output(bufferEvent) else { return 0 }
+        return evbuffer_get_length(output)
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        guard let bufferEvent, !bytes.isEmpty else { return }
+        bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
+        host.metrics.bytesSent(bytes.count)
+        recordOutbound(bytes)
+    }
+
+    private func startClosing(_ mode: CloseMode) {
+        guard state != .closing, state != .closed else { return }
+        closeMode = mode
+        state = .closing
+        machine.close()
+        actionTimer.cancel()
+        bufferevent_disable(bufferEvent, Int16(EV_READ))
+        note(mode == .reset ? "resetting the connection (RST)" : "closing the connection", rule: ruleLabel)
+        if outputLength == 0 { teardown() }
+    }
+
+    /// Graceful host shutdown: sessions between commands are told `421` now; those inside DATA or a
+    /// plan finish their step first (see `drive`) within the host's grace period.
+    func requestShutdown(force: Bool) {
+        shutdownRequested = true
+        if force || (state == .ready && !machine.isReceivingContent) {
+            sayShuttingDown()
+        }
+    }
+
+    private func sayShuttingDown() {
+        guard state != .closing, state != .closed else { return }
+        let reply = SMTPReply(421, "4.3.2", "\(machine.configuration.hostname) Service shutting down")
+        write(machine.encode(reply))
+        closeReason = .hostShutdown
+        startClosing(.fin)
+    }
+
+    private func teardown() {
+        guard state != .closed else { return }
+        state = .closed
+        actionTimer.cancel()
+        if let bufferEvent {
+            if closeMode == .reset {
+                // SO_LINGER 0: close() sends RST instead of FIN.
+                var linger = linger(l_onoff: 1, l_linger: 0)
+                setsockopt(
+                    bufferevent_getfd(bufferEvent), SOL_SOCKET, SO_LINGER, &linger,
+                    socklen_t(MemoryLayout<linger>.size))
+            }
+            bufferevent_free(bufferEvent)
+            self.bufferEvent = nil
+        }
+        note("session ended: \(closeReason.rawValue)")
+        host.connectionClosed(self, reason: closeReason)
+        retainedByLibevent?.release()
+        retainedByLibevent = nil
+    }
+
+    private func setReadTimeout(milliseconds: Int) {
+        var timeout = timeval(tv_sec: milliseconds / 1000, tv_usec: Int((milliseconds % 1000) * 1000))
+        bufferevent_set_timeouts(bufferEvent, &timeout, nil)
+    }
+
+    private func discardInput() {
+        guard let input = bufferevent_get_input(bufferEvent) else { return }
+        evbuffer_drain(input, evbuffer_get_length(input))
+    }
+
+    /// While withholding: the client's bytes are still read and shown in the transcript.
+    private func recordAndDiscardInput() {
+        guard let input = bufferevent_get_input(bufferEvent) else { return }
+        let available = evbuffer_get_length(input)
+        guard available > 0, let bytes = evbuffer_pullup(input, available) else { return }
+        let chunk = UnsafeBufferPointer(start: bytes, count: available)
+        for line in Transcript.lines(chunk) { append(.client, line) }
+        evbuffer_drain(input, available)
+    }
+
+    // MARK: - Transcript
+
+    private func note(_ text: String, rule: String? = nil) {
+        append(.note, text, rule: rule)
+    }
+
+    private func append(_ direction: TranscriptEntry.Direction, _ text: String, rule: String? = nil) {
+        let entry = record.append(direction, text, rule: rule)
+        host.transcriptWritten(record, entry)
+    }
+
+    private func recordInbound(_ event: SMTPEvent) {
+        switch event {
+        case .connect, .idle:
+            break
+        case .command(let verb, let arguments, _):
+            append(.client, arguments.isEmpty ? verb : verb + " " + Transcript.printable(arguments[...]))
+        case .malformedLine(let problem):
+            note("malformed command line: \(problem.rawValue)")
+        case .dataProgress(let bytes):
+            note("message content reached \(bytes) bytes")
+        case .dataEnd(let bytes):
+            append(.client, "<\(bytes) bytes of message content>")
+            append(.client, ".")
+        case .xexch50Blob(let bytes):
+            append(.client, "<\(bytes) bytes of XEXCH50 blob>")
+        }
+    }
+
+    private func recordOutbound(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { buffer in
+            for line in Transcript.lines(buffer) { append(.server, line, rule: ruleLabel) }
+        }
+    }
+}
+
+extension SMTPEvent {
+    fileprivate var arguments: [UInt8] {
+        if case .command(_, let arguments, _) = self { arguments } else { [] }
+    }
+
+    fileprivate var progressBytes: Int? {
+        if case .dataProgress(let bytes) = self { bytes } else { nil }
+    }
+}
+
+extension RuleAction {
+    /// How the transcript names the action.
+    var summary: String {
+        switch self {
+        case .reply(let reply): "reply \(reply.code)"
+        case .useDefault: "default"
+        case .delay(let milliseconds): "delay \(milliseconds)ms"
+        case .withhold: "withhold"
+        case .stall: "stall"
+        case .close: "close"
+        case .reset: "reset"
+        case .trickle(let milliseconds): "trickle \(milliseconds)ms"
+        case .truncate(let bytes): "truncate \(bytes)"
+        case .raw(let bytes): "raw \(bytes.count) bytes"
+        case .dropMessage: "drop-message"
+        }
+    }
+}

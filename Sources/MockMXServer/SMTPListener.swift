@@ -1,0 +1,60 @@
+import CLibEvent
+import Foundation
+import MockMXScenario
+
+/// One bound SMTP address with its scenario. Loop-confined after `start`.
+final class SMTPListener {
+    private(set) var name: String = ""
+    private(set) var host: String = ""
+    private(set) var port: Int = 0
+    /// Replaced when a new scenario is applied; sessions keep the engine they started with.
+    var engine: ScenarioEngine
+    private var listener: OpaquePointer?
+    private unowned let runtime: HostRuntime
+
+    init(runtime: HostRuntime, address: String, scenario: Scenario) throws {
+        self.runtime = runtime
+        self.engine = ScenarioEngine(scenario: scenario)
+        var storage = try SocketAddress.parse(address)
+        let length = storage.ss_family == sa_family_t(AF_INET6)
+            ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC
+        listener = withUnsafePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                evconnlistener_new_bind(
+                    runtime.loop.base,
+                    { _, fd, address, _, context in
+                        let listener = Unmanaged<SMTPListener>.fromOpaque(context!).takeUnretainedValue()
+                        listener.accepted(fd: fd, address: address!)
+                    },
+                    context, UInt32(flags), 1024, address, Int32(length))
+            }
+        }
+        guard let listener else {
+            throw HostError("cannot listen on \(address): \(String(cString: strerror(errno)))")
+        }
+        var bound = sockaddr_storage()
+        var boundLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        withUnsafeMutablePointer(to: &bound) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = getsockname(evconnlistener_get_fd(listener), $0, &boundLength)
+            }
+        }
+        (host, port) = withUnsafePointer(to: &bound) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress.describe($0) }
+        }
+        name = SocketAddress.name(host: host, port: port)
+    }
+
+    /// Stops accepting; open sessions go on.
+    func close() {
+        if let listener { evconnlistener_free(listener) }
+        listener = nil
+    }
+
+    private func accepted(fd: Int32, address: UnsafeMutablePointer<sockaddr>) {
+        let client = SocketAddress.describe(address).host
+        runtime.accept(fd: fd, client: client, listener: self)
+    }
+}

@@ -1,0 +1,62 @@
+/// Something the session has to answer (or decide not to answer).
+public enum SMTPEvent: Sendable, Equatable {
+    /// A connection was accepted; the proposal is the greeting.
+    case connect
+    /// A complete command line. `verb` is upper-cased; `arguments` are the bytes after the first space.
+    case command(verb: String, arguments: [UInt8], recognized: Bool)
+    /// A line that could not be read as a command (too long, bare LF in strict mode).
+    case malformedLine(MalformedLine)
+    /// The DATA content reached `bytes` octets (only at the marks the transport asked for).
+    case dataProgress(bytes: Int)
+    /// The lone `.` ending DATA arrived.
+    case dataEnd(bytes: Int)
+    /// The announced number of XEXCH50 blob bytes arrived.
+    case xexch50Blob(bytes: Int)
+    /// No input for the host's idle timeout.
+    case idle
+
+    public enum MalformedLine: String, Sendable {
+        case tooLong = "line too long"
+        case bareLineFeed = "bare <LF>"
+    }
+
+    /// The event's name in scenario files (`on:`).
+    public var name: String {
+        switch self {
+        case .connect: "connect"
+        case .command(let verb, _, _): verb.lowercased()
+        case .malformedLine: "unknown"
+        case .dataProgress: "data.bytes"
+        case .dataEnd: "data.end"
+        case .xexch50Blob: "xexch50.blob"
+        case .idle: "idle"
+        }
+    }
+
+    /// Whether rules on `unknown` apply.
+    public var isUnknownCommand: Bool {
+        switch self {
+        case .command(_, _, let recognized): !recognized
+        case .malformedLine: true
+        default: false
+        }
+    }
+}
+
+/// What the session proposes for one event.
+public struct SMTPStep: Sendable, Equatable {
+    public var event: SMTPEvent
+    /// The RFC-correct reply; nil for events that need none (`data.bytes`).
+    public var reply: SMTPReply?
+    /// The connection should close once the reply is out (QUIT, 421, synchronization errors).
+    public var closesConnection: Bool
+    /// On a successful end of DATA: the message to store before the reply is sent.
+    public var message: ReceivedMessage?
+
+    public init(event: SMTPEvent, reply: SMTPReply?, closesConnection: Bool = false, message: ReceivedMessage? = nil) {
+        self.event = event
+        self.reply = reply
+        self.closesConnection = closesConnection
+        self.message = message
+    }
+}

@@ -1,0 +1,95 @@
+/// How the receiving side treats a bare LF (one not preceded by CR) — the SMTP-smuggling knob
+/// (CVE-2023-51764/5/6). Senders should be tested against all three receivers.
+public enum LineEndingMode: String, Sendable, CaseIterable {
+    /// Bare LF in DATA makes the message fail with `550 5.5.2` at end of data (Postfix
+    /// `smtpd_forbid_bare_newline = reject`); a command ended by bare LF gets `500 5.5.2`.
+    /// Only `CRLF.CRLF` ends DATA.
+    case strict
+    /// Bare LF is accepted in content and stored as CRLF, but only `CRLF.CRLF` ends DATA
+    /// (Postfix 3.9's default). The default here too: what a careful modern MTA does.
+    case normalize
+    /// Bare LF ends lines anywhere, so `LF.LF` ends DATA: the pre-2023 behaviour smuggling exploits.
+    case lax
+}
+
+/// Whether commands sent ahead of their turn are tolerated (RFC 2920 §3.1).
+public enum PipeliningMode: String, Sendable, CaseIterable {
+    /// Any input is read whenever it arrives, as most hosts do.
+    case lenient
+    /// Input before the greeting, after a command that must end a group, or any pipelining when
+    /// PIPELINING is not advertised gets `554 5.5.0 Error: SMTP protocol synchronization` and the
+    /// connection is closed (Postfix/Exim behaviour).
+    case strict
+}
+
+/// Limits the host enforces.
+public struct SMTPLimits: Sendable, Equatable {
+    /// Largest message accepted, in octets (SIZE, RFC 1870). `MAIL SIZE=` over it gets `552` at MAIL;
+    /// a body that grows over it is consumed and refused with `552` at end of data.
+    public var messageSize: Int
+    /// Accepted recipients per transaction; the next gets `452 4.5.3`.
+    public var recipients: Int
+    /// Longest command line in octets, CRLF included. Longer lines get `500 5.5.2` and are discarded
+    /// without being buffered. RFC 5321 §4.5.3.1.4 says 512; extensions' parameters need more.
+    public var commandLineLength: Int
+
+    public init(messageSize: Int = 10_485_760, recipients: Int = 1000, commandLineLength: Int = 1000) {
+        self.messageSize = messageSize
+        self.recipients = recipients
+        self.commandLineLength = commandLineLength
+    }
+}
+
+/// The host's persona: who it says it is, what it advertises, what it enforces.
+public struct SMTPServerConfiguration: Sendable, Equatable {
+    /// The name in the greeting, the EHLO reply and error texts.
+    public var hostname: String
+    /// The greeting reply. A 4xx/5xx greeting is honoured: after `554` every command but QUIT gets `503`
+    /// (RFC 5321 §3.1); after `421` the host closes.
+    public var greeting: SMTPReply
+    /// The EHLO keywords, verbatim and in order (they follow the hostname line).
+    public var extensions: [String]
+    public var limits: SMTPLimits
+    public var lineEndings: LineEndingMode
+    public var pipelining: PipeliningMode
+
+    public init(
+        hostname: String = "mockmx.test",
+        greeting: SMTPReply? = nil,
+        extensions: [String]? = nil,
+        limits: SMTPLimits = SMTPLimits(),
+        lineEndings: LineEndingMode = .normalize,
+        pipelining: PipeliningMode = .lenient
+    ) {
+        self.hostname = hostname
+        self.greeting = greeting ?? SMTPReply(220, nil, "\(hostname) ESMTP mockmx")
+        self.extensions = extensions ?? SMTPServerConfiguration.defaultExtensions(limits: limits)
+        self.limits = limits
+        self.lineEndings = lineEndings
+        self.pipelining = pipelining
+    }
+
+    /// A well-behaved modern MX.
+    public static func defaultExtensions(limits: SMTPLimits) -> [String] {
+        ["PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"]
+    }
+
+    /// Whether an EHLO keyword is advertised (case-insensitive on the keyword, ignoring its parameters).
+    public func advertises(_ keyword: String) -> Bool {
+        extensions.contains { ext in
+            let name = ext.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ext
+            return name.equalsIgnoringASCIICase(keyword)
+        }
+    }
+}
+
+extension String {
+    func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        self.utf8.count == other.utf8.count && zip(self.utf8, other.utf8).allSatisfy { asciiLower($0) == asciiLower($1) }
+    }
+}
+
+@inline(__always)
+func asciiLower(_ byte: UInt8) -> UInt8 {
+    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+}

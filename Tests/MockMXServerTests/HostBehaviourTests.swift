@@ -1,0 +1,85 @@
+import Foundation
+import MockMXScenario
+import MockMXServer
+import Testing
+
+@Suite struct HostBehaviourTests {
+    @Test func spoolFilesExistBeforeTheAcknowledgement() throws {
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-spool-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        let live = try LiveHost(spool: spool)
+        let client = try RawClient(port: live.port)
+        _ = try client.reply()
+        try client.send("HELO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nhello\r\n.\r\n")
+        for _ in 0..<4 { _ = try client.reply() }
+        let queued = try client.replyLine()
+        let id = try #require(queued.split(separator: " ").last.map(String.init))
+        // Read right after the 250: the files must already be complete.
+        let content = try Data(contentsOf: URL(fileURLWithPath: "\(spool)/\(id).eml"))
+        #expect(String(decoding: content, as: UTF8.self) == "hello\r\n")
+        let envelope = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: "\(spool)/\(id).json"))) as? [String: Any]
+        #expect(envelope?["mailFrom"] as? String == "a@b.example")
+        #expect(envelope?["recipients"] as? [String] == ["c@d.example"])
+        #expect(envelope?["helo"] as? String == "a")
+        #expect(envelope?["session"] as? String == live.messages.first?.sessionID)
+    }
+
+    @Test func transcriptHasBothDirectionsInOrder() async throws {
+        let live = try LiveHost()
+        let client = try RawClient(port: live.port)
+        _ = try client.reply()
+        try client.send("EHLO t.example\r\nQUIT\r\n")
+        _ = try client.reply()
+        _ = try client.reply()
+        #expect(await live.waitForEndedSessions(1))
+        let session = try #require(live.host.sessions.all.first)
+        let lines = session.transcript.filter { $0.direction != .note }.map { "\($0.direction.rawValue): \($0.text)" }
+        #expect(lines == [
+            "server: 220 mockmx.test ESMTP mockmx", "client: EHLO t.example", "server: 250-mockmx.test",
+            "server: 250-PIPELINING", "server: 250-SIZE 10485760", "server: 250-8BITMIME",
+            "server: 250 ENHANCEDSTATUSCODES", "client: QUIT", "server: 221 2.0.0 Bye",
+        ])
+        #expect(session.ended?.reason == .clientQuit)
+        #expect(session.clientAddress == "127.0.0.1")
+    }
+
+    @Test func ipv6Loopback() throws {
+        let live = try LiveHost(address: "[::1]:0")
+        let client = try RawClient(port: live.port, host: "::1")
+        #expect(try client.replyLine().hasPrefix("220 "))
+        #expect(live.host.listeners.first?.name == "[::1]:\(live.port)")
+    }
+
+    @Test func shutdownSays421ToIdleSessionsAndLetsDataFinish() async throws {
+        let live = try LiveHost()
+        let idle = try RawClient(port: live.port)
+        _ = try idle.reply()
+        let sending = try RawClient(port: live.port)
+        _ = try sending.reply()
+        try sending.send("HELO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nfirst part\r\n")
+        for _ in 0..<4 { _ = try sending.reply() }
+        #expect(await live.host.sessions.wait(forStarted: 2, timeout: .seconds(5)))
+
+        let stopped = Task.detached { live.host.shutdown(graceMilliseconds: 5_000) }
+        #expect(try idle.replyLine() == "421 4.3.2 mockmx.test Service shutting down")
+        #expect(idle.ending().0 == .fin)
+        try sending.send("second part\r\n.\r\n")
+        #expect(try sending.replyLine().hasPrefix("250 2.0.0 Ok: queued as"))
+        #expect(try sending.replyLine() == "421 4.3.2 mockmx.test Service shutting down")
+        await stopped.value
+        #expect(String(decoding: live.messages[0].content, as: UTF8.self) == "first part\r\nsecond part\r\n")
+        #expect((try? RawClient(port: live.port)) == nil)
+    }
+
+    @Test func idleTimeoutSays421() throws {
+        let live = try LiveHost(yaml: """
+            host:
+              timeouts: {idle: 300ms}
+            """)
+        let client = try RawClient(port: live.port)
+        _ = try client.reply()
+        #expect(try client.replyLine() == "421 4.4.2 mockmx.test Error: timeout exceeded")
+        #expect(client.ending().0 == .fin)
+    }
+}
