@@ -31,6 +31,8 @@ final class SMTPConnection {
     private let engine: ScenarioEngine
     private var bufferEvent: OpaquePointer?
     private var machine: SMTPSessionStateMachine
+    /// The scenario's middlebox between the client and the host, if it has one.
+    private var firewall: FirewallFilter?
     private let sessionNumber: Int
     private var state = State.ready
     private var closeMode = CloseMode.fin
@@ -68,6 +70,7 @@ final class SMTPConnection {
         var machine = SMTPSessionStateMachine(configuration: engine.scenario.host, sessionID: sessionID)
         machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
         self.machine = machine
+        self.firewall = engine.scenario.firewall.map(FirewallFilter.init(configuration:))
 
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -173,9 +176,33 @@ final class SMTPConnection {
         guard available > 0 else { return 0 }
         let take = min(available, SMTPConnection.inputChunk)
         guard let bytes = evbuffer_pullup(input, take) else { return 0 }
-        machine.receive(UnsafeBufferPointer(start: bytes, count: take))
-        evbuffer_drain(input, take)
+        let chunk = UnsafeBufferPointer(start: bytes, count: take)
+        if firewall == nil {
+            machine.receive(chunk)
+            evbuffer_drain(input, take)
+        } else {
+            // Copied first: the firewall may drop the connection, which frees the buffer.
+            let copy = Array(chunk)
+            evbuffer_drain(input, take)
+            passThroughFirewall(copy)
+        }
         return take
+    }
+
+    private func passThroughFirewall(_ chunk: [UInt8]) {
+        guard let filtered = firewall?.inbound(chunk) else { return }
+        for line in filtered.commandLines {
+            line.sent.withUnsafeBufferPointer { for text in Transcript.lines($0) { append(.client, text) } }
+        }
+        for text in filtered.notes { note(text) }
+        machine.receive(filtered.bytes)
+        if let reason = filtered.dropReason {
+            note("firewall dropped the connection: \(reason)")
+            closeReason = .droppedByFirewall
+            closeMode = .reset
+            state = .closing
+            teardown()
+        }
     }
 
     private func begin(_ next: SMTPStep) {
@@ -300,16 +327,23 @@ final class SMTPConnection {
             guard storeMessage(message) else {
                 bytes = machine.encode(SMTPReply(451, "4.3.0", "Error: queue file write error"))
                 sentCode = 451
+                recordOutbound(bytes)
                 write(bytes)
                 return false
             }
         }
         sentCode = sentCode ?? code
-        if let interval = trickleMilliseconds, !bytes.isEmpty {
-            trickle(bytes[...], interval: interval)
+        recordOutbound(bytes)
+        var wire = bytes
+        if let event = step?.event.name, let passed = firewall?.outbound(bytes, event: event), passed != bytes {
+            note("firewall passed it on as: " + Transcript.printable(passed))
+            wire = passed
+        }
+        if let interval = trickleMilliseconds, !wire.isEmpty {
+            trickle(wire[...], interval: interval)
             return true
         }
-        write(bytes)
+        write(wire)
         return false
     }
 
@@ -356,11 +390,11 @@ final class SMTPConnection {
         return evbuffer_get_length(output)
     }
 
+    /// Queues bytes for the client; the transcript records replies where they are decided.
     private func write(_ bytes: [UInt8]) {
         guard let bufferEvent, !bytes.isEmpty else { return }
         bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
         host.metrics.bytesSent(bytes.count)
-        recordOutbound(bytes)
     }
 
     private func startClosing(_ mode: CloseMode) {
@@ -385,8 +419,9 @@ final class SMTPConnection {
 
     private func sayShuttingDown() {
         guard state != .closing, state != .closed else { return }
-        let reply = SMTPReply(421, "4.3.2", "\(machine.configuration.hostname) Service shutting down")
-        write(machine.encode(reply))
+        let reply = machine.encode(SMTPReply(421, "4.3.2", "\(machine.configuration.hostname) Service shutting down"))
+        recordOutbound(reply)
+        write(reply)
         closeReason = .hostShutdown
         startClosing(.fin)
     }
@@ -444,20 +479,22 @@ final class SMTPConnection {
     }
 
     private func recordInbound(_ event: SMTPEvent) {
+        // Behind a firewall the client's own lines were recorded as read; these are what the host got.
+        let received: TranscriptEntry.Direction = firewall == nil ? .client : .hostReceived
         switch event {
         case .connect, .idle:
             break
         case .command(let verb, let arguments, _):
-            append(.client, arguments.isEmpty ? verb : verb + " " + Transcript.printable(arguments[...]))
+            append(received, arguments.isEmpty ? verb : verb + " " + Transcript.printable(arguments[...]))
         case .malformedLine(let problem):
             note("malformed command line: \(problem.rawValue)")
         case .dataProgress(let bytes):
             note("message content reached \(bytes) bytes")
         case .dataEnd(let bytes):
-            append(.client, "<\(bytes) bytes of message content>")
-            append(.client, ".")
+            append(received, "<\(bytes) bytes of message content>")
+            append(received, ".")
         case .xexch50Blob(let bytes):
-            append(.client, "<\(bytes) bytes of XEXCH50 blob>")
+            append(received, "<\(bytes) bytes of XEXCH50 blob>")
         }
     }
 

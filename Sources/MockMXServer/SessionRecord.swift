@@ -30,6 +30,7 @@ public enum SessionEnd: String, Sendable {
     case hostShutdown = "host-shutdown"
     case protocolClose = "protocol-close"
     case outputOverflow = "output-overflow"
+    case droppedByFirewall = "dropped-by-firewall"
 }
 
 /// A session as tests see it: who connected where, what was said, how it ended.
