@@ -21,7 +21,8 @@ public struct FirewallConfiguration: Sendable, Equatable {
 
     /// The preset the other fields started from, if any.
     public var persona: Persona?
-    /// Greeting text masked with `*` (digits of the code kept) so the host's software is hidden.
+    /// Every greeting character but `2`, `0`, space, CR and LF becomes `*`, hiding the host's software
+    /// (`220 *********0****…`), as PIX and ASA do.
     public var maskBanner: Bool
     /// Upper-case verbs let through unchanged; nil lets every verb through.
     public var allowCommands: [String]?

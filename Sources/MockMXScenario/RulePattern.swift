@@ -38,8 +38,8 @@ public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConv
             var buffer = [CChar](repeating: 0, count: 256)
             regerror(status, compiled, &buffer, buffer.count)
             compiled.deallocate()
-            let message = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw CompileError(message: message)
+            let messageBytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
+            throw CompileError(message: String(decoding: messageBytes, as: UTF8.self))
         }
         self.source = source
         self.isCaseInsensitive = isCaseInsensitive

@@ -17,7 +17,8 @@ extension ScenarioDocumentDecoder {
 
         var limits = SMTPLimits()
         var isMessageSizeGiven = false
-        if let node = fields["limits"], let limitFields = self.fields(of: node, path: "host.limits", keys: Self.limitKeys) {
+        if let node = fields["limits"],
+           let limitFields = self.fields(of: node, path: "host.limits", keys: Self.limitKeys) {
             if let node = limitFields["message-size"] {
                 isMessageSizeGiven = true
                 limits.messageSize = integer(node, path: "host.limits.message-size", minimum: 1) ?? limits.messageSize
@@ -78,7 +79,8 @@ extension ScenarioDocumentDecoder {
         var isValid = true
         for (index, item) in items.enumerated()
         where item.value.isEmpty || item.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
-            report(item.node, path: "host.extensions[\(index)]", "an EHLO keyword line cannot be empty or contain CR/LF")
+            report(item.node, path: "host.extensions[\(index)]",
+                   "an EHLO keyword line cannot be empty or contain CR/LF")
             isValid = false
         }
         return isValid ? items.map(\.value) : nil
@@ -129,7 +131,8 @@ extension ScenarioDocumentDecoder {
             code = 220
             lines[0].text = "220 " + lines[0].text
         } else {
-            report(lines[0].node, path: lines[0].path, "a reply starts with a three-digit code, e.g. '250 2.0.0 Ok', found '\(lines[0].text)'")
+            report(lines[0].node, path: lines[0].path,
+                   "a reply starts with a three-digit code, e.g. '250 2.0.0 Ok', found '\(lines[0].text)'")
             return nil
         }
         guard (200...599).contains(code) else {
@@ -143,7 +146,8 @@ extension ScenarioDocumentDecoder {
         for (index, line) in lines.enumerated().dropFirst() {
             if let lineCode = SMTPReply.leadingCode(line.text), lineCode != code {
                 report(line.node, path: line.path,
-                       "line \(index + 1) starts with code \(lineCode) but the reply's code is \(code); every line of a multi-line reply has the same code")
+                       "line \(index + 1) starts with code \(lineCode) but the reply's code is \(code); "
+                           + "every line of a multi-line reply has the same code")
                 isValid = false
             }
         }

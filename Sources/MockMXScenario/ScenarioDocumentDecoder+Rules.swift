@@ -47,7 +47,9 @@ extension ScenarioDocumentDecoder {
             report(node, path: path, "missing key 'do' (what to do, e.g. 'do: withhold')")
         }
         guard let event, let actions, areConditionsValid else { return nil }
-        return Rule(index: index, location: location, name: name, event: event, conditions: conditions, actions: actions)
+        return Rule(
+            index: index, location: location, name: name, event: event, conditions: conditions, actions: actions
+        )
     }
 
     // MARK: - Events
@@ -62,8 +64,8 @@ extension ScenarioDocumentDecoder {
         if let suggestion {
             report(node, path: path, "unknown event '\(text)' (did you mean '\(suggestion)'?)")
         } else {
-            report(node, path: path,
-                   "unknown event '\(text)'; expected \(Self.list(ScenarioEvent.known, conjunction: "or")), or a command verb")
+            let events = Self.list(ScenarioEvent.known, conjunction: "or")
+            report(node, path: path, "unknown event '\(text)'; expected \(events), or a command verb")
         }
         return nil
     }
@@ -235,7 +237,8 @@ extension ScenarioDocumentDecoder {
         for item in items {
             guard let action = decodeAction(item.node, path: item.path) else { continue }
             if action == .dropMessage, let event, event != ScenarioEvent.dataEnd, event != ScenarioEvent.bdatLast {
-                report(item.node, path: item.path, "'drop-message' applies only to 'data.end' and 'bdat.last', not '\(event)'")
+                report(item.node, path: item.path,
+                       "'drop-message' applies only to 'data.end' and 'bdat.last', not '\(event)'")
                 continue
             }
             actions.append(action)
@@ -250,8 +253,8 @@ extension ScenarioDocumentDecoder {
         case let .mapping(mapping):
             guard mapping.count == 1, let (keyNode, value) = mapping.first, case let .scalar(keyScalar) = keyNode else {
                 let keys = Array(mapping.keys).map { describe($0) }.joined(separator: ", ")
-                report(node, path: path,
-                       "an action is a single key, found \(mapping.count) (\(keys)); write each action as its own list item")
+                report(node, path: path, "an action is a single key, found \(mapping.count) (\(keys)); "
+                           + "write each action as its own list item")
                 return nil
             }
             let name = keyScalar.string
@@ -309,7 +312,8 @@ extension ScenarioDocumentDecoder {
     private mutating func reportUnknownAction(_ name: String, node: Node, path: String) {
         let names = Self.bareActions + Self.valuedActions
         let hint = Spelling.didYouMean(name, among: names)
-        report(node, path: path, "unknown action '\(name)'" + (hint.isEmpty ? "; expected \(Self.list(names, conjunction: "or"))" : hint))
+        let alternatives = hint.isEmpty ? "; expected \(Self.list(names, conjunction: "or"))" : hint
+        report(node, path: path, "unknown action '\(name)'\(alternatives)")
     }
 
     private static let valuedActionExamples = [

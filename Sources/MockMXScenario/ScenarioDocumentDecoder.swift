@@ -112,7 +112,8 @@ struct ScenarioDocumentDecoder {
     mutating func fields(of node: Node, path: String, keys: [String]) -> MappingFields? {
         if isNull(node) { return MappingFields(node: node) }
         guard case let .mapping(mapping) = node else {
-            report(node, path: path, "expected a mapping with keys \(Self.list(keys, conjunction: "and")), found \(describe(node))")
+            let expected = Self.list(keys, conjunction: "and")
+            report(node, path: path, "expected a mapping with keys \(expected), found \(describe(node))")
             return nil
         }
         var fields = MappingFields(node: node)
@@ -126,8 +127,8 @@ struct ScenarioDocumentDecoder {
                 fields.values[key] = value
             } else {
                 let hint = Spelling.didYouMean(key, among: keys)
-                let message = "unknown key '\(key)'" + (hint.isEmpty ? "; expected \(Self.list(keys, conjunction: "or"))" : hint)
-                report(keyNode, path: Self.join(path, key), message)
+                let alternatives = hint.isEmpty ? "; expected \(Self.list(keys, conjunction: "or"))" : hint
+                report(keyNode, path: Self.join(path, key), "unknown key '\(key)'\(alternatives)")
             }
         }
         return fields

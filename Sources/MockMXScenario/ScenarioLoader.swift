@@ -26,7 +26,7 @@ public enum ScenarioLoader {
         let text: String
         switch readTextFile(path) {
         case let .success(contents): text = contents
-        case let .failure(error): throw error
+        case let .failure(error): throw error.loadError
         }
         return try load(yaml: text, file: path)
     }
@@ -44,17 +44,16 @@ public enum ScenarioLoader {
         switch readTextFile(nameOrPath) {
         case let .success(contents):
             return try load(yaml: contents, file: nameOrPath)
-        case let .failure(error) where errno == ENOENT && !nameOrPath.contains("/"):
+        case let .failure(error) where error.isMissing && !nameOrPath.contains("/"):
             // A bare word that is neither: most likely a misspelt bundled name.
             let hint = Spelling.didYouMean(name, among: bundledNames)
             let message = "no bundled scenario or file named '\(nameOrPath)'\(hint); bundled scenarios: "
                 + bundledNames.joined(separator: ", ")
-            _ = error
             throw ScenarioLoadError(diagnostics: [
                 ScenarioDiagnostic(file: nameOrPath, line: 0, column: 0, path: "", message: message),
             ])
         case let .failure(error):
-            throw error
+            throw error.loadError
         }
     }
 
@@ -63,14 +62,24 @@ public enum ScenarioLoader {
         BundledScenarios.all.map(\.name)
     }
 
-    private static func readTextFile(_ path: String) -> Result<String, ScenarioLoadError> {
-        func failure(_ message: String) -> Result<String, ScenarioLoadError> {
-            .failure(ScenarioLoadError(diagnostics: [
-                ScenarioDiagnostic(file: path, line: 0, column: 0, path: "", message: message),
-            ]))
+    /// Why a file could not be read; `isMissing` is captured from `errno` before anything else can change it.
+    private struct FileReadError: Error {
+        var path: String
+        var message: String
+        var isMissing = false
+
+        var loadError: ScenarioLoadError {
+            let diagnostic = ScenarioDiagnostic(file: path, line: 0, column: 0, path: "", message: message)
+            return ScenarioLoadError(diagnostics: [diagnostic])
         }
+    }
+
+    private static func readTextFile(_ path: String) -> Result<String, FileReadError> {
         guard let stream = fopen(path, "rb") else {
-            return failure("cannot open: \(String(cString: strerror(errno)))")
+            let code = errno
+            return .failure(FileReadError(
+                path: path, message: "cannot open: \(String(cString: strerror(code)))", isMissing: code == ENOENT
+            ))
         }
         defer { fclose(stream) }
         var bytes: [UInt8] = []
@@ -79,12 +88,16 @@ public enum ScenarioLoader {
             let count = fread(&chunk, 1, chunk.count, stream)
             bytes += chunk.prefix(count)
             if count < chunk.count {
-                if ferror(stream) != 0 { return failure("cannot read: \(String(cString: strerror(errno)))") }
+                if ferror(stream) != 0 {
+                    let code = errno
+                    let message = "cannot read: \(String(cString: strerror(code)))"
+                    return .failure(FileReadError(path: path, message: message))
+                }
                 break
             }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            return failure("not UTF-8 text")
+            return .failure(FileReadError(path: path, message: "not UTF-8 text"))
         }
         return .success(text)
     }

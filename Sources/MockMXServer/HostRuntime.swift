@@ -88,6 +88,13 @@ final class HostRuntime {
     private var signalsSeen = 0
 
     func installSignalHandlers() {
+        // A parent may have spawned us with signals blocked (test runners do); the loop thread
+        // inherits this thread's mask, so unblock here or SIGTERM would never arrive.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         let context = Unmanaged.passUnretained(self).toOpaque()
         for number in [SIGINT, SIGTERM] {
             let event = mockmx_evsignal_new(loop.base, number, { signal, _, context in

@@ -70,12 +70,13 @@ struct Serve: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        // The ready file first: whoever reads the listening lines may go straight for it.
+        if let readyFile { try Serve.writeReadyFile(readyFile, bound: bound) }
         for listener in bound {
             print("mockmx: listening on \(listener.name) (scenario \(listener.scenario))")
         }
         if let spool { print("mockmx: spooling messages to \(spool)") }
         fflush(nil)
-        if let readyFile { try Serve.writeReadyFile(readyFile, bound: bound) }
         host.waitUntilStopped()
         print("mockmx: stopped after \(host.sessions.totalStarted) session(s), \(host.messages.totalAccepted) message(s)")
     }

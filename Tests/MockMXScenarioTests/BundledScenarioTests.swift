@@ -87,7 +87,7 @@ import Testing
             Issue.record("xexch50-not-authorized should reply to XEXCH50")
             return
         }
-        #expect(Array(refusal.encoded(enhancedStatusCodes: true)) == Array(ascii: "504 Need to authenticate first \r\n"))
+        #expect(refusal.encoded(enhancedStatusCodes: true) == Array(ascii: "504 Need to authenticate first \r\n"))
     }
 
     @Test func greylistRefusesTheFirstSessionAndAcceptsTheRetry() throws {
@@ -103,8 +103,8 @@ import Testing
     @Test func mixedRecipientsSortsRecipientsByLocalPart() throws {
         let engine = ScenarioEngine(scenario: try ScenarioLoader.resolve("mixed-recipients"))
         func code(_ arguments: String) -> Int? {
-            guard case let .reply(reply)? = engine.match(RuleEventContext(event: "rcpt", arguments: Array(ascii: arguments)))?
-                .actions.first else { return nil }
+            let context = RuleEventContext(event: "rcpt", arguments: Array(ascii: arguments))
+            guard case let .reply(reply)? = engine.match(context)?.actions.first else { return nil }
             return reply.code
         }
         #expect(code("TO:<bounce@remote.test>") == 550)

@@ -66,7 +66,8 @@ import Testing
         #expect(renderedErrors(yaml) == [
             "test.yaml:1:10: error: summary: expected a string, found a list",
             "test.yaml:3:15: error: host.extensions: expected a list of strings, found 'PIPELINING'",
-            "test.yaml:4:11: error: host.limits: expected a mapping with keys message-size, recipients and line-length, found '5'",
+            "test.yaml:4:11: error: host.limits: expected a mapping with keys message-size, recipients and "
+                + "line-length, found '5'",
             "test.yaml:5:8: error: rules: expected a list of rules, found a mapping",
         ])
     }
@@ -86,7 +87,8 @@ import Testing
 
     @Test func yamlSyntaxErrorsCarryTheParsersLocation() {
         #expect(renderedErrors("rules:\n  - on: rcpt\n    do: [default\n") == [
-            "test.yaml:4:1: error: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 3:9)",
+            "test.yaml:4:1: error: invalid YAML: did not find expected ',' or ']' "
+                + "(while parsing a flow sequence at 3:9)",
         ])
         #expect(renderedErrors("host:\n  hostname: a: b\n") == [
             "test.yaml:2:14: error: invalid YAML: mapping values are not allowed in this context",
@@ -371,6 +373,25 @@ import Testing
             "test.yaml:4:26: error: firewall.allow-commands[1]: not a command verb: 'MA IL'",
             "test.yaml:5:23: error: firewall.max-command-length: must be at least 1, found 0",
             "test.yaml:6:16: error: firewall.mask-banner: expected true or false, found 'maybe'",
+        ])
+    }
+
+    @Test func hostnamesAndKeywordLinesMustBeSingleLines() {
+        let yaml = """
+            host:
+              hostname: mx remote test
+              extensions: ["PIPELINING\\r\\nX", ""]
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:2:13: error: host.hostname: a hostname is one word with no spaces, found 'mx remote test'",
+            "test.yaml:3:16: error: host.extensions[0]: an EHLO keyword line cannot be empty or contain CR/LF",
+            "test.yaml:3:35: error: host.extensions[1]: an EHLO keyword line cannot be empty or contain CR/LF",
+        ])
+    }
+
+    @Test func aRuleMustBeAMapping() {
+        #expect(renderedErrors("rules:\n  - withhold\n") == [
+            "test.yaml:2:5: error: rules[0]: expected a mapping with keys name, on, when and do, found 'withhold'",
         ])
     }
 

@@ -61,13 +61,18 @@ import Testing
         for _ in 0..<4 { _ = try sending.reply() }
         #expect(await live.host.sessions.wait(forStarted: 2, timeout: .seconds(5)))
 
-        let stopped = Task.detached { live.host.shutdown(graceMilliseconds: 5_000) }
+        // A thread of its own: shutdown blocks, and the test's blocking reads must go on meanwhile.
+        let stopped = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            live.host.shutdown(graceMilliseconds: 5_000)
+            stopped.signal()
+        }
         #expect(try idle.replyLine() == "421 4.3.2 mockmx.test Service shutting down")
         #expect(idle.ending().0 == .fin)
         try sending.send("second part\r\n.\r\n")
         #expect(try sending.replyLine().hasPrefix("250 2.0.0 Ok: queued as"))
         #expect(try sending.replyLine() == "421 4.3.2 mockmx.test Service shutting down")
-        await stopped.value
+        stopped.wait()
         #expect(String(decoding: live.messages[0].content, as: UTF8.self) == "first part\r\nsecond part\r\n")
         #expect((try? RawClient(port: live.port)) == nil)
     }
