@@ -18,6 +18,14 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <event2/util.h>
+#include <event2/bufferevent_ssl.h>
+
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/pem.h>
 
 // Swift does not import function-like macros.
 static inline struct event *mockmx_evtimer_new(struct event_base *base, event_callback_fn cb, void *arg) {
@@ -28,5 +36,15 @@ static inline int mockmx_evtimer_del(struct event *ev) { return evtimer_del(ev);
 static inline struct event *mockmx_evsignal_new(struct event_base *base, int signum, event_callback_fn cb, void *arg) {
     return evsignal_new(base, signum, cb, arg);
 }
+
+// OpenSSL macros over SSL_CTX_ctrl and variadic key generation.
+static inline int mockmx_ssl_ctx_set_min_proto(SSL_CTX *ctx, int version) {
+    return SSL_CTX_set_min_proto_version(ctx, version);
+}
+static inline int mockmx_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version) {
+    return SSL_CTX_set_max_proto_version(ctx, version);
+}
+static inline EVP_PKEY *mockmx_ec_p256_key(void) { return EVP_EC_gen("P-256"); }
+static inline int mockmx_ssl_ctx_add1_chain_cert(SSL_CTX *ctx, X509 *cert) { return SSL_CTX_add1_chain_cert(ctx, cert); }
 
 #endif

@@ -17,6 +17,8 @@ public struct Scenario: Sendable, Equatable {
     public var rules: [Rule]
     /// The inspecting middlebox in front of the host, or nil when the client talks to the host directly.
     public var firewall: FirewallConfiguration?
+    /// Certificate and protocol versions for STARTTLS and implicit-TLS listeners.
+    public var tls: TLSSettings
 
     public init(
         name: String,
@@ -25,7 +27,8 @@ public struct Scenario: Sendable, Equatable {
         timeouts: ScenarioTimeouts = ScenarioTimeouts(),
         seed: UInt64 = 1,
         rules: [Rule] = [],
-        firewall: FirewallConfiguration? = nil
+        firewall: FirewallConfiguration? = nil,
+        tls: TLSSettings = TLSSettings()
     ) {
         self.name = name
         self.summary = summary
@@ -34,6 +37,7 @@ public struct Scenario: Sendable, Equatable {
         self.seed = seed
         self.rules = rules
         self.firewall = firewall
+        self.tls = tls
     }
 
     /// The well-behaved modern MX: default host configuration, no rules, no firewall.

@@ -2,10 +2,13 @@ internal import Yams
 import SMTPProtocol
 
 extension ScenarioDocumentDecoder {
-    mutating func decodeHost(_ node: Node) -> (SMTPServerConfiguration, ScenarioTimeouts) {
+    mutating func decodeHost(_ node: Node) -> (SMTPServerConfiguration, ScenarioTimeouts, TLSSettings) {
         let defaults = SMTPServerConfiguration()
         var timeouts = ScenarioTimeouts()
-        guard let fields = fields(of: node, path: "host", keys: Self.hostKeys) else { return (defaults, timeouts) }
+        var tls = TLSSettings()
+        guard let fields = fields(of: node, path: "host", keys: Self.hostKeys) else {
+            return (defaults, timeouts, tls)
+        }
 
         if let node = fields["hostname"], let value = string(node, path: "host.hostname") {
             if value.isEmpty || value.unicodeScalars.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) {
@@ -71,7 +74,13 @@ extension ScenarioDocumentDecoder {
                     ?? timeouts.holdMilliseconds
             }
         }
-        return (configuration, timeouts)
+        if let node = fields["tls"] {
+            (tls, configuration.requireTLS) = decodeTLS(node)
+        }
+        if let node = fields["auth"] {
+            configuration.auth = decodeAuth(node)
+        }
+        return (configuration, timeouts, tls)
     }
 
     private mutating func decodeExtensions(_ node: Node) -> [String]? {

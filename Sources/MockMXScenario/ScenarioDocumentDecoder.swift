@@ -19,7 +19,11 @@ struct ScenarioDocumentDecoder {
     }
 
     static let topLevelKeys = ["summary", "host", "seed", "rules", "firewall"]
-    static let hostKeys = ["hostname", "greeting", "extensions", "limits", "line-endings", "pipelining", "timeouts"]
+    static let hostKeys = [
+        "hostname", "greeting", "extensions", "limits", "line-endings", "pipelining", "timeouts", "tls", "auth",
+    ]
+    static let tlsKeys = ["certificate", "certificate-file", "key-file", "min-version", "max-version", "ciphers", "required"]
+    static let authKeys = ["users", "accept-any", "require-tls"]
     static let limitKeys = ["message-size", "recipients", "line-length"]
     static let timeoutKeys = ["idle", "hold"]
     static let ruleKeys = ["name", "on", "when", "do"]
@@ -51,7 +55,7 @@ struct ScenarioDocumentDecoder {
             scenario.summary = string(node, path: "summary")
         }
         if let node = fields["host"] {
-            (scenario.host, scenario.timeouts) = decodeHost(node)
+            (scenario.host, scenario.timeouts, scenario.tls) = decodeHost(node)
         }
         if let node = fields["seed"] {
             scenario.seed = decodeSeed(node) ?? scenario.seed

@@ -9,12 +9,16 @@ final class HostRuntime {
     let sessions: SessionStore
     let metrics = Metrics()
     private(set) var listeners: [SMTPListener] = []
+    /// The HTTP control API, when the configuration asks for one.
+    private(set) var api: ControlAPI?
     private var connections: [ObjectIdentifier: SMTPConnection] = [:]
     private var sessionCounter = 0
     private let sessionPrefix: String
     private var shuttingDown = false
     private var graceTimer: LoopTimer?
     private var onStopped: (() -> Void)?
+    /// Made on first use: only hosts that speak TLS pay for key generation.
+    private var authority: CertificateAuthority?
 
     init(loop: EventLoop, configuration: HostConfiguration, messages: MessageStore, sessions: SessionStore) {
         self.loop = loop
@@ -29,12 +33,33 @@ final class HostRuntime {
     func bind() throws -> [BoundListener] {
         for listenerConfiguration in configuration.listeners {
             let listener = try SMTPListener(
-                runtime: self, address: listenerConfiguration.address, scenario: listenerConfiguration.scenario)
+                runtime: self, address: listenerConfiguration.address, scenario: listenerConfiguration.scenario,
+                implicitTLS: listenerConfiguration.implicitTLS)
             listeners.append(listener)
         }
-        return listeners.map {
-            BoundListener(host: $0.host, port: $0.port, scenario: $0.engine.scenario.name, name: $0.name)
+        if let apiAddress = configuration.apiAddress {
+            do {
+                api = try ControlAPI(runtime: self, address: apiAddress, token: configuration.apiToken)
+            } catch {
+                for listener in listeners { listener.close() }
+                throw error
+            }
         }
+        return try listeners.map { listener in
+            // TLS problems (unreadable certificate files) surface at start, not at the first STARTTLS.
+            let tls = listener.usesTLS ? try listener.tlsContext() : nil
+            return BoundListener(
+                host: listener.host, port: listener.port, scenario: listener.engine.scenario.name, name: listener.name,
+                implicitTLS: listener.implicitTLS, tlsFingerprint: tls?.fingerprint,
+                tlsAuthority: tls == nil ? nil : authority?.pemPath)
+        }
+    }
+
+    func certificateAuthority() throws -> CertificateAuthority {
+        if let authority { return authority }
+        let made = try CertificateAuthority()
+        authority = made
+        return made
     }
 
     func accept(fd: Int32, client: String, listener: SMTPListener) {
@@ -62,6 +87,8 @@ final class HostRuntime {
     }
 
     var openConnectionCount: Int { connections.count }
+
+    var heldConnectionCount: Int { connections.values.reduce(0) { $0 + ($1.isHeld ? 1 : 0) } }
 
     /// Stops accepting, lets sessions finish their step within the grace period, then says `421` to the
     /// rest and ends the loop once every connection is closed.
@@ -116,6 +143,9 @@ final class HostRuntime {
         signalEvents.removeAll()
         graceTimer?.cancel()
         graceTimer = nil
+        // Served until the end, so a test can still read what happened during the grace period.
+        api?.close()
+        api = nil
         let done = onStopped
         onStopped = nil
         done?()

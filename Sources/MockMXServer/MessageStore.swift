@@ -77,6 +77,12 @@ public final class MessageStore: @unchecked Sendable {
         await waiters.wait(for: count, timeout: timeout) { self.totalAccepted }
     }
 
+    /// `resume(true)` once `count` messages were accepted in all, on the thread that stored the last one (or
+    /// at once); `resume(false)` from a task after the timeout. Needs no free task to report success.
+    func whenTotal(reaches count: Int, timeout: Duration, _ resume: @escaping @Sendable (Bool) -> Void) {
+        waiters.wait(for: count, timeout: timeout, current: { self.totalAccepted }, resume: resume)
+    }
+
     private func write(_ message: StoredMessage, to directory: URL) throws {
         let content = directory.appendingPathComponent("\(message.id).eml")
         let envelope = directory.appendingPathComponent("\(message.id).json")

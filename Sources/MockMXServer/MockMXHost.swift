@@ -37,13 +37,16 @@ public final class MockMXHost: Sendable {
         guard !state.started else { throw HostError("the host was already started") }
         // Binding happens before the loop thread exists, so nothing else touches libevent yet.
         let bound = try runtime.value.bind()
-        state.markStarted(bound)
+        state.markStarted(bound, api: runtime.value.api?.bound)
         loop.start(name: "mockmx-loop")
         return bound
     }
 
     /// The listeners as bound by `start()`.
     public var listeners: [BoundListener] { state.bound }
+
+    /// The control API as bound by `start()` (port 0 resolved); nil without ``HostConfiguration/apiAddress``.
+    public var api: BoundAddress? { state.api }
 
     /// Graceful stop: no new sessions, open ones get up to the grace period, then `421` and close.
     /// Blocks until the loop has ended. Safe to call more than once.
@@ -76,11 +79,13 @@ private final class LockedState: @unchecked Sendable {
     private let lock = NSLock()
     private var _started = false
     private var _bound: [BoundListener] = []
+    private var _api: BoundAddress?
 
-    func markStarted(_ bound: [BoundListener]) {
+    func markStarted(_ bound: [BoundListener], api: BoundAddress?) {
         lock.lock()
         _started = true
         _bound = bound
+        _api = api
         lock.unlock()
     }
 
@@ -94,5 +99,11 @@ private final class LockedState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return _bound
+    }
+
+    var api: BoundAddress? {
+        lock.lock()
+        defer { lock.unlock() }
+        return _api
     }
 }

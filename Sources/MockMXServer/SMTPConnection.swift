@@ -7,7 +7,7 @@ import SMTPProtocol
 /// each proposal into a plan, and this class executing the plan (replies, delays, withholding, closes).
 /// Confined to the loop thread. libevent holds one +1 retain from setup until teardown.
 final class SMTPConnection {
-    private enum State {
+    private enum State: Equatable {
         /// Waiting for input; the next event is parsed as soon as it is complete.
         case ready
         /// Running a plan's actions.
@@ -18,12 +18,18 @@ final class SMTPConnection {
         case withholding
         /// A rule stopped reading: the client's TCP window fills.
         case stalled
+        /// STARTTLS was answered; the switch to TLS waits until the `220` is on the wire.
+        case upgrading
+        /// The TLS handshake runs (after STARTTLS, or first thing on an implicit-TLS listener).
+        case handshaking
+        /// A `tls` rule aborts the handshake: once the ClientHello arrives, the connection is closed.
+        case abortingHandshake(CloseMode)
         /// Closing once the output is on the wire.
         case closing
         case closed
     }
 
-    private enum CloseMode { case fin, reset }
+    private enum CloseMode: Equatable { case fin, reset }
 
     let record: SessionRecord
     private unowned let host: HostRuntime
@@ -74,14 +80,37 @@ final class SMTPConnection {
 
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        bufferEvent = bufferevent_socket_new(host.loop.base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+        if listener.implicitTLS {
+            bufferEvent = makeTLSBufferEvent(fd: fd)
+            if bufferEvent == nil { close(fd) }
+        } else {
+            bufferEvent = bufferevent_socket_new(host.loop.base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+        }
     }
 
     /// Installs the callbacks and sends the greeting (or runs the `connect` rule).
     func start() {
-        guard let bufferEvent else { return }
-        let retained = Unmanaged.passRetained(self)
-        retainedByLibevent = retained
+        guard bufferEvent != nil else {
+            note("TLS is not available on this listener: \(TLSContext.openSSLErrors())")
+            closeReason = .tlsFailed
+            host.connectionClosed(self, reason: closeReason)
+            return
+        }
+        retainedByLibevent = Unmanaged.passRetained(self)
+        installCallbacks()
+        note("connect from \(record.clientAddress) to \(listener.name) (scenario \(engine.scenario.name))")
+        if listener.implicitTLS {
+            // The greeting waits for the handshake (RFC 8314 §3.3).
+            machine.startedWithTLS()
+            state = .handshaking
+            return
+        }
+        begin(machine.connect())
+        drive()
+    }
+
+    private func installCallbacks() {
+        guard let bufferEvent, let retained = retainedByLibevent else { return }
         bufferevent_setcb(
             bufferEvent,
             { _, context in Unmanaged<SMTPConnection>.fromOpaque(context!).takeUnretainedValue().readable() },
@@ -93,10 +122,10 @@ final class SMTPConnection {
         bufferevent_setwatermark(bufferEvent, Int16(EV_READ), 0, 256 * 1024)
         setReadTimeout(milliseconds: engine.scenario.timeouts.idleMilliseconds)
         bufferevent_enable(bufferEvent, Int16(EV_READ | EV_WRITE))
-        note("connect from \(record.clientAddress) to \(listener.name) (scenario \(engine.scenario.name))")
-        begin(machine.connect())
-        drive()
     }
+
+    /// Withheld or stalled by a rule: the client waits for an answer that does not come.
+    var isHeld: Bool { state == .withholding || state == .stalled }
 
     // MARK: - libevent callbacks
 
@@ -108,7 +137,11 @@ final class SMTPConnection {
             recordAndDiscardInput()
         case .closing, .closed:
             discardInput()
-        case .executing, .waiting, .stalled:
+        case .abortingHandshake(let mode):
+            discardInput()
+            note("ClientHello received; aborting the handshake")
+            startClosing(mode)
+        case .executing, .waiting, .stalled, .upgrading, .handshaking:
             break  // input waits in the bufferevent (bounded by the read watermark)
         }
     }
@@ -117,6 +150,8 @@ final class SMTPConnection {
         switch state {
         case .closing:
             if outputLength == 0 { teardown() }
+        case .upgrading:
+            if outputLength == 0 { upgradeToTLS() }
         case .ready:
             drive()
         default:
@@ -125,6 +160,10 @@ final class SMTPConnection {
     }
 
     private func socketEvent(_ events: Int16) {
+        if events & Int16(BEV_EVENT_CONNECTED) != 0 {
+            handshakeCompleted()
+            return
+        }
         if events & Int16(BEV_EVENT_TIMEOUT) != 0 {
             switch state {
             case .ready:
@@ -135,13 +174,20 @@ final class SMTPConnection {
                 note("hold limit reached")
                 closeReason = .timeout
                 startClosing(.fin)
+            case .handshaking:
+                note("TLS handshake timed out")
+                closeReason = .timeout
+                teardown()
             default:
                 bufferevent_enable(bufferEvent, Int16(EV_READ))
             }
             return
         }
         if events & Int16(BEV_EVENT_EOF | BEV_EVENT_ERROR) != 0 {
-            if state != .closing {
+            if state == .handshaking {
+                note("TLS handshake failed: \(tlsErrors())")
+                closeReason = .tlsFailed
+            } else if state != .closing {
                 closeReason = .clientVanished
                 note(events & Int16(BEV_EVENT_EOF) != 0 ? "client closed the connection" : "connection error")
             }
@@ -176,6 +222,7 @@ final class SMTPConnection {
         guard available > 0 else { return 0 }
         let take = min(available, SMTPConnection.inputChunk)
         guard let bytes = evbuffer_pullup(input, take) else { return 0 }
+        host.metrics.bytesReceived(take)
         let chunk = UnsafeBufferPointer(start: bytes, count: take)
         if firewall == nil {
             machine.receive(chunk)
@@ -299,6 +346,12 @@ final class SMTPConnection {
         guard let finished = step else { return }
         machine.commit(sentCode: sentCode)
         step = nil
+        if machine.isAwaitingTLS {
+            state = .upgrading
+            bufferevent_disable(bufferEvent, Int16(EV_READ))
+            if outputLength == 0 { upgradeToTLS() }
+            return
+        }
         if finished.closesConnection {
             if case .command(let verb, _, _) = finished.event, verb == "QUIT" {
                 closeReason = .clientQuit
@@ -383,6 +436,95 @@ final class SMTPConnection {
         return true
     }
 
+    // MARK: - TLS
+
+    private func makeTLSBufferEvent(fd: Int32) -> OpaquePointer? {
+        guard let context = try? listener.tlsContext(), let ssl = SSL_new(context.context) else { return nil }
+        let tls = bufferevent_openssl_socket_new(
+            host.loop.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+        // Clients that close without close_notify are ordinary for SMTP; it is not a read error.
+        bufferevent_openssl_set_allow_dirty_shutdown(tls, 1)
+        return tls
+    }
+
+    /// After `220 Ready to start TLS` is on the wire: the `tls` rule decides, then the handshake.
+    private func upgradeToTLS() {
+        let context = RuleEventContext(
+            event: "tls", helo: machine.helo, sessionNumber: sessionNumber, occurrence: 1,
+            messageNumber: machine.messageNumber, clientAddress: record.clientAddress)
+        guard let rule = engine.match(context) else { return handshake() }
+        let label = "rule \(rule.index) (\(rule.location)) on tls"
+        ruleLabel = label
+        host.metrics.ruleFired(label)
+        note("\(label): \(rule.effectiveActions.map(\.summary).joined(separator: ", "))", rule: label)
+        for action in rule.effectiveActions {
+            switch action {
+            case .reset, .close:
+                closeReason = action == .reset ? .resetByRule : .closedByRule
+                state = .abortingHandshake(action == .reset ? .reset : .fin)
+                bufferevent_enable(bufferEvent, Int16(EV_READ))
+                return
+            case .withhold, .stall:
+                note("the handshake is never answered", rule: label)
+                state = .stalled
+                actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
+                    closeReason = .timeout
+                    startClosing(.fin)
+                }
+                return
+            case .delay(let milliseconds):
+                actionTimer.schedule(milliseconds: milliseconds) { [unowned self] in handshake() }
+                return
+            default:
+                continue
+            }
+        }
+        handshake()
+    }
+
+    /// Swaps the plain bufferevent for a TLS one on the same socket. Whatever plaintext the client
+    /// pipelined after STARTTLS is freed with the plain bufferevent, unread (CVE-2011-0411).
+    private func handshake() {
+        guard let plain = bufferEvent else { return }
+        let fd = bufferevent_getfd(plain)
+        bufferevent_setfd(plain, -1)
+        bufferevent_free(plain)
+        bufferEvent = makeTLSBufferEvent(fd: fd)
+        guard bufferEvent != nil else {
+            close(fd)
+            note("TLS is not available: \(TLSContext.openSSLErrors())")
+            closeReason = .tlsFailed
+            teardown()
+            return
+        }
+        installCallbacks()
+        state = .handshaking
+    }
+
+    private func handshakeCompleted() {
+        guard state == .handshaking, let ssl = bufferevent_openssl_get_ssl(bufferEvent) else { return }
+        let version = String(cString: SSL_get_version(ssl))
+        let cipher = SSL_get_current_cipher(ssl).map { String(cString: SSL_CIPHER_get_name($0)) } ?? "?"
+        note("TLS established: \(version), \(cipher)")
+        state = .ready
+        if !machine.hasGreeted {
+            begin(machine.connect())
+        } else {
+            machine.tlsEstablished()
+        }
+        drive()
+    }
+
+    private func tlsErrors() -> String {
+        var messages: [String] = []
+        while case let code = bufferevent_get_openssl_error(bufferEvent), code != 0 {
+            messages.append(TLSContext.describe(code))
+        }
+        let queued = TLSContext.openSSLErrors()
+        if queued != "no detail" { messages.append(queued) }
+        return messages.isEmpty ? "the client closed the connection" : messages.joined(separator: "; ")
+    }
+
     // MARK: - Output and closing
 
     private var outputLength: Int {
@@ -462,6 +604,7 @@ final class SMTPConnection {
         guard let input = bufferevent_get_input(bufferEvent) else { return }
         let available = evbuffer_get_length(input)
         guard available > 0, let bytes = evbuffer_pullup(input, available) else { return }
+        host.metrics.bytesReceived(available)
         let chunk = UnsafeBufferPointer(start: bytes, count: available)
         for line in Transcript.lines(chunk) { append(.client, line) }
         evbuffer_drain(input, available)
@@ -495,10 +638,15 @@ final class SMTPConnection {
             append(received, ".")
         case .xexch50Blob(let bytes):
             append(received, "<\(bytes) bytes of XEXCH50 blob>")
+        case .bdatChunk(let bytes, let last, _):
+            append(received, "BDAT \(bytes)\(last ? " LAST" : "") <\(bytes) bytes of chunk>")
+        case .authResponse:
+            append(received, "<AUTH response>")
         }
     }
 
     private func recordOutbound(_ bytes: [UInt8]) {
+        host.metrics.replyWritten(bytes)
         bytes.withUnsafeBufferPointer { buffer in
             for line in Transcript.lines(buffer) { append(.server, line, rule: ruleLabel) }
         }
@@ -507,7 +655,10 @@ final class SMTPConnection {
 
 extension SMTPEvent {
     fileprivate var arguments: [UInt8] {
-        if case .command(_, let arguments, _) = self { arguments } else { [] }
+        switch self {
+        case .command(_, let arguments, _), .bdatChunk(_, _, let arguments): arguments
+        default: []
+        }
     }
 
     fileprivate var progressBytes: Int? {

@@ -11,10 +11,14 @@ final class SMTPListener {
     var engine: ScenarioEngine
     private var listener: OpaquePointer?
     private unowned let runtime: HostRuntime
+    let implicitTLS: Bool
+    /// TLS contexts by the settings and host name they were made for (scenarios can be swapped at run time).
+    private var tlsContexts: [String: TLSContext] = [:]
 
-    init(runtime: HostRuntime, address: String, scenario: Scenario) throws {
+    init(runtime: HostRuntime, address: String, scenario: Scenario, implicitTLS: Bool) throws {
         self.runtime = runtime
         self.engine = ScenarioEngine(scenario: scenario)
+        self.implicitTLS = implicitTLS
         var storage = try SocketAddress.parse(address)
         let length = storage.ss_family == sa_family_t(AF_INET6)
             ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
@@ -45,6 +49,20 @@ final class SMTPListener {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress.describe($0) }
         }
         name = SocketAddress.name(host: host, port: port)
+    }
+
+    /// Whether sessions here may need TLS: implicit, or STARTTLS advertised.
+    var usesTLS: Bool { implicitTLS || engine.scenario.host.advertises("STARTTLS") }
+
+    /// The TLS context for the current scenario.
+    func tlsContext() throws -> TLSContext {
+        let scenario = engine.scenario
+        let key = "\(scenario.tls)|\(scenario.host.hostname)"
+        if let context = tlsContexts[key] { return context }
+        let context = try TLSContext(
+            settings: scenario.tls, hostname: scenario.host.hostname, authority: runtime.certificateAuthority())
+        tlsContexts[key] = context
+        return context
     }
 
     /// Stops accepting; open sessions go on.

@@ -31,6 +31,7 @@ public enum SessionEnd: String, Sendable {
     case protocolClose = "protocol-close"
     case outputOverflow = "output-overflow"
     case droppedByFirewall = "dropped-by-firewall"
+    case tlsFailed = "tls-failed"
 }
 
 /// A session as tests see it: who connected where, what was said, how it ended.
@@ -167,6 +168,12 @@ public final class SessionStore: @unchecked Sendable {
     /// Waits until `count` sessions have ended in all (since start or reset).
     public func wait(forEnded count: Int, timeout: Duration) async -> Bool {
         await endWaiters.wait(for: count, timeout: timeout) { self.totalEnded }
+    }
+
+    /// `resume(true)` once `count` sessions have ended in all, on the thread that ended the last one (or at
+    /// once); `resume(false)` from a task after the timeout. Needs no free task to report success.
+    func whenEnded(reaches count: Int, timeout: Duration, _ resume: @escaping @Sendable (Bool) -> Void) {
+        endWaiters.wait(for: count, timeout: timeout, current: { self.totalEnded }, resume: resume)
     }
 
     /// Waits until `count` sessions have started in all (since start or reset).

@@ -9,6 +9,12 @@ public struct ReceivedMessage: Sendable, Equatable {
     public var mailParameters: [SMTPParameter]
     /// Accepted recipients in order, without angle brackets.
     public var recipients: [String]
+    /// Each accepted recipient's RCPT parameters (`NOTIFY`, `ORCPT`), in the order of `recipients`.
+    public var recipientParameters: [[SMTPParameter]]
+    /// The identity a successful AUTH established, if any.
+    public var authenticatedUser: String?
+    /// Whether the message arrived over TLS (STARTTLS or an implicit-TLS listener).
+    public var receivedOverTLS: Bool
     /// The content exactly as received after dot-unstuffing, without the terminating `.` line.
     public var content: [UInt8]
     /// The XEXCH50 blob, if one was sent and acknowledged in this transaction.
@@ -16,13 +22,17 @@ public struct ReceivedMessage: Sendable, Equatable {
 
     public init(
         id: String, heloName: String?, mailFrom: String, mailParameters: [SMTPParameter],
-        recipients: [String], content: [UInt8], xexch50: XEXCH50Blob?
+        recipients: [String], recipientParameters: [[SMTPParameter]] = [], authenticatedUser: String? = nil,
+        receivedOverTLS: Bool = false, content: [UInt8], xexch50: XEXCH50Blob?
     ) {
         self.id = id
         self.heloName = heloName
         self.mailFrom = mailFrom
         self.mailParameters = mailParameters
         self.recipients = recipients
+        self.recipientParameters = recipientParameters
+        self.authenticatedUser = authenticatedUser
+        self.receivedOverTLS = receivedOverTLS
         self.content = content
         self.xexch50 = xexch50
     }

@@ -12,6 +12,10 @@ public enum SMTPEvent: Sendable, Equatable {
     case dataEnd(bytes: Int)
     /// The announced number of XEXCH50 blob bytes arrived.
     case xexch50Blob(bytes: Int)
+    /// A BDAT chunk's announced bytes arrived (RFC 3030). `arguments` are the BDAT command's.
+    case bdatChunk(bytes: Int, last: Bool, arguments: [UInt8])
+    /// A line answering an AUTH challenge (`334`).
+    case authResponse
     /// No input for the host's idle timeout.
     case idle
 
@@ -29,6 +33,8 @@ public enum SMTPEvent: Sendable, Equatable {
         case .dataProgress: "data.bytes"
         case .dataEnd: "data.end"
         case .xexch50Blob: "xexch50.blob"
+        case .bdatChunk(_, let last, _): last ? "bdat.last" : "bdat.chunk"
+        case .authResponse: "auth.response"
         case .idle: "idle"
         }
     }

@@ -67,7 +67,8 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
             if !isLast {
                 out.append(UInt8(ascii: "-"))
                 out += text.utf8
-            } else if !text.isEmpty {
+            } else if !text.isEmpty || code == 334 {
+                // RFC 4954 §4: `continue-req = "334" SP [base64] CRLF` — the space stays even when empty.
                 out.append(UInt8(ascii: " "))
                 out += text.utf8
             }

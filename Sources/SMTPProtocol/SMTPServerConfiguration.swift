@@ -40,6 +40,23 @@ public struct SMTPLimits: Sendable, Equatable {
     }
 }
 
+/// AUTH (RFC 4954) as the host offers it; the mechanisms are those the AUTH keyword advertises
+/// (PLAIN, LOGIN and CRAM-MD5 are understood).
+public struct AuthPolicy: Sendable, Equatable {
+    /// Accounts that may log in: name → password.
+    public var users: [String: String]
+    /// Any name and password succeed (the default when no users are given).
+    public var acceptAny: Bool
+    /// AUTH before STARTTLS gets `538 5.7.11` (RFC 4954 §4).
+    public var requireTLS: Bool
+
+    public init(users: [String: String] = [:], acceptAny: Bool? = nil, requireTLS: Bool = false) {
+        self.users = users
+        self.acceptAny = acceptAny ?? users.isEmpty
+        self.requireTLS = requireTLS
+    }
+}
+
 /// The host's persona: who it says it is, what it advertises, what it enforces.
 public struct SMTPServerConfiguration: Sendable, Equatable {
     /// The name in the greeting, the EHLO reply and error texts.
@@ -52,6 +69,9 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
     public var limits: SMTPLimits
     public var lineEndings: LineEndingMode
     public var pipelining: PipeliningMode
+    public var auth: AuthPolicy
+    /// Mail commands before STARTTLS get `530 5.7.0 Must issue a STARTTLS command first` (RFC 3207 §4).
+    public var requireTLS: Bool
 
     public init(
         hostname: String = "mockmx.test",
@@ -59,7 +79,9 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
         extensions: [String]? = nil,
         limits: SMTPLimits = SMTPLimits(),
         lineEndings: LineEndingMode = .normalize,
-        pipelining: PipeliningMode = .lenient
+        pipelining: PipeliningMode = .lenient,
+        auth: AuthPolicy = AuthPolicy(),
+        requireTLS: Bool = false
     ) {
         self.hostname = hostname
         self.greeting = greeting ?? SMTPReply(220, nil, "\(hostname) ESMTP mockmx")
@@ -67,6 +89,8 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
         self.limits = limits
         self.lineEndings = lineEndings
         self.pipelining = pipelining
+        self.auth = auth
+        self.requireTLS = requireTLS
     }
 
     /// A well-behaved modern MX.
@@ -76,10 +100,19 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
 
     /// Whether an EHLO keyword is advertised (case-insensitive on the keyword, ignoring its parameters).
     public func advertises(_ keyword: String) -> Bool {
-        extensions.contains { ext in
-            let name = ext.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ext
-            return name.equalsIgnoringASCIICase(keyword)
+        parameters(of: keyword) != nil
+    }
+
+    /// The parameters of an advertised keyword (`AUTH PLAIN LOGIN` → `["PLAIN", "LOGIN"]`), upper-cased;
+    /// nil when the keyword is not advertised.
+    public func parameters(of keyword: String) -> [String]? {
+        var found: [String]?
+        for ext in extensions {
+            let words = ext.split(separator: " ")
+            guard let name = words.first, String(name).equalsIgnoringASCIICase(keyword) else { continue }
+            found = (found ?? []) + words.dropFirst().map { $0.uppercased() }
         }
+        return found
     }
 }
 

@@ -11,7 +11,7 @@ public struct SMTPSessionStateMachine: Sendable {
     public let configuration: SMTPServerConfiguration
     public let sessionID: String
 
-    private enum Phase: Sendable {
+    enum Phase: Sendable {
         case awaitingGreeting
         /// After a 5xx greeting: only QUIT is served (RFC 5321 §3.1).
         case refused
@@ -20,39 +20,63 @@ public struct SMTPSessionStateMachine: Sendable {
         case discardingLongLine
         case data(SMTPDataReceiver)
         case blob(announced: Int, recipientArgument: Int, received: [UInt8])
+        /// A BDAT chunk is being read: exactly `announced` octets, whatever state the transaction is in.
+        case chunk(announced: Int, last: Bool, arguments: [UInt8], received: Int)
+        /// An AUTH exchange waits for the client's next response line.
+        case authenticating(SMTPAuthExchange)
+        /// STARTTLS was accepted; the transport runs the handshake and calls `tlsEstablished()`.
+        case awaitingTLS
         case closed
     }
 
-    private struct Transaction: Sendable {
+    struct Transaction: Sendable {
         var mailFrom: [UInt8]
         var parameters: [SMTPParameter]
         var recipients: [[UInt8]] = []
+        var recipientParameters: [[SMTPParameter]] = []
         var rejectedRecipients = 0
         var xexch50: XEXCH50Blob?
+        /// BDAT content so far; nil until the first chunk (DATA is refused once BDAT started).
+        var chunked: [UInt8]?
+        var chunkedBytes = 0
+
+        func hasParameter(_ key: String, value: String? = nil) -> Bool {
+            parameters.contains { $0.key == key && (value == nil || $0.value?.uppercased() == value) }
+        }
     }
 
     /// What was proposed and awaits `commit`, with what a successful reply would change.
-    private enum Pending: Sendable {
+    enum Pending: Sendable {
         case greeting
         case hello(name: [UInt8])
         case mail(Transaction)
-        case recipient([UInt8])
+        case recipient([UInt8], [SMTPParameter])
         case data
         case dataEnd
         case xexch50(announced: Int, recipientArgument: Int)
         case xexch50Blob(XEXCH50Blob)
         case reset
+        case startTLS
+        /// A `334` challenge: a positive commit continues the exchange.
+        case authChallenge(SMTPAuthExchange)
+        /// The exchange's verdict: a positive commit authenticates `user`.
+        case authVerdict(user: String?)
+        case chunk(last: Bool)
         case other
     }
 
-    private var input = InputBuffer()
-    private var phase = Phase.awaitingGreeting
-    private var pending: Pending?
-    private var heloName: [UInt8]?
-    private var transaction: Transaction?
+    var input = InputBuffer()
+    var phase = Phase.awaitingGreeting
+    var pending: Pending?
+    var heloName: [UInt8]?
+    var transaction: Transaction?
     private var inputBeforeGreeting = false
-    private var acceptedMessages = 0
-    private let enhancedCodes: Bool
+    var acceptedMessages = 0
+    /// The identity established by AUTH in this session.
+    public private(set) var authenticatedUser: String?
+    /// Whether the session runs over TLS.
+    public private(set) var isTLSActive = false
+    let enhancedCodes: Bool
     private let pipeliningAdvertised: Bool
 
     /// Content sizes at which DATA reading pauses with a `.dataProgress` step (for `data.bytes` rules).
@@ -72,10 +96,14 @@ public struct SMTPSessionStateMachine: Sendable {
     /// Whether the session is inside DATA or the XEXCH50 blob, where input is content, not commands.
     public var isReceivingContent: Bool {
         switch phase {
-        case .data, .blob: true
+        case .data, .blob, .chunk: true
         default: false
         }
     }
+    /// Whether the greeting step has been proposed (an implicit-TLS session greets after the handshake).
+    public var hasGreeted: Bool { if case .awaitingGreeting = phase { pending != nil } else { true } }
+    /// STARTTLS was accepted: the transport must run the TLS handshake before anything else.
+    public var isAwaitingTLS: Bool { if case .awaitingTLS = phase { true } else { false } }
     /// The name given in HELO/EHLO, as sent.
     public var helo: [UInt8]? { heloName }
     /// 1-based number of the transaction in progress (or the next one).
@@ -114,10 +142,14 @@ public struct SMTPSessionStateMachine: Sendable {
     public mutating func nextStep() -> SMTPStep? {
         guard pending == nil else { return nil }
         switch phase {
-        case .awaitingGreeting, .closed:
+        case .awaitingGreeting, .closed, .awaitingTLS:
             return nil
         case .refused, .commands:
             return nextCommand()
+        case .authenticating(let exchange):
+            return nextAuthResponse(exchange)
+        case .chunk(let announced, let last, let arguments, let received):
+            return nextChunk(announced: announced, last: last, arguments: arguments, received: received)
         case .discardingLongLine:
             guard let lineFeed = input.firstLineFeed(within: input.count) else {
                 input.consume(input.count)
@@ -176,9 +208,10 @@ public struct SMTPSessionStateMachine: Sendable {
             }
         case .mail(let proposed):
             if positive { transaction = proposed }
-        case .recipient(let path):
+        case .recipient(let path, let parameters):
             if positive {
                 transaction?.recipients.append(path)
+                transaction?.recipientParameters.append(parameters)
             } else {
                 transaction?.rejectedRecipients += 1
             }
@@ -201,9 +234,37 @@ public struct SMTPSessionStateMachine: Sendable {
             if positive { transaction?.xexch50 = blob }
         case .reset:
             if positive { transaction = nil }
+        case .startTLS:
+            if positive {
+                phase = .awaitingTLS
+                // Plaintext pipelined after STARTTLS must not reach the TLS session (CVE-2011-0411).
+                input.removeAll()
+            }
+        case .authChallenge(let exchange):
+            if sentCode.map({ (300...399).contains($0) }) ?? false { phase = .authenticating(exchange) }
+        case .authVerdict(let user):
+            if positive { authenticatedUser = user }
+        case .chunk(let last):
+            // A refused chunk aborts the transaction (RFC 3030 §4.2); LAST ends it either way.
+            if positive, last { acceptedMessages += 1 }
+            if !positive || last { transaction = nil }
         case .other:
             break
         }
+    }
+
+    /// The TLS handshake after STARTTLS succeeded: the session starts over (RFC 3207 §4.2).
+    public mutating func tlsEstablished() {
+        isTLSActive = true
+        heloName = nil
+        transaction = nil
+        authenticatedUser = nil
+        if case .awaitingTLS = phase { phase = .commands }
+    }
+
+    /// The connection is TLS from its first byte (an implicit-TLS listener).
+    public mutating func startedWithTLS() {
+        isTLSActive = true
     }
 
     /// Ends the session: no further steps (the connection is closing).
@@ -258,6 +319,10 @@ public struct SMTPSessionStateMachine: Sendable {
             pending = .other
             return SMTPStep(event: event, reply: reply(500, "5.5.2", "Error: command not recognized"))
         }
+        if configuration.requireTLS, !isTLSActive, command.needsTLSWhenRequired {
+            pending = .other
+            return SMTPStep(event: event, reply: reply(530, "5.7.0", "Must issue a STARTTLS command first"))
+        }
         return handle(command, arguments: arguments, event: event)
     }
 
@@ -273,7 +338,7 @@ public struct SMTPSessionStateMachine: Sendable {
         return !pipeliningAdvertised || !(command?.mayBePipelinedMidGroup ?? false)
     }
 
-    private mutating func handle(_ command: Command, arguments: [UInt8], event: SMTPEvent) -> SMTPStep {
+    private mutating func handle(_ command: Command, arguments: [UInt8], event: SMTPEvent) -> SMTPStep? {
         pending = .other
         func step(_ reply: SMTPReply, closes: Bool = false) -> SMTPStep {
             SMTPStep(event: event, reply: reply, closesConnection: closes)
@@ -285,7 +350,10 @@ public struct SMTPSessionStateMachine: Sendable {
             }
             pending = .hello(name: arguments)
             if command == .helo { return step(SMTPReply(250, nil, configuration.hostname)) }
-            return step(SMTPReply(code: 250, lines: [configuration.hostname] + configuration.extensions))
+            // RFC 3207 §4.2: STARTTLS is not offered again inside TLS.
+            let offered = isTLSActive
+                ? configuration.extensions.filter { !$0.uppercased().hasPrefix("STARTTLS") } : configuration.extensions
+            return step(SMTPReply(code: 250, lines: [configuration.hostname] + offered))
         case .mail:
             guard heloName != nil else { return step(reply(503, "5.5.1", "Error: send HELO/EHLO first")) }
             guard transaction == nil else { return step(reply(503, "5.5.1", "Error: nested MAIL command")) }
@@ -300,7 +368,11 @@ public struct SMTPSessionStateMachine: Sendable {
                 return step(reply(501, "5.5.4", "Syntax: MAIL FROM:<address>"))
             }
             if let refusal = checkMailParameters(parsed.parameters) { return step(refusal) }
-            pending = .mail(Transaction(mailFrom: parsed.path, parameters: parsed.parameters))
+            let proposed = Transaction(mailFrom: parsed.path, parameters: parsed.parameters)
+            if parsed.path.contains(where: { $0 >= 0x80 }), !proposed.hasParameter("SMTPUTF8") {
+                return step(reply(553, "5.6.7", "Error: a non-ASCII address needs SMTPUTF8"))
+            }
+            pending = .mail(proposed)
             return step(reply(250, "2.1.0", "Ok"))
         case .rcpt:
             guard let transaction else { return step(reply(503, "5.5.1", "Error: need MAIL command")) }
@@ -316,10 +388,13 @@ public struct SMTPSessionStateMachine: Sendable {
             }
             guard !parsed.path.isEmpty else { return step(reply(501, "5.1.3", "Bad recipient address syntax")) }
             if let refusal = checkRecipientParameters(parsed.parameters) { return step(refusal) }
+            if parsed.path.contains(where: { $0 >= 0x80 }), !transaction.hasParameter("SMTPUTF8") {
+                return step(reply(553, "5.6.7", "Error: a non-ASCII address needs SMTPUTF8"))
+            }
             guard transaction.recipients.count < configuration.limits.recipients else {
                 return step(reply(452, "4.5.3", "Error: too many recipients"))
             }
-            pending = .recipient(parsed.path)
+            pending = .recipient(parsed.path, parsed.parameters)
             return step(reply(250, "2.1.5", "Ok"))
         case .data:
             guard arguments.isEmpty else { return step(reply(501, "5.5.4", "Syntax: DATA")) }
@@ -329,6 +404,10 @@ public struct SMTPSessionStateMachine: Sendable {
                     return step(reply(554, "5.5.1", "Error: no valid recipients"))
                 }
                 return step(reply(503, "5.5.1", "Error: need RCPT command"))
+            }
+            guard transaction.chunked == nil else { return step(reply(503, "5.5.1", "Error: BDAT in progress")) }
+            guard !transaction.hasParameter("BODY", value: "BINARYMIME") else {
+                return step(reply(503, "5.5.1", "Error: BINARYMIME requires BDAT"))
             }
             pending = .data
             return step(SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>"))
@@ -352,7 +431,14 @@ public struct SMTPSessionStateMachine: Sendable {
         case .xexch50:
             return xexch50(arguments: arguments, step: step)
         case .starttls:
-            return step(reply(454, "4.7.0", "TLS not available due to local problem"))
+            guard arguments.isEmpty else { return step(reply(501, "5.5.4", "Syntax: STARTTLS")) }
+            guard !isTLSActive else { return step(reply(554, "5.5.1", "Error: TLS already active")) }
+            pending = .startTLS
+            return step(reply(220, "2.0.0", "Ready to start TLS"))
+        case .auth:
+            return auth(arguments: arguments, event: event)
+        case .bdat:
+            return bdat(arguments: arguments, event: event)
         }
     }
 
@@ -392,10 +478,13 @@ public struct SMTPSessionStateMachine: Sendable {
                 case "BINARYMIME" where configuration.advertises("BINARYMIME"): continue
                 default: return reply(501, "5.5.4", "Unsupported BODY parameter")
                 }
-            case "SMTPUTF8" where configuration.advertises("SMTPUTF8"),
-                "RET" where configuration.advertises("DSN"),
-                "ENVID" where configuration.advertises("DSN"),
-                "AUTH" where configuration.advertises("AUTH"):
+            case "RET" where configuration.advertises("DSN"):
+                guard ["FULL", "HDRS"].contains(parameter.value?.uppercased() ?? "") else {
+                    return reply(501, "5.5.4", "Bad RET parameter")
+                }
+            case "SMTPUTF8" where configuration.advertises("SMTPUTF8") && parameter.value == nil,
+                "ENVID" where configuration.advertises("DSN") && parameter.value != nil,
+                "AUTH" where configuration.advertises("AUTH") && parameter.value != nil:
                 continue
             default:
                 return reply(555, "5.5.4", "Unsupported option: \(parameter.key)")
@@ -407,8 +496,13 @@ public struct SMTPSessionStateMachine: Sendable {
     private func checkRecipientParameters(_ parameters: [SMTPParameter]) -> SMTPReply? {
         for parameter in parameters {
             switch parameter.key {
-            case "NOTIFY" where configuration.advertises("DSN"), "ORCPT" where configuration.advertises("DSN"):
-                continue
+            case "NOTIFY" where configuration.advertises("DSN"):
+                let values = (parameter.value ?? "").uppercased().split(separator: ",", omittingEmptySubsequences: false)
+                let valid = values == ["NEVER"]
+                    || (!values.isEmpty && values.allSatisfy { ["SUCCESS", "FAILURE", "DELAY"].contains($0) })
+                guard valid else { return reply(501, "5.5.4", "Bad NOTIFY parameter") }
+            case "ORCPT" where configuration.advertises("DSN"):
+                guard parameter.value?.contains(";") ?? false else { return reply(501, "5.5.4", "Bad ORCPT parameter") }
             default:
                 return reply(555, "5.5.4", "Unsupported option: \(parameter.key)")
             }
@@ -417,6 +511,23 @@ public struct SMTPSessionStateMachine: Sendable {
     }
 
     // MARK: - End of data
+
+    /// The message of the transaction in progress, with `content`.
+    func message(content: [UInt8]) -> ReceivedMessage {
+        guard let transaction else { preconditionFailure("a message without a transaction") }
+        let id = "\(sessionID).\(acceptedMessages + 1)"
+        return ReceivedMessage(
+            id: id,
+            heloName: heloName.map { String(decoding: $0, as: UTF8.self) },
+            mailFrom: String(decoding: transaction.mailFrom, as: UTF8.self),
+            mailParameters: transaction.parameters,
+            recipients: transaction.recipients.map { String(decoding: $0, as: UTF8.self) },
+            recipientParameters: transaction.recipientParameters,
+            authenticatedUser: authenticatedUser,
+            receivedOverTLS: isTLSActive,
+            content: content,
+            xexch50: transaction.xexch50)
+    }
 
     private mutating func endOfData(_ receiver: SMTPDataReceiver) -> SMTPStep {
         phase = .commands
@@ -429,22 +540,13 @@ public struct SMTPSessionStateMachine: Sendable {
             return SMTPStep(
                 event: event, reply: reply(550, "5.5.2", "\(configuration.hostname) Error: bare <LF> received"))
         }
-        guard let transaction else { preconditionFailure("DATA without a transaction") }
-        let id = "\(sessionID).\(acceptedMessages + 1)"
-        let message = ReceivedMessage(
-            id: id,
-            heloName: heloName.map { String(decoding: $0, as: UTF8.self) },
-            mailFrom: String(decoding: transaction.mailFrom, as: UTF8.self),
-            mailParameters: transaction.parameters,
-            recipients: transaction.recipients.map { String(decoding: $0, as: UTF8.self) },
-            content: receiver.content,
-            xexch50: transaction.xexch50)
-        return SMTPStep(event: event, reply: reply(250, "2.0.0", "Ok: queued as \(id)"), message: message)
+        let message = message(content: receiver.content)
+        return SMTPStep(event: event, reply: reply(250, "2.0.0", "Ok: queued as \(message.id)"), message: message)
     }
 
     // MARK: - Helpers
 
-    private func reply(_ code: Int, _ enhanced: String, _ text: String) -> SMTPReply {
+    func reply(_ code: Int, _ enhanced: String, _ text: String) -> SMTPReply {
         SMTPReply(code, enhanced, text)
     }
 
@@ -458,21 +560,31 @@ public struct SMTPSessionStateMachine: Sendable {
 private enum Command: String {
     case helo = "HELO", ehlo = "EHLO", mail = "MAIL", rcpt = "RCPT", data = "DATA", rset = "RSET"
     case noop = "NOOP", quit = "QUIT", vrfy = "VRFY", expn = "EXPN", help = "HELP"
-    case xexch50 = "XEXCH50", starttls = "STARTTLS"
+    case xexch50 = "XEXCH50", starttls = "STARTTLS", auth = "AUTH", bdat = "BDAT"
 
     /// Commands tied to an extension exist only while it is advertised; to anyone else they are unknown.
     func isEnabled(by configuration: SMTPServerConfiguration) -> Bool {
         switch self {
         case .xexch50: configuration.advertises("XEXCH50")
         case .starttls: configuration.advertises("STARTTLS")
+        case .auth: configuration.advertises("AUTH")
+        case .bdat: configuration.advertises("CHUNKING")
         default: true
         }
     }
 
-    /// RFC 2920 §3.1: RSET, MAIL and RCPT may appear anywhere in a pipelined group.
+    /// What a host that requires TLS refuses before STARTTLS.
+    var needsTLSWhenRequired: Bool {
+        switch self {
+        case .mail, .rcpt, .data, .bdat, .xexch50, .auth, .vrfy, .expn: true
+        default: false
+        }
+    }
+
+    /// RFC 2920 §3.1: RSET, MAIL and RCPT (and BDAT, RFC 3030) may appear anywhere in a pipelined group.
     var mayBePipelinedMidGroup: Bool {
         switch self {
-        case .rset, .mail, .rcpt: true
+        case .rset, .mail, .rcpt, .bdat: true
         default: false
         }
     }
@@ -483,7 +595,7 @@ private func asciiUpper(_ byte: UInt8) -> UInt8 {
     byte >= 0x61 && byte <= 0x7A ? byte & ~0x20 : byte
 }
 
-private func decimal<C: Collection>(_ bytes: C) -> Int? where C.Element == UInt8 {
+func decimal<C: Collection>(_ bytes: C) -> Int? where C.Element == UInt8 {
     guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
     var value = 0
     for byte in bytes {

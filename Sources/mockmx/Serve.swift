@@ -10,7 +10,8 @@ struct Serve: ParsableCommand {
     @Option(
         name: .customLong("listen"),
         help: ArgumentHelp(
-            "HOST:PORT[=SCENARIO] to listen on (repeatable). Port 0 picks a free port. SCENARIO is a bundled "
+            "[smtps://]HOST:PORT[=SCENARIO] to listen on (repeatable; smtps:// for implicit TLS). Port 0 picks a "
+                + "free port. SCENARIO is a bundled "
                 + "name or a YAML file; without it the default persona answers.",
             valueName: "address"))
     var listen: [String] = []
@@ -35,15 +36,31 @@ struct Serve: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print every session transcript line to stderr.")
     var verbose = false
 
+    @Option(
+        help: ArgumentHelp(
+            "HOST:PORT for the HTTP control API (messages, sessions, waits, scenario switch, metrics); port 0 "
+                + "picks a free port, 'none' serves no API.",
+            valueName: "address"))
+    var api = "127.0.0.1:8025"
+
+    @Option(
+        name: .customLong("api-token"),
+        help: ArgumentHelp(
+            "Require 'Authorization: Bearer TOKEN' on every API request but /healthz (default: the "
+                + "MOCKMX_API_TOKEN environment variable, which keeps it out of the process list).",
+            valueName: "token"))
+    var apiToken: String?
+
     func validate() throws {
         guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
         guard retainMessages > 0, retainSessions > 0 else { throw ValidationError("retention limits must be positive") }
+        guard apiToken?.isEmpty != true else { throw ValidationError("--api-token must not be empty") }
     }
 
     func run() throws {
         var listeners: [ListenerConfiguration] = []
         for argument in listen.isEmpty ? ["127.0.0.1:2525"] : listen {
-            let (address, scenarioName) = Serve.split(argument)
+            let (address, scenarioName, implicitTLS) = Serve.split(argument)
             let scenario: Scenario
             do {
                 scenario = try scenarioName.map { try ScenarioLoader.resolve($0) } ?? .defaultPersona
@@ -51,7 +68,7 @@ struct Serve: ParsableCommand {
                 FileHandle.standardError.write(Data("\(error)\n".utf8))
                 throw ExitCode(1)
             }
-            listeners.append(ListenerConfiguration(address: address, scenario: scenario))
+            listeners.append(ListenerConfiguration(address: address, scenario: scenario, implicitTLS: implicitTLS))
         }
         let configuration = HostConfiguration(
             listeners: listeners,
@@ -59,7 +76,11 @@ struct Serve: ParsableCommand {
             messageRetention: retainMessages,
             sessionRetention: retainSessions,
             shutdownGraceMilliseconds: Int(grace * 1000),
-            transcriptHandler: verbose ? Serve.printTranscript : nil)
+            transcriptHandler: verbose ? Serve.printTranscript : nil,
+            apiAddress: api == "none" ? nil : api,
+            apiToken: apiToken ?? ProcessInfo.processInfo.environment["MOCKMX_API_TOKEN"].flatMap {
+                $0.isEmpty ? nil : $0
+            })
 
         let host: MockMXHost
         let bound: [BoundListener]
@@ -71,26 +92,43 @@ struct Serve: ParsableCommand {
             throw ValidationError("\(error)")
         }
         // The ready file first: whoever reads the listening lines may go straight for it.
-        if let readyFile { try Serve.writeReadyFile(readyFile, bound: bound) }
+        if let readyFile { try Serve.writeReadyFile(readyFile, bound: bound, api: host.api) }
         for listener in bound {
-            print("mockmx: listening on \(listener.name) (scenario \(listener.scenario))")
+            print("mockmx: listening on \(listener.implicitTLS ? "smtps://" : "")\(listener.name) (scenario \(listener.scenario))")
+            if let fingerprint = listener.tlsFingerprint {
+                print("mockmx:   TLS certificate SHA-256 \(fingerprint)")
+            }
         }
+        if let api = host.api { print("mockmx: control API on \(api.url)") }
         if let spool { print("mockmx: spooling messages to \(spool)") }
         fflush(nil)
         host.waitUntilStopped()
         print("mockmx: stopped after \(host.sessions.totalStarted) session(s), \(host.messages.totalAccepted) message(s)")
     }
 
-    /// `127.0.0.1:2525=greylist` → address and scenario. The address part may itself hold colons (IPv6).
-    static func split(_ argument: String) -> (String, String?) {
-        guard let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
-        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    /// `smtps://127.0.0.1:465=greylist` → address, scenario, implicit TLS. The address may hold colons (IPv6).
+    static func split(_ argument: String) -> (address: String, scenario: String?, implicitTLS: Bool) {
+        var text = Substring(argument)
+        let implicitTLS = text.hasPrefix("smtps://")
+        if implicitTLS { text = text.dropFirst("smtps://".count) } else if text.hasPrefix("smtp://") {
+            text = text.dropFirst("smtp://".count)
+        }
+        guard let equals = text.firstIndex(of: "=") else { return (String(text), nil, implicitTLS) }
+        return (String(text[..<equals]), String(text[text.index(after: equals)...]), implicitTLS)
     }
 
-    static func writeReadyFile(_ path: String, bound: [BoundListener]) throws {
+    static func writeReadyFile(_ path: String, bound: [BoundListener], api: BoundAddress? = nil) throws {
         let document: [String: Any] = [
             "pid": Int(getpid()),
-            "smtp": bound.map { ["host": $0.host, "port": $0.port, "address": $0.name, "scenario": $0.scenario] },
+            "smtp": bound.map { listener -> [String: Any] in
+                [
+                    "host": listener.host, "port": listener.port, "address": listener.name,
+                    "scenario": listener.scenario, "implicitTLS": listener.implicitTLS,
+                    "tlsFingerprint": listener.tlsFingerprint as Any? ?? NSNull(),
+                    "tlsAuthority": listener.tlsAuthority as Any? ?? NSNull(),
+                ]
+            },
+            "api": api.map { ["host": $0.host, "port": $0.port, "address": $0.name] } as Any? ?? NSNull(),
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])
         // Written whole then renamed, so a watcher never reads half a file.

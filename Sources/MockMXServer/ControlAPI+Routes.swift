@@ -1,0 +1,98 @@
+/// One path of the API and what each method does there.
+struct APIRoute {
+    struct Endpoint {
+        /// The query parameters this endpoint understands; any other is refused, so a typo
+        /// (`?recipent=`) is an error instead of a filter silently not applied.
+        var parameters: Set<String> = []
+        var handle: (APIRequest, _ captures: [String]) -> APIReply
+    }
+
+    /// Segments; `{}` matches any one segment, which is passed to the handler.
+    let pattern: [String]
+    let endpoints: [APIMethod: Endpoint]
+
+    init(_ pattern: String, _ endpoints: [APIMethod: Endpoint]) {
+        self.pattern = pattern.split(separator: "/").map { $0.hasPrefix("{") ? "{}" : String($0) }
+        self.endpoints = endpoints
+    }
+
+    func captures(_ path: [String]) -> [String]? {
+        guard path.count == pattern.count else { return nil }
+        var captures: [String] = []
+        for (segment, expected) in zip(path, pattern) {
+            if expected == "{}" {
+                captures.append(segment)
+            } else if segment != expected {
+                return nil
+            }
+        }
+        return captures
+    }
+
+    /// The `Allow` header: HEAD goes wherever GET does (evhttp leaves the body out).
+    var allow: String {
+        APIMethod.allCases.filter { endpoints[$0] != nil || ($0 == .head && endpoints[.get] != nil) }
+            .map(\.rawValue).joined(separator: ", ")
+    }
+}
+
+extension ControlAPI {
+    func makeRoutes() -> [APIRoute] {
+        typealias Endpoint = APIRoute.Endpoint
+        return [
+            APIRoute("/healthz", [.get: Endpoint { [unowned self] _, _ in .now(health()) }]),
+            APIRoute("/metrics", [.get: Endpoint { [unowned self] _, _ in .now(metricsText()) }]),
+            APIRoute("/api/v1/messages", [
+                .get: Endpoint(parameters: ["recipient", "sender"]) { [unowned self] request, _ in
+                    .now(listMessages(request))
+                },
+                .delete: Endpoint { [unowned self] _, _ in .now(deleteMessages()) },
+            ]),
+            APIRoute("/api/v1/messages/{id}", [
+                .get: Endpoint { [unowned self] _, captures in .now(message(captures[0])) },
+            ]),
+            APIRoute("/api/v1/messages/{id}/raw", [
+                .get: Endpoint { [unowned self] _, captures in .now(rawMessage(captures[0])) },
+            ]),
+            APIRoute("/api/v1/messages/{id}/xexch50", [
+                .get: Endpoint { [unowned self] _, captures in .now(xexch50Blob(captures[0])) },
+            ]),
+            APIRoute("/api/v1/sessions", [.get: Endpoint { [unowned self] _, _ in .now(listSessions()) }]),
+            APIRoute("/api/v1/sessions/{id}", [
+                .get: Endpoint { [unowned self] _, captures in .now(session(captures[0])) },
+            ]),
+            APIRoute("/api/v1/wait", [
+                .get: Endpoint(parameters: ["messages", "sessions", "timeout"]) { [unowned self] request, _ in
+                    wait(request)
+                },
+            ]),
+            APIRoute("/api/v1/listeners", [.get: Endpoint { [unowned self] _, _ in .now(listListeners()) }]),
+            APIRoute("/api/v1/listeners/{port}/scenario", [
+                .get: Endpoint { [unowned self] _, captures in .now(scenario(onPort: captures[0])) },
+                .put: Endpoint(parameters: ["name"]) { [unowned self] request, captures in
+                    .now(replaceScenario(onPort: captures[0], request))
+                },
+            ]),
+            APIRoute("/api/v1/reset", [.post: Endpoint { [unowned self] _, _ in .now(reset()) }]),
+        ]
+    }
+
+    func route(_ request: APIRequest) -> APIReply {
+        for route in routes {
+            guard let captures = route.captures(request.path) else { continue }
+            guard let endpoint = route.endpoints[request.method == .head ? .get : request.method] else {
+                var response = APIResponse.error(
+                    405, "\(request.method.rawValue) is not allowed on \(request.pathText); use \(route.allow)")
+                response.headers.append(("Allow", route.allow))
+                return .now(response)
+            }
+            if let unknown = request.query.keys.sorted().first(where: { !endpoint.parameters.contains($0) }) {
+                let known = endpoint.parameters.isEmpty
+                    ? "it takes none" : "it takes " + endpoint.parameters.sorted().joined(separator: ", ")
+                return .now(.error(400, "unknown query parameter '\(unknown)' for \(request.pathText); \(known)"))
+            }
+            return endpoint.handle(request, captures)
+        }
+        return .now(.error(404, "no such endpoint: \(request.pathText)"))
+    }
+}

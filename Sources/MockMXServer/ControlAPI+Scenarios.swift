@@ -1,0 +1,102 @@
+import Foundation
+import MockMXScenario
+
+/// `/api/v1/listeners…`: which scenario each listener plays, and switching it at run time.
+extension ControlAPI {
+    func listListeners() -> APIResponse {
+        .json(["listeners": runtime.listeners.map(describe)])
+    }
+
+    func scenario(onPort portText: String) -> APIResponse {
+        switch listeners(onPort: portText) {
+        case .success(let listeners): .json(["listeners": listeners.map(describe)])
+        case .failure(let failure): failure.response
+        }
+    }
+
+    /// Validates the scenario first: one with errors is refused with every diagnostic and the listener
+    /// keeps its scenario. A good one applies to sessions that start from now on; open sessions keep the
+    /// engine they started with.
+    ///
+    /// The scenario is the body (YAML or JSON), or a bundled name as `?name=` or as the whole body. Only
+    /// bundled names are resolved: the API never reads files on the host's machine.
+    func replaceScenario(onPort portText: String, _ request: APIRequest) -> APIResponse {
+        let listeners: [SMTPListener]
+        switch self.listeners(onPort: portText) {
+        case .success(let found): listeners = found
+        case .failure(let failure): return failure.response
+        }
+        guard let body = String(validating: request.body, as: UTF8.self) else {
+            return .error(400, "the body is not UTF-8 text")
+        }
+        let trimmed = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let scenario: Scenario
+        do throws(ScenarioLoadError) {
+            if let name = request.query["name"] {
+                guard trimmed.isEmpty else { return .error(400, "give a scenario name or a body, not both") }
+                scenario = try bundledScenario(name)
+            } else if trimmed.isEmpty {
+                return .error(400, "send a scenario (YAML or JSON) as the body, or a bundled name (?name=greylist)")
+            } else if ControlAPI.looksLikeName(trimmed) {
+                scenario = try bundledScenario(trimmed)
+            } else {
+                scenario = try ScenarioLoader.load(yaml: body, file: "api")
+            }
+        } catch {
+            let kept = listeners.map(\.engine.scenario.name).joined(separator: ", ")
+            return .error(
+                400, "the scenario has \(error.diagnostics.count) error(s); the listener keeps scenario \(kept)",
+                ["diagnostics": error.diagnostics.map(\.description)])
+        }
+        for listener in listeners { listener.engine = ScenarioEngine(scenario: scenario) }
+        return .json(["listeners": listeners.map(describe)])
+    }
+
+    func describe(_ listener: SMTPListener) -> [String: Any] {
+        [
+            "address": listener.name,
+            "host": listener.host,
+            "port": listener.port,
+            "scenario": listener.engine.scenario.name,
+            "summary": listener.engine.scenario.summary as Any? ?? NSNull(),
+        ]
+    }
+
+    /// Every listener bound to that port (an IPv4 and an IPv6 one may share it).
+    private func listeners(onPort portText: String) -> Result<[SMTPListener], APIResponseFailure> {
+        guard let port = Int(portText) else {
+            return .failure(APIResponseFailure(.error(404, "'\(portText)' is not a port number")))
+        }
+        let found = runtime.listeners.filter { $0.port == port }
+        guard !found.isEmpty else {
+            let ports = runtime.listeners.map { String($0.port) }.joined(separator: ", ")
+            return .failure(APIResponseFailure(.error(404, "no SMTP listener on port \(port); listening on \(ports)")))
+        }
+        return .success(found)
+    }
+
+    private func bundledScenario(_ name: String) throws(ScenarioLoadError) -> Scenario {
+        let bare = name.hasSuffix(".yaml") ? String(name.dropLast(".yaml".count)) : name
+        guard ScenarioLoader.bundledNames.contains(bare) || bare == Scenario.defaultPersona.name else {
+            let message = "no bundled scenario named '\(name)'; bundled scenarios: "
+                + ScenarioLoader.bundledNames.joined(separator: ", ")
+            throw ScenarioLoadError(diagnostics: [
+                ScenarioDiagnostic(file: "api", line: 0, column: 0, path: "", message: message),
+            ])
+        }
+        return try ScenarioLoader.resolve(bare)
+    }
+
+    /// One word such as `greylist` or `greylist.yaml`: never a valid scenario document, so it names one.
+    private static func looksLikeName(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy {
+            $0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)
+        }
+    }
+}
+
+/// A response carried as the failure of a lookup.
+struct APIResponseFailure: Error {
+    let response: APIResponse
+    init(_ response: APIResponse) { self.response = response }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// `/healthz`, `/metrics` and `POST /api/v1/reset`.
+extension ControlAPI {
+    func health() -> APIResponse {
+        .json(["status": "ok", "listeners": runtime.listeners.map(describe)])
+    }
+
+    func metricsText() -> APIResponse {
+        let snapshot = runtime.metrics.snapshot
+        var text = PrometheusText()
+        text.add(
+            "mockmx_sessions_total", .counter, help: "SMTP sessions accepted since start or reset.",
+            value: snapshot.counters["sessions_total"] ?? 0)
+        text.add(
+            "mockmx_sessions_active", .gauge, help: "SMTP sessions open now.", value: runtime.openConnectionCount)
+        text.add(
+            "mockmx_sessions_held", .gauge, help: "Open sessions a rule withheld an answer from or stopped reading.",
+            value: runtime.heldConnectionCount)
+        text.add(
+            "mockmx_messages_total", .counter, help: "Messages accepted since start or reset.",
+            value: runtime.messages.totalAccepted)
+        text.add(
+            "mockmx_messages_dropped_total", .counter,
+            help: "Messages no longer kept in memory because of the retention limit.", value: runtime.messages.dropped)
+        text.add(
+            "mockmx_replies_total", .counter, help: "SMTP replies written, by reply code.",
+            samples: snapshot.replies.sorted { $0.key < $1.key }.map { ([("code", String($0.key))], $0.value) })
+        text.add(
+            "mockmx_rule_fired_total", .counter, help: "Scenario rules fired, by rule.",
+            samples: snapshot.rules.sorted { $0.key < $1.key }.map { ([("rule", $0.key)], $0.value) })
+        text.add(
+            "mockmx_bytes_sent_total", .counter, help: "Bytes written to SMTP clients.",
+            value: snapshot.counters["bytes_sent"] ?? 0)
+        text.add(
+            "mockmx_bytes_received_total", .counter, help: "Bytes read from SMTP clients.",
+            value: snapshot.counters["bytes_received"] ?? 0)
+        text.add(
+            "mockmx_api_waits_pending", .gauge, help: "Control API long polls waiting for their condition.",
+            value: pendingWaits.count)
+        return APIResponse(status: 200, contentType: PrometheusText.contentType, body: Array(text.text.utf8))
+    }
+
+    /// Back to a fresh host for the next test: messages, sessions and metrics cleared, and every listener's
+    /// rule state (`times:` counts, `session:` numbering, the `chance:` generator) as at start. Open sessions
+    /// go on.
+    func reset() -> APIResponse {
+        runtime.messages.removeAll()
+        runtime.sessions.removeAll()
+        runtime.metrics.reset()
+        for listener in runtime.listeners { listener.engine.reset() }
+        return .json(["status": "reset"])
+    }
+}

@@ -1,0 +1,204 @@
+import CLibEvent
+import Foundation
+
+/// The HTTP/JSON control API: libevent's evhttp on the host's own event loop, so every handler runs on
+/// the loop thread beside the connections it describes and never needs a lock to read their state.
+///
+/// Loop-confined. Created by `HostRuntime.bind()` before the loop thread starts and closed on the loop
+/// when the host stops. Routes are in `ControlAPI+Routes.swift`, one file per concern after that.
+final class ControlAPI {
+    let bound: BoundAddress
+    unowned let runtime: HostRuntime
+    private let token: String?
+    private var http: OpaquePointer?
+    /// Long polls (`/api/v1/wait`) not answered yet, by their number.
+    var pendingWaits: [Int: PendingWait] = [:]
+    var nextWaitNumber = 0
+    lazy var routes: [APIRoute] = makeRoutes()
+
+    /// Request bodies (a scenario) beyond this get `413` from evhttp before any handler runs.
+    static let maxBodySize = 1 << 20
+    /// Keep-alive connections idle this long (and requests trickling in slower) are closed.
+    private static let connectionTimeoutSeconds: Int32 = 60
+
+    init(runtime: HostRuntime, address: String, token: String?) throws {
+        self.runtime = runtime
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        var storage = try SocketAddress.parse(address)
+        let length = storage.ss_family == sa_family_t(AF_INET6)
+            ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+        let flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC
+        // Bound like the SMTP listeners (same address syntax, numeric hosts only), then handed to evhttp,
+        // which owns it from there on.
+        let listener = withUnsafePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                evconnlistener_new_bind(runtime.loop.base, nil, nil, UInt32(flags), 128, $0, Int32(length))
+            }
+        }
+        guard let listener else {
+            throw HostError("cannot serve the control API on \(address): \(String(cString: strerror(errno)))")
+        }
+        var boundStorage = sockaddr_storage()
+        var boundLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let (host, port) = withUnsafeMutablePointer(to: &boundStorage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = getsockname(evconnlistener_get_fd(listener), $0, &boundLength)
+                return SocketAddress.describe($0)
+            }
+        }
+        bound = BoundAddress(host: host, port: port, name: SocketAddress.name(host: host, port: port))
+
+        guard let http = evhttp_new(runtime.loop.base) else {
+            evconnlistener_free(listener)
+            throw HostError("evhttp_new failed")
+        }
+        guard evhttp_bind_listener(http, listener) != nil else {
+            evconnlistener_free(listener)
+            evhttp_free(http)
+            throw HostError("cannot serve the control API on \(address)")
+        }
+        self.http = http
+        evhttp_set_max_body_size(http, ControlAPI.maxBodySize)
+        // Every method evhttp knows reaches the router, which answers 405 with an Allow header; evhttp's own
+        // default would answer 501 for PATCH or OPTIONS.
+        let methods: [evhttp_cmd_type] = [
+            EVHTTP_REQ_GET, EVHTTP_REQ_POST, EVHTTP_REQ_HEAD, EVHTTP_REQ_PUT, EVHTTP_REQ_DELETE,
+            EVHTTP_REQ_OPTIONS, EVHTTP_REQ_TRACE, EVHTTP_REQ_CONNECT, EVHTTP_REQ_PATCH,
+        ]
+        evhttp_set_allowed_methods(http, UInt16(methods.reduce(0) { $0 | $1.rawValue }))
+        evhttp_set_timeout(http, ControlAPI.connectionTimeoutSeconds)
+        // Reads an oversized body to its end before answering 413, so the client sees the answer, not a reset.
+        evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE)
+        evhttp_set_gencb(
+            http,
+            { request, context in
+                Unmanaged<ControlAPI>.fromOpaque(context!).takeUnretainedValue().received(request!)
+            },
+            Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Answers every long poll (`503`) and stops serving; evhttp closes its connections. Idempotent.
+    func close() {
+        guard let http else { return }
+        for number in pendingWaits.keys.sorted() {
+            finishWait(number, outcome: .hostStopping)
+        }
+        evhttp_free(http)
+        self.http = nil
+    }
+
+    // MARK: - Requests
+
+    private func received(_ handle: OpaquePointer) {
+        let request = APIRequest(handle)
+        let reply: APIReply
+        if let token, request.path != ["healthz"], !request.carriesBearerToken(token) {
+            var response = APIResponse.error(401, "missing or wrong bearer token (Authorization: Bearer …)")
+            response.headers.append(("WWW-Authenticate", "Bearer realm=\"mockmx\""))
+            reply = .now(response)
+        } else {
+            reply = route(request)
+        }
+        if case .now(let response) = reply { send(response, to: handle) }
+    }
+
+    /// Writes the response and hands the request back to evhttp, which frees it once the reply is written
+    /// (or at once when the client has already gone).
+    func send(_ response: APIResponse, to handle: OpaquePointer) {
+        let headers = evhttp_request_get_output_headers(handle)
+        evhttp_add_header(headers, "Content-Type", response.contentType)
+        evhttp_add_header(headers, "Cache-Control", "no-store")
+        for (name, value) in response.headers { evhttp_add_header(headers, name, value) }
+        let body = evbuffer_new()
+        response.body.withUnsafeBytes { _ = evbuffer_add(body, $0.baseAddress, $0.count) }
+        evhttp_send_reply(handle, Int32(response.status), APIResponse.reasonPhrase(response.status), body)
+        evbuffer_free(body)
+    }
+}
+
+/// One HTTP request as the router sees it, read out of evhttp on the loop thread.
+struct APIRequest {
+    /// The evhttp request; valid until a response is sent to it.
+    let handle: OpaquePointer
+    let method: APIMethod
+    /// The decoded path segments: `/api/v1/messages/X` → `["api", "v1", "messages", "X"]`.
+    let path: [String]
+    /// Query parameters, percent-decoded; a `+` stays a `+` (it is common in addresses).
+    let query: [String: String]
+    let body: [UInt8]
+    private let authorization: String?
+
+    init(_ handle: OpaquePointer) {
+        self.handle = handle
+        method = APIMethod(evhttp_request_get_command(handle))
+        let uri = evhttp_request_get_evhttp_uri(handle)
+        let rawPath = uri.flatMap { evhttp_uri_get_path($0) }.map { String(cString: $0) } ?? "/"
+        path = APIRequest.segments(rawPath)
+        query = APIRequest.parameters(uri.flatMap { evhttp_uri_get_query($0) }.map { String(cString: $0) } ?? "")
+        authorization = evhttp_find_header(evhttp_request_get_input_headers(handle), "Authorization")
+            .map { String(cString: $0) }
+        var body: [UInt8] = []
+        if let input = evhttp_request_get_input_buffer(handle) {
+            let length = evbuffer_get_length(input)
+            body = [UInt8](repeating: 0, count: length)
+            _ = body.withUnsafeMutableBytes { evbuffer_copyout(input, $0.baseAddress, length) }
+        }
+        self.body = body
+    }
+
+    var pathText: String { "/" + path.joined(separator: "/") }
+
+    /// Compares in constant time, so the token cannot be guessed byte by byte from response times.
+    func carriesBearerToken(_ token: String) -> Bool {
+        let expected = Array("Bearer \(token)".utf8)
+        let given = Array((authorization ?? "").utf8)
+        var difference = UInt8(expected.count == given.count ? 0 : 1)
+        for index in expected.indices {
+            difference |= expected[index] ^ (index < given.count ? given[index] : 0)
+        }
+        return difference == 0
+    }
+
+    static func segments(_ rawPath: String) -> [String] {
+        rawPath.split(separator: "/", omittingEmptySubsequences: true)
+            .map { String($0).removingPercentEncoding ?? String($0) }
+    }
+
+    static func parameters(_ rawQuery: String) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+            let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+            parameters[key] = value
+        }
+        return parameters
+    }
+}
+
+/// The HTTP methods evhttp parses.
+enum APIMethod: String, CaseIterable {
+    case get = "GET"
+    case head = "HEAD"
+    case post = "POST"
+    case put = "PUT"
+    case delete = "DELETE"
+    case options = "OPTIONS"
+    case trace = "TRACE"
+    case connect = "CONNECT"
+    case patch = "PATCH"
+
+    init(_ command: evhttp_cmd_type) {
+        switch command {
+        case EVHTTP_REQ_POST: self = .post
+        case EVHTTP_REQ_HEAD: self = .head
+        case EVHTTP_REQ_PUT: self = .put
+        case EVHTTP_REQ_DELETE: self = .delete
+        case EVHTTP_REQ_OPTIONS: self = .options
+        case EVHTTP_REQ_TRACE: self = .trace
+        case EVHTTP_REQ_CONNECT: self = .connect
+        case EVHTTP_REQ_PATCH: self = .patch
+        default: self = .get
+        }
+    }
+}

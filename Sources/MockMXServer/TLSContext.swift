@@ -1,0 +1,175 @@
+import CLibEvent
+import Foundation
+import MockMXScenario
+
+/// An OpenSSL server context for one scenario's TLS settings, with the certificate it presents.
+final class TLSContext {
+    let context: OpaquePointer
+    /// SHA-256 of the certificate (DER), `AB:CD:…`, so a client test can pin it.
+    let fingerprint: String
+
+    init(settings: TLSSettings, hostname: String, authority: CertificateAuthority) throws {
+        guard let context = SSL_CTX_new(TLS_server_method()) else { throw TLSContext.failure("SSL_CTX_new") }
+        self.context = context
+        do {
+            try TLSContext.configureVersions(context, settings)
+            let certificate: OpaquePointer
+            switch settings.certificate {
+            case .files(let certificateFile, let keyFile):
+                guard SSL_CTX_use_certificate_chain_file(context, certificateFile) == 1 else {
+                    throw TLSContext.failure("cannot load certificate \(certificateFile)")
+                }
+                guard SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1,
+                    SSL_CTX_check_private_key(context) == 1
+                else { throw TLSContext.failure("cannot load private key \(keyFile) for \(certificateFile)") }
+                certificate = SSL_CTX_get0_certificate(context)
+            default:
+                let (generated, key) = try authority.leaf(for: hostname, kind: settings.certificate)
+                SSL_CTX_use_certificate(context, generated)
+                SSL_CTX_use_PrivateKey(context, key)
+                if settings.certificate != .selfSigned { mockmx_ssl_ctx_add1_chain_cert(context, authority.certificate) }
+                certificate = generated
+            }
+            fingerprint = CertificateAuthority.fingerprint(certificate)
+        } catch {
+            SSL_CTX_free(context)
+            throw error
+        }
+    }
+
+    deinit { SSL_CTX_free(context) }
+
+    private static func configureVersions(_ context: OpaquePointer, _ settings: TLSSettings) throws {
+        func number(_ version: TLSSettings.Version) -> Int32 {
+            switch version {
+            case .tls1_0: TLS1_VERSION
+            case .tls1_1: TLS1_1_VERSION
+            case .tls1_2: TLS1_2_VERSION
+            case .tls1_3: TLS1_3_VERSION
+            }
+        }
+        if let minimum = settings.minimumVersion { mockmx_ssl_ctx_set_min_proto(context, number(minimum)) }
+        if let maximum = settings.maximumVersion { mockmx_ssl_ctx_set_max_proto(context, number(maximum)) }
+        // OpenSSL 3 refuses TLS < 1.2 at its default security level; an old host is what was asked for.
+        let legacy = [settings.minimumVersion, settings.maximumVersion].contains { $0.map { $0 < .tls1_2 } ?? false }
+        if legacy { SSL_CTX_set_security_level(context, 0) }
+        if let ciphers = settings.ciphers ?? (legacy ? "DEFAULT" : nil) {
+            guard SSL_CTX_set_cipher_list(context, ciphers + (legacy ? ":@SECLEVEL=0" : "")) == 1 else {
+                throw failure("no usable cipher in '\(ciphers)'")
+            }
+        }
+    }
+
+    static func failure(_ what: String) -> HostError {
+        HostError("TLS: \(what): \(openSSLErrors())")
+    }
+
+    /// The OpenSSL error queue as text (and emptied).
+    static func openSSLErrors() -> String {
+        var messages: [String] = []
+        while case let code = ERR_get_error(), code != 0 { messages.append(describe(code)) }
+        return messages.isEmpty ? "no detail" : messages.joined(separator: "; ")
+    }
+
+    static func describe(_ code: UInt) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Certificates made at start-up: one CA per host, leaf certificates per host name and kind.
+final class CertificateAuthority {
+    let key: OpaquePointer
+    let certificate: OpaquePointer
+    /// The CA certificate as a PEM file, for clients that should trust the generated chain.
+    let pemPath: String
+    private var leaves: [String: (OpaquePointer, OpaquePointer)] = [:]
+    private var serial = 1
+
+    init() throws {
+        guard let key = mockmx_ec_p256_key() else { throw TLSContext.failure("cannot generate a key") }
+        self.key = key
+        certificate = try CertificateAuthority.make(
+            commonName: "mockmx test CA", dnsName: nil, key: key, issuer: nil, issuerKey: key, serial: 1,
+            validFrom: -3600, validFor: 3650 * 86_400)
+        pemPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("mockmx-ca-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pem").path
+        guard let file = fopen(pemPath, "w") else { throw HostError("cannot write \(pemPath)") }
+        PEM_write_X509(file, certificate)
+        fclose(file)
+    }
+
+    deinit {
+        for (certificate, key) in leaves.values {
+            X509_free(certificate)
+            EVP_PKEY_free(key)
+        }
+        X509_free(certificate)
+        EVP_PKEY_free(key)
+        unlink(pemPath)
+    }
+
+    /// A certificate and key for `hostname`, made once per kind.
+    func leaf(for hostname: String, kind: TLSSettings.Certificate) throws -> (OpaquePointer, OpaquePointer) {
+        let cacheKey = "\(kind)|\(hostname)"
+        if let cached = leaves[cacheKey] { return cached }
+        guard let leafKey = mockmx_ec_p256_key() else { throw TLSContext.failure("cannot generate a key") }
+        serial += 1
+        let name = kind == .wrongHostname ? "wrong-host.invalid" : hostname
+        let expired = kind == .expired
+        let certificate = try CertificateAuthority.make(
+            commonName: name, dnsName: name, key: leafKey,
+            issuer: kind == .selfSigned ? nil : self.certificate, issuerKey: kind == .selfSigned ? leafKey : key,
+            serial: serial, validFrom: expired ? -30 * 86_400 : -3600, validFor: expired ? 29 * 86_400 : 825 * 86_400)
+        leaves[cacheKey] = (certificate, leafKey)
+        return (certificate, leafKey)
+    }
+
+    private static func make(
+        commonName: String, dnsName: String?, key: OpaquePointer, issuer: OpaquePointer?, issuerKey: OpaquePointer,
+        serial: Int, validFrom: Int, validFor: Int
+    ) throws -> OpaquePointer {
+        guard let certificate = X509_new() else { throw TLSContext.failure("X509_new") }
+        X509_set_version(certificate, 2)
+        ASN1_INTEGER_set(X509_get_serialNumber(certificate), serial)
+        X509_gmtime_adj(X509_getm_notBefore(certificate), validFrom)
+        X509_gmtime_adj(X509_getm_notAfter(certificate), validFrom + validFor)
+        X509_set_pubkey(certificate, key)
+        let subject = X509_get_subject_name(certificate)
+        X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, commonName, -1, -1, 0)
+        X509_set_issuer_name(certificate, issuer.map { X509_get_subject_name($0) } ?? subject)
+
+        var extensionContext = X509V3_CTX()
+        X509V3_set_ctx(&extensionContext, issuer ?? certificate, certificate, nil, nil, 0)
+        var extensions: [(Int32, String)] = []
+        if let dnsName {
+            extensions.append((NID_subject_alt_name, "DNS:\(dnsName)"))
+            extensions.append((NID_basic_constraints, "critical,CA:FALSE"))
+            extensions.append((NID_ext_key_usage, "serverAuth"))
+        } else {
+            extensions.append((NID_basic_constraints, "critical,CA:TRUE"))
+            extensions.append((NID_key_usage, "critical,keyCertSign,cRLSign"))
+        }
+        for (nid, value) in extensions {
+            guard let ext = X509V3_EXT_conf_nid(nil, &extensionContext, nid, value) else {
+                X509_free(certificate)
+                throw TLSContext.failure("certificate extension \(value)")
+            }
+            X509_add_ext(certificate, ext, -1)
+            X509_EXTENSION_free(ext)
+        }
+        guard X509_sign(certificate, issuerKey, EVP_sha256()) > 0 else {
+            X509_free(certificate)
+            throw TLSContext.failure("X509_sign")
+        }
+        return certificate
+    }
+
+    static func fingerprint(_ certificate: OpaquePointer) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        X509_digest(certificate, EVP_sha256(), &digest, &length)
+        return digest.prefix(Int(length)).map { String(format: "%02X", $0) }.joined(separator: ":")
+    }
+}
