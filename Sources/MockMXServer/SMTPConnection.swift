@@ -422,9 +422,7 @@ final class SMTPConnection {
 
     private func storeMessage(_ message: ReceivedMessage) -> Bool {
         let stored = StoredMessage(
-            id: message.id, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress,
-            heloName: message.heloName, mailFrom: message.mailFrom, mailParameters: message.mailParameters,
-            recipients: message.recipients, receivedAt: Date(), content: message.content, xexch50: message.xexch50)
+            message, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress)
         do {
             try host.messages.store(stored)
         } catch {

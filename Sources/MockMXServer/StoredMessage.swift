@@ -12,6 +12,12 @@ public struct StoredMessage: Sendable, Equatable {
     public var mailFrom: String
     public var mailParameters: [SMTPParameter]
     public var recipients: [String]
+    /// Each recipient's RCPT parameters (DSN `NOTIFY`, `ORCPT`), in the order of `recipients`.
+    public var recipientParameters: [[SMTPParameter]]
+    /// Who authenticated with AUTH before sending, if anyone.
+    public var authenticatedUser: String?
+    /// Whether the message came over TLS.
+    public var receivedOverTLS: Bool
     public var receivedAt: Date
     /// The content exactly as received after dot-unstuffing.
     public var content: [UInt8]
@@ -28,8 +34,11 @@ public struct StoredMessage: Sendable, Equatable {
             "client": clientAddress,
             "helo": heloName as Any? ?? NSNull(),
             "mailFrom": mailFrom,
-            "mailParameters": mailParameters.map { ["key": $0.key, "value": $0.value as Any? ?? NSNull()] },
+            "mailParameters": mailParameters.map(\.json),
             "recipients": recipients,
+            "recipientParameters": recipientParameters.map { $0.map(\.json) },
+            "authenticatedUser": authenticatedUser as Any? ?? NSNull(),
+            "tls": receivedOverTLS,
             "size": size,
             "receivedAt": ISO8601.string(receivedAt),
         ]
@@ -40,6 +49,21 @@ public struct StoredMessage: Sendable, Equatable {
         }
         return envelope
     }
+}
+
+extension StoredMessage {
+    init(_ message: ReceivedMessage, sessionID: String, listener: String, clientAddress: String) {
+        self.init(
+            id: message.id, sessionID: sessionID, listener: listener, clientAddress: clientAddress,
+            heloName: message.heloName, mailFrom: message.mailFrom, mailParameters: message.mailParameters,
+            recipients: message.recipients, recipientParameters: message.recipientParameters,
+            authenticatedUser: message.authenticatedUser, receivedOverTLS: message.receivedOverTLS,
+            receivedAt: Date(), content: message.content, xexch50: message.xexch50)
+    }
+}
+
+extension SMTPParameter {
+    fileprivate var json: [String: Any] { ["key": key, "value": value as Any? ?? NSNull()] }
 }
 
 enum ISO8601 {

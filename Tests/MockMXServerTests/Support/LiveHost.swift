@@ -9,17 +9,17 @@ final class LiveHost: Sendable {
 
     init(
         scenario: Scenario = .defaultPersona, spool: String? = nil,
-        address: String = "127.0.0.1:0"
+        address: String = "127.0.0.1:0", implicitTLS: Bool = false
     ) throws {
         host = try MockMXHost(
             HostConfiguration(
-                listeners: [ListenerConfiguration(address: address, scenario: scenario)],
+                listeners: [ListenerConfiguration(address: address, scenario: scenario, implicitTLS: implicitTLS)],
                 spoolDirectory: spool, shutdownGraceMilliseconds: 1_000))
         port = try host.start()[0].port
     }
 
-    convenience init(yaml: String) throws {
-        try self.init(scenario: ScenarioLoader.load(yaml: yaml, file: "test.yaml"))
+    convenience init(yaml: String, implicitTLS: Bool = false) throws {
+        try self.init(scenario: ScenarioLoader.load(yaml: yaml, file: "test.yaml"), implicitTLS: implicitTLS)
     }
 
     deinit { host.shutdown(graceMilliseconds: 0) }
