@@ -58,6 +58,10 @@ extension ScenarioDocumentDecoder {
         guard let text = string(node, path: path) else { return nil }
         let name = text.lowercased()
         if ScenarioEvent.known.contains(name) { return name }
+        if name == "bdat" {
+            report(node, path: path, "BDAT is answered after its chunk: use 'bdat.chunk' or 'bdat.last'")
+            return nil
+        }
         // A custom verb, unless it is one or two letters off a known event: `rcpr` is a typo, not a verb.
         let suggestion = Spelling.suggestion(for: name, among: ScenarioEvent.known)
         if Self.isVerb(name), suggestion == nil || ScenarioEvent.nearMissVerbs.contains(name) { return name }

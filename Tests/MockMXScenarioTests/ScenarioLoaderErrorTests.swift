@@ -105,13 +105,15 @@ import Testing
               - {on: rcpr, do: default}
               - {on: data.ends, do: default}
               - {on: "mail from", do: default}
+              - {on: bdat, do: default}
             """
         #expect(renderedErrors(yaml) == [
             "test.yaml:2:10: error: rules[0].on: unknown event 'rcpr' (did you mean 'rcpt'?)",
             "test.yaml:3:10: error: rules[1].on: unknown event 'data.ends' (did you mean 'data.end'?)",
             "test.yaml:4:10: error: rules[2].on: unknown event 'mail from'; expected connect, ehlo, helo, mail, "
-                + "rcpt, data, bdat, rset, noop, quit, vrfy, expn, help, starttls, auth, xexch50, unknown, data.end, "
+                + "rcpt, data, rset, noop, quit, vrfy, expn, help, starttls, auth, xexch50, unknown, data.end, "
                 + "data.bytes, bdat.chunk, bdat.last, xexch50.blob, tls or idle, or a command verb",
+            "test.yaml:5:10: error: rules[3].on: BDAT is answered after its chunk: use 'bdat.chunk' or 'bdat.last'",
         ])
     }
 
