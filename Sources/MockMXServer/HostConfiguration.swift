@@ -36,6 +36,8 @@ public struct HostConfiguration: Sendable {
     public var apiAddress: String?
     /// When set, every API request but `/healthz` needs `Authorization: Bearer <token>`.
     public var apiToken: String?
+    /// Open SMTP connections allowed at once; the next is told `421 4.7.0 Error: too many connections`.
+    public var maxConnections: Int
 
     public init(
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],
@@ -46,7 +48,8 @@ public struct HostConfiguration: Sendable {
         shutdownGraceMilliseconds: Int = 5_000,
         transcriptHandler: (@Sendable (SessionRecord, TranscriptEntry) -> Void)? = nil,
         apiAddress: String? = nil,
-        apiToken: String? = nil
+        apiToken: String? = nil,
+        maxConnections: Int = 20_000
     ) {
         self.listeners = listeners
         self.spoolDirectory = spoolDirectory
@@ -57,6 +60,7 @@ public struct HostConfiguration: Sendable {
         self.transcriptHandler = transcriptHandler
         self.apiAddress = apiAddress
         self.apiToken = apiToken
+        self.maxConnections = maxConnections
     }
 }
 

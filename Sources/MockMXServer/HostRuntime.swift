@@ -67,6 +67,15 @@ final class HostRuntime {
             close(fd)
             return
         }
+        guard connections.count < configuration.maxConnections else {
+            // Refused before any session exists, like Postfix's anvil limit; the write cannot block on a new socket.
+            let hostname = listener.engine.scenario.host.hostname
+            let refusal = Array("421 4.7.0 \(hostname) Error: too many connections\r\n".utf8)
+            _ = refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(fd)
+            metrics.add("connections_refused")
+            return
+        }
         sessionCounter += 1
         let id = sessionPrefix + String(format: "%05X", sessionCounter)
         let connection = SMTPConnection(host: self, listener: listener, fd: fd, clientAddress: client, sessionID: id)

@@ -35,11 +35,21 @@ public final class MockMXHost: Sendable {
     @discardableResult
     public func start() throws -> [BoundListener] {
         guard !state.started else { throw HostError("the host was already started") }
+        MockMXHost.raiseFileLimit(to: configuration.maxConnections + 1024)
         // Binding happens before the loop thread exists, so nothing else touches libevent yet.
         let bound = try runtime.value.bind()
         state.markStarted(bound, api: runtime.value.api?.bound)
         loop.start(name: "mockmx-loop")
         return bound
+    }
+
+    /// Each connection is a descriptor: the usual soft limit of 1024 would cap a host far below
+    /// `maxConnections`. Raised up to the hard limit, never lowered.
+    private static func raiseFileLimit(to wanted: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(wanted) else { return }
+        limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     /// The listeners as bound by `start()`.

@@ -33,6 +33,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Sessions with transcripts kept in memory (oldest dropped first).")
     var retainSessions = 10_000
 
+    @Option(help: "Open SMTP connections allowed at once; beyond it clients get 421 4.7.0.")
+    var maxConnections = 20_000
+
     @Flag(name: .shortAndLong, help: "Print every session transcript line to stderr.")
     var verbose = false
 
@@ -54,6 +57,7 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
         guard retainMessages > 0, retainSessions > 0 else { throw ValidationError("retention limits must be positive") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard apiToken?.isEmpty != true else { throw ValidationError("--api-token must not be empty") }
     }
 
@@ -80,7 +84,8 @@ struct Serve: ParsableCommand {
             apiAddress: api == "none" ? nil : api,
             apiToken: apiToken ?? ProcessInfo.processInfo.environment["MOCKMX_API_TOKEN"].flatMap {
                 $0.isEmpty ? nil : $0
-            })
+            },
+            maxConnections: maxConnections)
 
         let host: MockMXHost
         let bound: [BoundListener]

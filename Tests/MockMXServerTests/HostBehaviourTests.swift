@@ -88,3 +88,22 @@ import Testing
         #expect(client.ending().0 == .fin)
     }
 }
+
+@Suite struct ConnectionLimitTests {
+    @Test func connectionsBeyondTheLimitGet421AndOthersAreUndisturbed() throws {
+        let host = try MockMXHost(
+            HostConfiguration(listeners: [ListenerConfiguration(address: "127.0.0.1:0")], maxConnections: 2))
+        let port = try host.start()[0].port
+        defer { host.shutdown(graceMilliseconds: 0) }
+        let first = try RawClient(port: port)
+        let second = try RawClient(port: port)
+        #expect(try first.replyLine().hasPrefix("220 "))
+        #expect(try second.replyLine().hasPrefix("220 "))
+        let third = try RawClient(port: port)
+        #expect(try third.replyLine() == "421 4.7.0 mockmx.test Error: too many connections")
+        #expect(third.ending().0 == .fin)
+        try first.send("NOOP\r\n")
+        #expect(try first.replyLine() == "250 2.0.0 Ok")
+        #expect(host.metrics.snapshot.counters["connections_refused"] == 1)
+    }
+}
