@@ -46,18 +46,7 @@ extension SMTPSessionStateMachine {
 
     /// The next line while an exchange is in progress: a response, or `*` to cancel.
     mutating func nextAuthResponse(_ exchange: SMTPAuthExchange) -> SMTPStep? {
-        let limit = configuration.limits.commandLineLength
-        guard let lineFeed = input.firstLineFeed(within: limit) else {
-            if input.count >= limit {
-                input.consume(input.count)
-                phase = .discardingLongLine
-                return nextStep()
-            }
-            return nil
-        }
-        var line = Array(input.bytes(0..<lineFeed))
-        if line.last == 0x0D { line.removeLast() }
-        input.consume(lineFeed + 1)
+        guard let (line, _) = takeCommandLine() else { return isDiscardingLongLine ? nextStep() : nil }
         phase = .commands
         pending = .other
         if line == [UInt8(ascii: "*")] {

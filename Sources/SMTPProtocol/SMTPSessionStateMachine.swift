@@ -276,19 +276,27 @@ public struct SMTPSessionStateMachine: Sendable {
 
     // MARK: - Commands
 
-    private mutating func nextCommand() -> SMTPStep? {
+    /// The next line within the command-line limit, without its line end; nil while incomplete. A
+    /// longer line is discarded as it arrives (switching to `.discardingLongLine`), never buffered.
+    mutating func takeCommandLine() -> (bytes: [UInt8], endedWithCR: Bool)? {
         let limit = configuration.limits.commandLineLength
         guard let lineFeed = input.firstLineFeed(within: limit) else {
             if input.count >= limit {
                 input.consume(input.count)
                 phase = .discardingLongLine
-                return nextStep()
             }
             return nil
         }
         let hasCR = lineFeed > 0 && input[lineFeed - 1] == 0x0D
         let line = Array(input.bytes(0..<(hasCR ? lineFeed - 1 : lineFeed)))
         input.consume(lineFeed + 1)
+        return (line, hasCR)
+    }
+
+    var isDiscardingLongLine: Bool { if case .discardingLongLine = phase { true } else { false } }
+
+    private mutating func nextCommand() -> SMTPStep? {
+        guard let (line, hasCR) = takeCommandLine() else { return isDiscardingLongLine ? nextStep() : nil }
 
         if !hasCR, configuration.lineEndings == .strict {
             pending = .other

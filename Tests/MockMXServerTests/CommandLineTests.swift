@@ -62,6 +62,7 @@ import Testing
         }
         let serve = try ServeProcess([
             "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0=greylist", "--ready-file", ready, "--spool", spool,
+            "--api", "127.0.0.1:0",
         ])
         let first = try #require(serve.line())
         let second = try #require(serve.line())
