@@ -300,27 +300,8 @@ rules:
 # A correct sender times out, keeps the message queued and retries later; it must not mark the message
 # delivered or send it twice in one session.
 summary: Exchange 2003 behind a firewall that swallows everything after XEXCH50.
+extends: exchange-2003    # the Exchange 2003 greeting and EHLO list, XEXCH50 included
 host:
-  hostname: exchange2003.remote.test
-  greeting: "220 {hostname} Microsoft ESMTP MAIL Service, Version: 6.0.3790.3959 ready at  Mon, 2 Jun 2008 14:07:32 +0200 "
-  extensions:
-    - TURN
-    - SIZE
-    - ETRN
-    - PIPELINING
-    - DSN
-    - ENHANCEDSTATUSCODES
-    - 8bitmime
-    - BINARYMIME
-    - CHUNKING
-    - VRFY
-    - X-EXPS GSSAPI NTLM LOGIN
-    - X-EXPS=LOGIN
-    - AUTH GSSAPI NTLM LOGIN
-    - AUTH=LOGIN
-    - X-LINK2STATE
-    - XEXCH50
-    - OK
   timeouts: {hold: 15m}
 firewall:
   swallow-after: XEXCH50
@@ -334,27 +315,7 @@ firewall:
 # A correct sender treats the refusal as non-fatal: it skips the blob and goes on with DATA in the same
 # session, and the message is delivered.
 summary: Exchange 2003 that refuses XEXCH50 from an unauthenticated peer with 504.
-host:
-  hostname: exchange2003.remote.test
-  greeting: "220 {hostname} Microsoft ESMTP MAIL Service, Version: 6.0.3790.3959 ready at  Mon, 2 Jun 2008 14:07:32 +0200 "
-  extensions:
-    - TURN
-    - SIZE
-    - ETRN
-    - PIPELINING
-    - DSN
-    - ENHANCEDSTATUSCODES
-    - 8bitmime
-    - BINARYMIME
-    - CHUNKING
-    - VRFY
-    - X-EXPS GSSAPI NTLM LOGIN
-    - X-EXPS=LOGIN
-    - AUTH GSSAPI NTLM LOGIN
-    - AUTH=LOGIN
-    - X-LINK2STATE
-    - XEXCH50
-    - OK
+extends: exchange-2003    # the Exchange 2003 greeting and EHLO list, XEXCH50 included
 rules:
   - on: xexch50
     do:
@@ -370,27 +331,8 @@ rules:
 # message queued and retries later — ideally without XEXCH50. It must not report the message delivered.
 # The hold timeout is longer than the sender's, so the sender is the one that gives up.
 summary: Exchange 2003 that takes the XEXCH50 blob and never acknowledges it.
+extends: exchange-2003    # the Exchange 2003 greeting and EHLO list, XEXCH50 included
 host:
-  hostname: exchange2003.remote.test
-  greeting: "220 {hostname} Microsoft ESMTP MAIL Service, Version: 6.0.3790.3959 ready at  Mon, 2 Jun 2008 14:07:32 +0200 "
-  extensions:
-    - TURN
-    - SIZE
-    - ETRN
-    - PIPELINING
-    - DSN
-    - ENHANCEDSTATUSCODES
-    - 8bitmime
-    - BINARYMIME
-    - CHUNKING
-    - VRFY
-    - X-EXPS GSSAPI NTLM LOGIN
-    - X-EXPS=LOGIN
-    - AUTH GSSAPI NTLM LOGIN
-    - AUTH=LOGIN
-    - X-LINK2STATE
-    - XEXCH50
-    - OK
   timeouts: {hold: 15m}
 rules:
   - name: the blob's acknowledgement never comes

@@ -2,10 +2,11 @@ internal import Yams
 import SMTPProtocol
 
 extension ScenarioDocumentDecoder {
-    mutating func decodeHost(_ node: Node) -> (SMTPServerConfiguration, ScenarioTimeouts, TLSSettings) {
-        let defaults = SMTPServerConfiguration()
-        var timeouts = ScenarioTimeouts()
-        var tls = TLSSettings()
+    /// `base` is the scenario named by `extends:`; keys this file gives replace the base's.
+    mutating func decodeHost(_ node: Node, base: Scenario?) -> (SMTPServerConfiguration, ScenarioTimeouts, TLSSettings) {
+        let defaults = base?.host ?? SMTPServerConfiguration()
+        var timeouts = base?.timeouts ?? ScenarioTimeouts()
+        var tls = base?.tls ?? TLSSettings()
         guard let fields = fields(of: node, path: "host", keys: Self.hostKeys) else {
             return (defaults, timeouts, tls)
         }
@@ -18,7 +19,7 @@ extension ScenarioDocumentDecoder {
             }
         }
 
-        var limits = SMTPLimits()
+        var limits = defaults.limits
         var isMessageSizeGiven = false
         if let node = fields["limits"],
            let limitFields = self.fields(of: node, path: "host.limits", keys: Self.limitKeys) {
@@ -35,7 +36,7 @@ extension ScenarioDocumentDecoder {
             }
         }
 
-        var extensions: [String]?
+        var extensions = base?.host.extensions
         if let node = fields["extensions"] {
             extensions = decodeExtensions(node)
         }
@@ -44,7 +45,7 @@ extension ScenarioDocumentDecoder {
             limits.messageSize = size
         }
 
-        var greeting: SMTPReply?
+        var greeting = base?.host.greeting
         if let node = fields["greeting"] {
             greeting = reply(node, path: "host.greeting", isGreeting: true)
         }
@@ -53,7 +54,11 @@ extension ScenarioDocumentDecoder {
             hostname: hostname,
             greeting: greeting,
             extensions: extensions,
-            limits: limits
+            limits: limits,
+            lineEndings: defaults.lineEndings,
+            pipelining: defaults.pipelining,
+            auth: defaults.auth,
+            requireTLS: defaults.requireTLS
         )
         if let node = fields["line-endings"] {
             configuration.lineEndings = enumeration(node, path: "host.line-endings", as: LineEndingMode.self)

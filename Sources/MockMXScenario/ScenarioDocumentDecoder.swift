@@ -18,7 +18,7 @@ struct ScenarioDocumentDecoder {
         self.file = file
     }
 
-    static let topLevelKeys = ["summary", "host", "seed", "rules", "firewall"]
+    static let topLevelKeys = ["summary", "extends", "host", "seed", "rules", "firewall"]
     static let hostKeys = [
         "hostname", "greeting", "extensions", "limits", "line-endings", "pipelining", "timeouts", "tls", "auth",
     ]
@@ -51,17 +51,30 @@ struct ScenarioDocumentDecoder {
         }
         // An empty document is the default host: every key is optional.
         guard let root, let fields = fields(of: root, path: "", keys: Self.topLevelKeys) else { return scenario }
+        let base = fields["extends"].flatMap { decodeBase($0) }
+        if let base {
+            scenario = base
+            scenario.name = name
+            hostname = base.host.hostname
+        }
         if let node = fields["summary"] {
             scenario.summary = string(node, path: "summary")
         }
         if let node = fields["host"] {
-            (scenario.host, scenario.timeouts, scenario.tls) = decodeHost(node)
+            (scenario.host, scenario.timeouts, scenario.tls) = decodeHost(node, base: base)
         }
         if let node = fields["seed"] {
             scenario.seed = decodeSeed(node) ?? scenario.seed
         }
         if let node = fields["rules"] {
-            scenario.rules = decodeRules(node)
+            // This file's rules come first, so they can override what the base does for the same event.
+            let own = decodeRules(node)
+            let inherited = (base?.rules ?? []).enumerated().map { offset, rule in
+                var rule = rule
+                rule.index = own.count + offset
+                return rule
+            }
+            scenario.rules = own + inherited
         }
         if let node = fields["firewall"] {
             scenario.firewall = decodeFirewall(node)
@@ -70,6 +83,22 @@ struct ScenarioDocumentDecoder {
             (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)
         }.map(\.element)
         return scenario
+    }
+
+    /// `extends: NAME`: a bundled scenario this one starts from.
+    private mutating func decodeBase(_ node: Node) -> Scenario? {
+        guard let name = string(node, path: "extends") else { return nil }
+        guard let bundled = BundledScenarios.all.first(where: { $0.name == name }) else {
+            let names = BundledScenarios.all.map(\.name)
+            report(node, path: "extends", "unknown bundled scenario '\(name)'\(Spelling.didYouMean(name, among: names))")
+            return nil
+        }
+        do {
+            return try ScenarioLoader.load(yaml: bundled.yaml, file: "\(name).yaml", name: name)
+        } catch {
+            report(node, path: "extends", "bundled scenario '\(name)' does not load: \(error)")
+            return nil
+        }
     }
 
     // MARK: - Reporting
