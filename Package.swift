@@ -31,16 +31,29 @@ let package = Package(
             name: "MockMXServer",
             dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario"]
         ),
+        // Pure: the CLI's settings from flags, MOCKMX_* variables and defaults; JSON log lines; the health probe.
+        .target(name: "MockMXCommandLine", dependencies: ["MockMXScenario"]),
         .executableTarget(
             name: "mockmx",
             dependencies: [
-                "MockMXServer", "MockMXScenario",
+                "MockMXServer", "MockMXScenario", "MockMXCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets (scripts/fuzz); plain builds make replayers that run the files given as arguments.
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        .executableTarget(
+            name: "FuzzSMTPSession", dependencies: ["FuzzSupport", "SMTPProtocol"], path: "Fuzz/FuzzSMTPSession"),
+        .executableTarget(
+            name: "FuzzScenarioLoader", dependencies: ["FuzzSupport", "MockMXScenario", "SMTPProtocol"],
+            path: "Fuzz/FuzzScenarioLoader"),
+        .executableTarget(
+            name: "FuzzFirewallFilter", dependencies: ["FuzzSupport", "MockMXScenario", "SMTPProtocol"],
+            path: "Fuzz/FuzzFirewallFilter"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
+        .testTarget(name: "MockMXCommandLineTests", dependencies: ["MockMXCommandLine"]),
     ],
     swiftLanguageModes: [.v6]
 )

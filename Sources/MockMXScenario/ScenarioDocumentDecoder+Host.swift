@@ -12,8 +12,8 @@ extension ScenarioDocumentDecoder {
         }
 
         if let node = fields["hostname"], let value = string(node, path: "host.hostname") {
-            if value.isEmpty || value.unicodeScalars.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) {
-                report(node, path: "host.hostname", "a hostname is one word with no spaces, found '\(value)'")
+            if value.isEmpty || value.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
+                report(node, path: "host.hostname", "a hostname is one word with no spaces or control characters, found '\(value)'")
             } else {
                 hostname = value
             }

@@ -1,5 +1,6 @@
-/// "Did you mean …?" for typos in keys, events, actions and enumerated values.
-enum Spelling {
+/// "Did you mean …?" for typos in keys, events, actions and enumerated values (and, package-wide, in the
+/// CLI's environment variables).
+package enum Spelling {
     /// The largest edit distance still offered as a suggestion: catches a dropped, doubled or swapped
     /// letter (`rcpr`, `withold`, `hostnme`) without proposing unrelated words.
     static let suggestionDistance = 2
@@ -24,7 +25,7 @@ enum Spelling {
     }
 
     /// The closest candidate within ``suggestionDistance``, the earliest on a tie; nil when none is close.
-    static func suggestion(for word: String, among candidates: [String]) -> String? {
+    package static func suggestion(for word: String, among candidates: [String]) -> String? {
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
             let distance = distance(word, candidate)
@@ -36,7 +37,7 @@ enum Spelling {
     }
 
     /// `" (did you mean 'x'?)"`, or the empty string when nothing is close.
-    static func didYouMean(_ word: String, among candidates: [String]) -> String {
+    package static func didYouMean(_ word: String, among candidates: [String]) -> String {
         suggestion(for: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
     }
 }

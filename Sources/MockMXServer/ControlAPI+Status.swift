@@ -18,11 +18,16 @@ extension ControlAPI {
             "mockmx_sessions_held", .gauge, help: "Open sessions a rule withheld an answer from or stopped reading.",
             value: runtime.heldConnectionCount)
         text.add(
+            "mockmx_connections_refused_total", .counter,
+            help: "Connections refused with 421 because the host had its maximum of open connections.",
+            value: snapshot.counters["connections_refused"] ?? 0)
+        text.add(
             "mockmx_messages_total", .counter, help: "Messages accepted since start or reset.",
             value: runtime.messages.totalAccepted)
         text.add(
             "mockmx_messages_dropped_total", .counter,
-            help: "Messages no longer kept in memory because of the retention limit.", value: runtime.messages.dropped)
+            help: "Messages no longer kept in memory because of the retention limit.",
+            value: runtime.messages.totalDropped)
         text.add(
             "mockmx_replies_total", .counter, help: "SMTP replies written, by reply code.",
             samples: snapshot.replies.sorted { $0.key < $1.key }.map { ([("code", String($0.key))], $0.value) })

@@ -6,8 +6,8 @@ final class PendingWait {
     let number: Int
     let handle: OpaquePointer
     unowned let api: ControlAPI
-    /// The counters still below their target: `messages`, `sessions`.
-    var unreached: Set<String>
+    /// The counters not yet seen at their target.
+    var unreached: Set<WaitCounter>
     /// What the client waits for, for the 408 message.
     let description: String
     let timeout: LoopTimer
@@ -15,7 +15,7 @@ final class PendingWait {
     /// without this a client that gave up would only be noticed when the answer is written.
     var clientWatch: OpaquePointer?
 
-    init(number: Int, handle: OpaquePointer, api: ControlAPI, unreached: Set<String>, description: String) {
+    init(number: Int, handle: OpaquePointer, api: ControlAPI, unreached: Set<WaitCounter>, description: String) {
         self.number = number
         self.handle = handle
         self.api = api
@@ -23,6 +23,14 @@ final class PendingWait {
         self.description = description
         self.timeout = LoopTimer(loop: api.runtime.loop)
     }
+}
+
+/// What a long poll waits for, named as in its query.
+enum WaitCounter: String, CaseIterable {
+    /// Messages accepted.
+    case messages
+    /// Sessions ended.
+    case sessions
 }
 
 /// How a long poll ends.
@@ -35,20 +43,20 @@ enum WaitOutcome {
 ///
 /// The loop never blocks: the request is parked with a loop timer for the timeout, and the stores call
 /// back on the thread that stored the message or ended the session — the loop thread — which hands the
-/// answer over through `execute`. No Swift task is involved, so a test process whose cooperative threads are
-/// all blocked (say, in a synchronous HTTP call to this very endpoint) still gets its answer.
+/// answer over through `execute`. The answer never waits for a Swift task, so a test process whose
+/// cooperative threads are all blocked (say, in a synchronous HTTP call to this very endpoint) still gets it.
 extension ControlAPI {
     static let defaultWaitMilliseconds = 5_000
     static let maxWaitMilliseconds = 300_000
 
     func wait(_ request: APIRequest) -> APIReply {
-        var targets: [String: Int] = [:]
-        for key in ["messages", "sessions"] {
-            guard let text = request.query[key] else { continue }
+        var targets: [WaitCounter: Int] = [:]
+        for counter in WaitCounter.allCases {
+            guard let text = request.query[counter.rawValue] else { continue }
             guard let value = Int(text), value >= 0 else {
-                return .now(.error(400, "\(key) must be a whole number ≥ 0, found '\(text)'"))
+                return .now(.error(400, "\(counter.rawValue) must be a whole number ≥ 0, found '\(text)'"))
             }
-            targets[key] = value
+            targets[counter] = value
         }
         guard !targets.isEmpty else {
             return .now(.error(400, "give messages=N (messages accepted) and/or sessions=N (sessions ended)"))
@@ -58,8 +66,8 @@ extension ControlAPI {
         case .success(let value): milliseconds = value
         case .failure(let problem): return .now(.error(400, problem.message))
         }
-        let messageTarget = targets["messages"]
-        let sessionTarget = targets["sessions"]
+        let messageTarget = targets[.messages]
+        let sessionTarget = targets[.sessions]
         let messagesReached = messageTarget.map { runtime.messages.totalAccepted >= $0 } ?? true
         let sessionsReached = sessionTarget.map { runtime.sessions.totalEnded >= $0 } ?? true
         if messagesReached, sessionsReached { return .now(waitCounts(status: 200)) }
@@ -81,18 +89,18 @@ extension ControlAPI {
         let timeout = Duration.milliseconds(milliseconds)
         if let messageTarget {
             runtime.messages.whenTotal(reaches: messageTarget, timeout: timeout) { reached in
-                if reached { loop.execute { api.value.counterReached("messages", forWait: number) } }
+                if reached { loop.execute { api.value.counterReached(.messages, forWait: number) } }
             }
         }
         if let sessionTarget {
             runtime.sessions.whenEnded(reaches: sessionTarget, timeout: timeout) { reached in
-                if reached { loop.execute { api.value.counterReached("sessions", forWait: number) } }
+                if reached { loop.execute { api.value.counterReached(.sessions, forWait: number) } }
             }
         }
         return .later
     }
 
-    private func counterReached(_ counter: String, forWait number: Int) {
+    private func counterReached(_ counter: WaitCounter, forWait number: Int) {
         guard let pending = pendingWaits[number] else { return }
         pending.unreached.remove(counter)
         if pending.unreached.isEmpty { finishWait(number, outcome: .reached) }

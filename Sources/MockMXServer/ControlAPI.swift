@@ -18,6 +18,8 @@ final class ControlAPI {
 
     /// Request bodies (a scenario) beyond this get `413` from evhttp before any handler runs.
     static let maxBodySize = 1 << 20
+    /// The request line and headers together; evhttp's default is unbounded.
+    static let maxHeadersSize = 64 << 10
     /// Keep-alive connections idle this long (and requests trickling in slower) are closed.
     private static let connectionTimeoutSeconds: Int32 = 60
 
@@ -59,6 +61,7 @@ final class ControlAPI {
         }
         self.http = http
         evhttp_set_max_body_size(http, ControlAPI.maxBodySize)
+        evhttp_set_max_headers_size(http, ControlAPI.maxHeadersSize)
         // Every method evhttp knows reaches the router, which answers 405 with an Allow header; evhttp's own
         // default would answer 501 for PATCH or OPTIONS.
         let methods: [evhttp_cmd_type] = [

@@ -9,7 +9,9 @@ final class EventLoop: @unchecked Sendable {
     private var wakeEvent: OpaquePointer!
     private let lock = NSLock()
     private var queue: [@Sendable () -> Void] = []
-    private var thread: Thread?
+    /// Set once the loop has ended: work handed over later would never run, and would keep alive
+    /// whatever it captured (a stopped host), so it is dropped instead.
+    private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
 
     private static let threadingReady: Void = {
@@ -39,17 +41,25 @@ final class EventLoop: @unchecked Sendable {
     func start(name: String) {
         let thread = Thread { [self] in
             event_base_dispatch(base)
+            lock.lock()
+            stopped = true
+            queue.removeAll()
+            lock.unlock()
             finished.signal()
         }
         thread.name = name
         thread.stackSize = 1 << 20
-        self.thread = thread
+        // Not kept: the thread holds the loop while it runs, and a stored thread would hold it forever.
         thread.start()
     }
 
     /// Runs `work` on the loop thread.
     func execute(_ work: @escaping @Sendable () -> Void) {
         lock.lock()
+        guard !stopped else {
+            lock.unlock()
+            return
+        }
         queue.append(work)
         lock.unlock()
         event_active(wakeEvent, Int32(EV_READ), 0)

@@ -6,7 +6,7 @@ import SMTPProtocol
 /// Thread-safe: the loop writes, tests and the API read from any thread.
 public final class MessageStore: @unchecked Sendable {
     private let lock = NSLock()
-    private var messages: [StoredMessage] = []
+    private var messages: BoundedQueue<StoredMessage>
     private let waiters = CountWaiters()
     private(set) var dropped = 0
     private var acceptedTotal = 0
@@ -15,6 +15,7 @@ public final class MessageStore: @unchecked Sendable {
 
     init(retention: Int, spoolDirectory: String?) throws {
         self.retention = retention
+        self.messages = BoundedQueue(capacity: retention)
         if let spoolDirectory {
             let url = URL(fileURLWithPath: spoolDirectory, isDirectory: true)
             do {
@@ -33,12 +34,8 @@ public final class MessageStore: @unchecked Sendable {
     func store(_ message: StoredMessage) throws {
         if let spool { try write(message, to: spool) }
         lock.lock()
-        messages.append(message)
+        if messages.append(message) { dropped += 1 }
         acceptedTotal += 1
-        if messages.count > retention {
-            messages.removeFirst(messages.count - retention)
-            dropped += 1
-        }
         let total = acceptedTotal
         lock.unlock()
         waiters.reached(total)
@@ -48,7 +45,14 @@ public final class MessageStore: @unchecked Sendable {
     public var all: [StoredMessage] {
         lock.lock()
         defer { lock.unlock() }
-        return messages
+        return messages.elements
+    }
+
+    /// Messages no longer retained because of the retention bound, since start or the last `removeAll`.
+    public var totalDropped: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return dropped
     }
 
     /// Messages accepted since start or the last `removeAll`, including any no longer retained.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Counters for `/metrics` and tests. Thread-safe.
 public final class Metrics: @unchecked Sendable {
@@ -12,48 +13,59 @@ public final class Metrics: @unchecked Sendable {
         public var replies: [Int: Int]
     }
 
-    private let lock = NSLock()
-    private var counters: [String: Int] = [:]
-    private var rules: [String: Int] = [:]
-    private var replies: [Int: Int] = [:]
+    /// Written on every read and write of every connection: the byte counters and reply codes are plain
+    /// fields and an array indexed by code, not dictionary entries hashed by name each time.
+    private struct State {
+        var counters: [String: Int] = [:]
+        var rules: [String: Int] = [:]
+        var bytesSent: Int?
+        var bytesReceived: Int?
+        /// Replies per three-digit code.
+        var replies = [Int](repeating: 0, count: 1000)
 
-    func ruleFired(_ label: String) {
-        lock.lock()
-        rules[label, default: 0] += 1
-        lock.unlock()
+        var snapshot: Snapshot {
+            var counters = counters
+            if let bytesSent { counters["bytes_sent", default: 0] += bytesSent }
+            if let bytesReceived { counters["bytes_received", default: 0] += bytesReceived }
+            var codes: [Int: Int] = [:]
+            for (code, count) in replies.enumerated() where count > 0 { codes[code] = count }
+            return Snapshot(counters: counters, rules: rules, replies: codes)
+        }
     }
 
-    func bytesSent(_ count: Int) { add("bytes_sent", count) }
+    private let state = Mutex(State())
 
-    func bytesReceived(_ count: Int) { add("bytes_received", count) }
+    func ruleFired(_ label: String) {
+        state.withLock { $0.rules[label, default: 0] += 1 }
+    }
+
+    func bytesSent(_ count: Int) {
+        state.withLock { $0.bytesSent = ($0.bytesSent ?? 0) + count }
+    }
+
+    func bytesReceived(_ count: Int) {
+        state.withLock { $0.bytesReceived = ($0.bytesReceived ?? 0) + count }
+    }
 
     /// Counts a reply by the code its bytes start with; bytes without one (a raw or truncated reply) are
     /// not a reply to count.
     func replyWritten(_ bytes: [UInt8]) {
-        guard bytes.count >= 3, bytes[..<3].allSatisfy({ (0x30...0x39).contains($0) }) else { return }
-        let code = bytes[..<3].reduce(0) { $0 * 10 + Int($1 - 0x30) }
-        lock.lock()
-        replies[code, default: 0] += 1
-        lock.unlock()
+        guard bytes.count >= 3 else { return }
+        let (a, b, c) = (bytes[0] &- 0x30, bytes[1] &- 0x30, bytes[2] &- 0x30)
+        guard a <= 9, b <= 9, c <= 9 else { return }
+        let code = Int(a) * 100 + Int(b) * 10 + Int(c)
+        state.withLock { $0.replies[code] += 1 }
     }
 
     func add(_ name: String, _ amount: Int = 1) {
-        lock.lock()
-        counters[name, default: 0] += amount
-        lock.unlock()
+        state.withLock { $0.counters[name, default: 0] += amount }
     }
 
     public var snapshot: Snapshot {
-        lock.lock()
-        defer { lock.unlock() }
-        return Snapshot(counters: counters, rules: rules, replies: replies)
+        state.withLock { $0.snapshot }
     }
 
     func reset() {
-        lock.lock()
-        counters.removeAll()
-        rules.removeAll()
-        replies.removeAll()
-        lock.unlock()
+        state.withLock { $0 = State() }
     }
 }

@@ -206,13 +206,18 @@ final class SMTPConnection {
                 teardown()
                 return
             }
+            // Shutting down: a session whose message is complete is told 421 before any command it
+            // pipelined after the dot is answered, so no new transaction starts during the grace period.
+            if shutdownRequested, !machine.isReceivingContent {
+                sayShuttingDown()
+                return
+            }
             if let next = machine.nextStep() {
                 begin(next)
                 continue
             }
             if pullInput() == 0 { break }
         }
-        if state == .ready, shutdownRequested, !machine.isReceivingContent { sayShuttingDown() }
     }
 
     /// Moves up to one chunk from the bufferevent into the state machine; returns the bytes moved.
@@ -344,6 +349,9 @@ final class SMTPConnection {
 
     private func finishStep() {
         guard let finished = step else { return }
+        // Bytes that arrived while the greeting was pending were sent before it: the state machine must
+        // see them as such (strict pipelining refuses a client that talks first).
+        if case .connect = finished.event { _ = pullInput() }
         machine.commit(sentCode: sentCode)
         step = nil
         if machine.isAwaitingTLS {

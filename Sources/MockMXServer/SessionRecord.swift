@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One line of a session transcript.
 public struct TranscriptEntry: Sendable, Equatable {
@@ -36,18 +37,18 @@ public enum SessionEnd: String, Sendable {
 
 /// A session as tests see it: who connected where, what was said, how it ended.
 /// Written on the loop thread, read from anywhere.
-public final class SessionRecord: @unchecked Sendable {
+///
+/// Every open session has one, so it is kept small: the transcript is one growing byte log (each entry a
+/// 15-byte header and its UTF-8 text) instead of an array of `TranscriptEntry` values each owning heap
+/// `String`s, and the lock is an inline `Mutex` rather than an `NSLock` object. Entries are rebuilt
+/// as `TranscriptEntry` values only when someone reads `transcript`.
+public final class SessionRecord: Sendable {
     public let id: String
     public let listener: String
     public let scenario: String
     public let clientAddress: String
     public let startedAt: Date
-    private let lock = NSLock()
-    private var entries: [TranscriptEntry] = []
-    private var endedAt: Date?
-    private var endReason: SessionEnd?
-    private let maxEntries: Int
-    private var omittedEntries = 0
+    private let log: Mutex<TranscriptLog>
 
     init(id: String, listener: String, scenario: String, clientAddress: String, maxEntries: Int) {
         self.id = id
@@ -55,55 +56,174 @@ public final class SessionRecord: @unchecked Sendable {
         self.scenario = scenario
         self.clientAddress = clientAddress
         self.startedAt = Date()
-        self.maxEntries = maxEntries
+        self.log = Mutex(TranscriptLog(maxEntries: maxEntries))
     }
 
     func append(_ direction: TranscriptEntry.Direction, _ text: String, rule: String? = nil) -> TranscriptEntry {
         let entry = TranscriptEntry(time: Date(), direction: direction, text: text, rule: rule)
-        lock.lock()
-        if entries.count < maxEntries {
-            entries.append(entry)
-        } else {
-            omittedEntries += 1
-        }
-        lock.unlock()
+        log.withLock { $0.append(entry) }
         return entry
     }
 
     func end(_ reason: SessionEnd) {
-        lock.lock()
-        if endReason == nil {
-            endReason = reason
-            endedAt = Date()
+        log.withLock { log in
+            if log.endReason == nil {
+                log.endReason = reason
+                log.endedAt = Date()
+            }
         }
-        lock.unlock()
     }
 
     public var transcript: [TranscriptEntry] {
-        lock.lock()
-        defer { lock.unlock() }
-        return entries
+        log.withLock { $0.entries }
+    }
+
+    /// Entries kept, without rebuilding them.
+    public var transcriptEntryCount: Int {
+        log.withLock { $0.count }
     }
 
     /// Entries not kept because the transcript reached its bound.
     public var omittedEntryCount: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return omittedEntries
+        log.withLock { $0.omitted }
     }
 
     public var ended: (at: Date, reason: SessionEnd)? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let endedAt, let endReason else { return nil }
-        return (endedAt, endReason)
+        log.withLock { log in
+            guard let endedAt = log.endedAt, let endReason = log.endReason else { return nil }
+            return (endedAt, endReason)
+        }
+    }
+}
+
+/// A session's transcript, packed: per entry the time (8 bytes, the `Date`'s bit pattern), the direction
+/// (1), the rule as an index into `rules` (2, `0xFFFF` for none) and the text's length (4), then the text.
+struct TranscriptLog {
+    private static let header = 15
+    private static let noRule = UInt16.max
+    private static let directions: [TranscriptEntry.Direction] = [.client, .hostReceived, .server, .note]
+
+    private var bytes: [UInt8] = []
+    /// The distinct rule labels this session's entries name (a handful at most).
+    private var rules: [String] = []
+    private(set) var count = 0
+    private(set) var omitted = 0
+    private let maxEntries: Int
+    var endedAt: Date?
+    var endReason: SessionEnd?
+
+    init(maxEntries: Int) {
+        self.maxEntries = maxEntries
+    }
+
+    mutating func append(_ entry: TranscriptEntry) {
+        guard count < maxEntries else {
+            omitted += 1
+            return
+        }
+        count += 1
+        var rule = TranscriptLog.noRule
+        if let label = entry.rule {
+            if let index = rules.lastIndex(of: label) {
+                rule = UInt16(index)
+            } else if rules.count < Int(TranscriptLog.noRule) {
+                rule = UInt16(rules.count)
+                rules.append(label)
+            }
+        }
+        var text = entry.text
+        let length = text.utf8.count
+        // The header in one append: 15 bytes packed into two words on the stack.
+        var header: (UInt64, UInt64) = (entry.time.timeIntervalSinceReferenceDate.bitPattern.littleEndian, 0)
+        withUnsafeMutableBytes(of: &header) { raw in
+            raw[8] = TranscriptLog.code(entry.direction)
+            raw.storeBytes(of: rule.littleEndian, toByteOffset: 9, as: UInt16.self)
+            raw.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: 11, as: UInt32.self)
+        }
+        withUnsafeBytes(of: &header) { bytes.append(contentsOf: $0.prefix(TranscriptLog.header)) }
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    var entries: [TranscriptEntry] {
+        var entries: [TranscriptEntry] = []
+        entries.reserveCapacity(count)
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset + TranscriptLog.header <= raw.count {
+                let time = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                let direction = TranscriptLog.directions[Int(raw[offset + 8])]
+                let rule = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 9, as: UInt16.self))
+                let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 11, as: UInt32.self)))
+                let start = offset + TranscriptLog.header
+                let text = String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]), as: UTF8.self)
+                entries.append(
+                    TranscriptEntry(
+                        time: Date(timeIntervalSinceReferenceDate: Double(bitPattern: time)), direction: direction,
+                        text: text, rule: rule == TranscriptLog.noRule ? nil : rules[Int(rule)]))
+                offset = start + length
+            }
+        }
+        return entries
+    }
+
+    private static func code(_ direction: TranscriptEntry.Direction) -> UInt8 {
+        switch direction {
+        case .client: 0
+        case .hostReceived: 1
+        case .server: 2
+        case .note: 3
+        }
+    }
+}
+
+/// The newest `capacity` elements, oldest first; appending beyond it overwrites the oldest in O(1)
+/// (an array's `removeFirst` moved every retained element on each append once the bound was reached).
+struct BoundedQueue<Element> {
+    let capacity: Int
+    private var storage: [Element] = []
+    /// Index of the oldest element once `storage` is full.
+    private var head = 0
+
+    init(capacity: Int) {
+        self.capacity = max(0, capacity)
+    }
+
+    var count: Int { storage.count }
+
+    /// Appends; returns true when the oldest element was dropped to make room.
+    @discardableResult
+    mutating func append(_ element: Element) -> Bool {
+        if storage.count < capacity {
+            storage.append(element)
+            return false
+        }
+        guard capacity > 0 else { return true }
+        storage[head] = element
+        head = head + 1 == capacity ? 0 : head + 1
+        return true
+    }
+
+    /// Oldest first.
+    var elements: [Element] {
+        head == 0 ? storage : Array(storage[head...] + storage[..<head])
+    }
+
+    /// The oldest element that satisfies `predicate`.
+    func first(where predicate: (Element) -> Bool) -> Element? {
+        if let found = storage[head...].first(where: predicate) { return found }
+        return storage[..<head].first(where: predicate)
+    }
+
+    mutating func removeAll() {
+        storage.removeAll()
+        head = 0
     }
 }
 
 /// The retained sessions, oldest dropped first beyond the bound.
 public final class SessionStore: @unchecked Sendable {
     private let lock = NSLock()
-    private var sessions: [SessionRecord] = []
+    private var sessions: BoundedQueue<SessionRecord>
     private var startedTotal = 0
     private var endedTotal = 0
     private let retention: Int
@@ -112,12 +232,12 @@ public final class SessionStore: @unchecked Sendable {
 
     init(retention: Int) {
         self.retention = retention
+        self.sessions = BoundedQueue(capacity: retention)
     }
 
     func add(_ session: SessionRecord) {
         lock.lock()
         sessions.append(session)
-        if sessions.count > retention { sessions.removeFirst(sessions.count - retention) }
         startedTotal += 1
         let total = startedTotal
         lock.unlock()
@@ -136,7 +256,7 @@ public final class SessionStore: @unchecked Sendable {
     public var all: [SessionRecord] {
         lock.lock()
         defer { lock.unlock() }
-        return sessions
+        return sessions.elements
     }
 
     public func session(id: String) -> SessionRecord? {

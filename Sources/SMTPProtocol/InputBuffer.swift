@@ -21,7 +21,11 @@ struct InputBuffer {
             storage.removeSubrange(0..<readIndex)
             readIndex = 0
         }
-        storage.append(contentsOf: bytes)
+        // The transport hands over an UnsafeBufferPointer through the state machine's generic, cross-module
+        // `receive`, where `C` is not specialized: one contiguous copy instead of element-by-element
+        // iteration through the Collection witness table.
+        let copied: Void? = bytes.withContiguousStorageIfAvailable { storage.append(contentsOf: $0) }
+        if copied == nil { storage.append(contentsOf: bytes) }
     }
 
     subscript(offset: Int) -> UInt8 { storage[readIndex + offset] }
@@ -34,6 +38,13 @@ struct InputBuffer {
             let base = UnsafeRawPointer(buffer.baseAddress! + readIndex)
             guard let found = memchr(base, 0x0A, length) else { return nil }
             return base.distance(to: UnsafeRawPointer(found))
+        }
+    }
+
+    /// The unread bytes, in place (valid only inside `body`).
+    func withUnreadBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer { buffer in
+            try body(UnsafeBufferPointer(rebasing: buffer[readIndex...]))
         }
     }
 

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads DATA content: dot-unstuffing (RFC 5321 §4.5.2) and the end-of-data rule of the host's
 /// line-ending mode, streaming so neither a long line nor a huge body is buffered beyond the limit.
 struct SMTPDataReceiver {
@@ -52,38 +58,73 @@ struct SMTPDataReceiver {
             // Stop early at a mark so a rule can act after exactly that many content bytes.
             var limit = input.count
             if let mark = marks.last { limit = min(limit, mark - receivedBytes) }
-            // One past the mark, so a CRLF straddling it stays whole.
-            if let lineFeed = input.firstLineFeed(within: limit == input.count ? limit : limit + 1) {
-                let crlf = lineFeed > 0 && input[lineFeed - 1] == 0x0D
-                if crlf || mode != .normalize {
-                    append(input.bytes(0..<(lineFeed + 1)))
-                } else {
-                    append(input.bytes(0..<lineFeed))
-                    append([0x0D, 0x0A])
-                }
-                if !crlf, mode == .strict { sawBareLineFeed = true }
-                previousLineEndedWithCRLF = crlf
-                atLineStart = true
-                input.consume(lineFeed + 1)
-            } else {
-                // A partial line: take it, but leave a trailing CR so a CRLF split across reads is seen whole.
-                var take = limit
-                if take == input.count, input[take - 1] == 0x0D { take -= 1 }
-                guard take > 0 else { return .needMoreInput }
-                append(input.bytes(0..<take))
-                input.consume(take)
-                atLineStart = false
-            }
+            let progress = input.withUnreadBytes { scan($0, limit: limit) }
+            if progress == 0 { return .needMoreInput }
+            input.consume(progress)
         }
     }
 
-    private mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+    /// Takes complete lines (and at the end a partial one) from `bytes` up to `limit`, appending them in
+    /// runs: a line is copied as part of one `memcpy` with its neighbours unless it needs rewriting (a bare
+    /// LF in normalize mode). Stops after the LF of a line followed by a `.` (the caller handles dot
+    /// stuffing and the end of data), and after every line while marks are pending, so a `data.bytes`
+    /// rule fires where it did when lines were taken one at a time. Returns the bytes consumed.
+    private mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int) -> Int {
+        let base = bytes.baseAddress!
+        let count = bytes.count
+        let oneLine = !marks.isEmpty
+        // One past the mark, so a CRLF straddling it stays whole.
+        let searchEnd = limit == count ? limit : limit + 1
+        var lineStart = 0
+        var runStart = 0
+        while lineStart < searchEnd {
+            guard let found = memchr(base + lineStart, 0x0A, searchEnd - lineStart) else { break }
+            let lineFeed = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            let crlf = lineFeed > 0 && base[lineFeed - 1] == 0x0D
+            if !crlf {
+                switch mode {
+                case .normalize:
+                    append(UnsafeBufferPointer(start: base + runStart, count: lineFeed - runStart))
+                    append(SMTPDataReceiver.crlf)
+                    runStart = lineFeed + 1
+                case .strict:
+                    sawBareLineFeed = true
+                case .lax:
+                    break
+                }
+            }
+            previousLineEndedWithCRLF = crlf
+            atLineStart = true
+            lineStart = lineFeed + 1
+            if oneLine || lineStart >= count || base[lineStart] == UInt8(ascii: ".") { break }
+        }
+        if lineStart == 0 || (!oneLine && lineStart < limit && base[lineStart] != UInt8(ascii: ".")) {
+            // A partial line: take it, but leave a trailing CR so a CRLF split across reads is seen whole.
+            var end = limit
+            if end == count, base[end - 1] == 0x0D { end -= 1 }
+            if end > lineStart {
+                lineStart = end
+                atLineStart = false
+            }
+        }
+        append(UnsafeBufferPointer(start: base + runStart, count: lineStart - runStart))
+        return lineStart
+    }
+
+    private static let crlf: [UInt8] = [0x0D, 0x0A]
+
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard !bytes.isEmpty else { return }
         let room = sizeLimit - content.count
         if room >= bytes.count {
             content.append(contentsOf: bytes)
         } else if room > 0 {
-            content.append(contentsOf: bytes.prefix(room))
+            content.append(contentsOf: UnsafeBufferPointer(rebasing: bytes.prefix(room)))
         }
         receivedBytes += bytes.count
+    }
+
+    private mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append($0) }
     }
 }

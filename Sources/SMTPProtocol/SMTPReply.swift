@@ -53,26 +53,44 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The wire form: `250-first\r\n250 last\r\n`.
+    ///
+    /// On every reply's path, so it writes bytes straight into one buffer sized up front: no `String`
+    /// for the code, no concatenated `String` for the enhanced code and text.
     public func encoded(enhancedStatusCodes: Bool) -> [UInt8] {
+        guard !lines.isEmpty else { return [] }
+        let enhanced = enhancedStatusCodes ? enhancedCode : nil
+        var capacity = enhanced.map { $0.utf8.count + 1 } ?? 0
+        for line in lines { capacity += line.utf8.count + 6 }
         var out: [UInt8] = []
-        out.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 16 })
-        let codeBytes = Array(String(code).utf8)
-        for (index, line) in lines.enumerated() {
-            out += codeBytes
-            let isLast = index == lines.count - 1
-            var text = line
-            if index == 0, enhancedStatusCodes, let enhancedCode {
-                text = text.isEmpty ? enhancedCode : enhancedCode + " " + text
+        out.reserveCapacity(capacity)
+        let last = lines.count - 1
+        for index in 0...last {
+            if (100...999).contains(code) {
+                out.append(0x30 + UInt8(code / 100))
+                out.append(0x30 + UInt8(code / 10 % 10))
+                out.append(0x30 + UInt8(code % 10))
+            } else {
+                out.append(contentsOf: String(code).utf8)
             }
-            if !isLast {
+            let line = lines[index]
+            let prefix = index == 0 ? enhanced : nil
+            if index != last {
                 out.append(UInt8(ascii: "-"))
-                out += text.utf8
-            } else if !text.isEmpty || code == 334 {
+            } else if line.isEmpty && (prefix?.isEmpty ?? true) && code != 334 {
                 // RFC 4954 §4: `continue-req = "334" SP [base64] CRLF` — the space stays even when empty.
+                out.append(0x0D)
+                out.append(0x0A)
+                continue
+            } else {
                 out.append(UInt8(ascii: " "))
-                out += text.utf8
             }
-            out += [0x0D, 0x0A]
+            if let prefix {
+                out.append(contentsOf: prefix.utf8)
+                if !line.isEmpty { out.append(UInt8(ascii: " ")) }
+            }
+            out.append(contentsOf: line.utf8)
+            out.append(0x0D)
+            out.append(0x0A)
         }
         return out
     }

@@ -282,7 +282,7 @@ public struct SMTPSessionStateMachine: Sendable {
         let limit = configuration.limits.commandLineLength
         guard let lineFeed = input.firstLineFeed(within: limit) else {
             if input.count >= limit {
-                input.consume(input.count)
+                // `.discardingLongLine` drops it up to its LF: commands pipelined after it in the same read stay.
                 phase = .discardingLongLine
             }
             return nil

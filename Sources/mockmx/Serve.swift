@@ -1,18 +1,22 @@
 import ArgumentParser
 import Foundation
+import MockMXCommandLine
 import MockMXScenario
 import MockMXServer
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the host: SMTP listeners, each playing its scenario.")
+        abstract: "Run the host: SMTP listeners, each playing its scenario.",
+        discussion: "Every option can also come from a MOCKMX_* environment variable (MOCKMX_LISTEN, MOCKMX_API, "
+            + "MOCKMX_SPOOL, …; see docs/sidecar.md); an option given here wins. In a container the defaults are "
+            + "0.0.0.0:2525 and 0.0.0.0:8025.")
 
     @Option(
         name: .customLong("listen"),
         help: ArgumentHelp(
             "[smtps://]HOST:PORT[=SCENARIO] to listen on (repeatable; smtps:// for implicit TLS). Port 0 picks a "
                 + "free port. SCENARIO is a bundled "
-                + "name or a YAML file; without it the default persona answers.",
+                + "name or a YAML file; without it the default persona answers. Default 127.0.0.1:2525.",
             valueName: "address"))
     var listen: [String] = []
 
@@ -24,27 +28,44 @@ struct Serve: ParsableCommand {
         help: ArgumentHelp("Write the bound addresses as JSON to PATH once listening.", valueName: "path"))
     var readyFile: String?
 
-    @Option(help: ArgumentHelp("Seconds open sessions get to finish on SIGTERM before 421.", valueName: "seconds"))
-    var grace: Double = 5
+    @Option(
+        help: ArgumentHelp(
+            "Seconds sessions in DATA get to finish on SIGTERM before 421 (default 5).", valueName: "seconds"))
+    var grace: Double?
 
-    @Option(help: "Messages kept in memory (oldest dropped first).")
-    var retainMessages = 10_000
+    @Option(help: ArgumentHelp("Messages kept in memory, oldest dropped first (default 10000).", valueName: "count"))
+    var retainMessages: Int?
 
-    @Option(help: "Sessions with transcripts kept in memory (oldest dropped first).")
-    var retainSessions = 10_000
+    @Option(
+        help: ArgumentHelp(
+            "Sessions with transcripts kept in memory, oldest dropped first (default 10000).", valueName: "count"))
+    var retainSessions: Int?
 
-    @Option(help: "Open SMTP connections allowed at once; beyond it clients get 421 4.7.0.")
-    var maxConnections = 20_000
+    @Option(
+        help: ArgumentHelp(
+            "Open SMTP connections allowed at once; beyond it clients get 421 4.7.0 (default 20000).",
+            valueName: "count"))
+    var maxConnections: Int?
 
-    @Flag(name: .shortAndLong, help: "Print every session transcript line to stderr.")
+    @Flag(name: .shortAndLong, help: "Print every session transcript line to stderr (text log format).")
     var verbose = false
+
+    @Option(
+        name: .customLong("log-format"),
+        help: ArgumentHelp(
+            "text for people; json for one object per line on stdout, the whole transcript included.",
+            valueName: "format"))
+    var logFormat: ServeSettings.LogFormat?
+
+    @Option(help: ArgumentHelp("Use this seed for every scenario's chance: rules.", valueName: "number"))
+    var seed: UInt64?
 
     @Option(
         help: ArgumentHelp(
             "HOST:PORT for the HTTP control API (messages, sessions, waits, scenario switch, metrics); port 0 "
-                + "picks a free port, 'none' serves no API.",
+                + "picks a free port, 'none' serves no API. Default 127.0.0.1:8025.",
             valueName: "address"))
-    var api = "127.0.0.1:8025"
+    var api: String?
 
     @Option(
         name: .customLong("api-token"),
@@ -54,38 +75,52 @@ struct Serve: ParsableCommand {
             valueName: "token"))
     var apiToken: String?
 
+    /// The flags, then the MOCKMX_* environment, then the defaults.
+    func settings() throws -> ServeSettings {
+        let flags = ServeSettings.Flags(
+            listen: listen, api: api, apiToken: apiToken, spool: spool, readyFile: readyFile, logFormat: logFormat,
+            grace: grace, maxConnections: maxConnections, retainMessages: retainMessages,
+            retainSessions: retainSessions, verbose: verbose, seed: seed)
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            return try ServeSettings.resolve(
+                flags: flags, environment: environment,
+                inContainer: ContainerDetection.isContainer(environment: environment))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     func validate() throws {
-        guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
-        guard retainMessages > 0, retainSessions > 0 else { throw ValidationError("retention limits must be positive") }
-        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
-        guard apiToken?.isEmpty != true else { throw ValidationError("--api-token must not be empty") }
+        _ = try settings()
     }
 
     func run() throws {
+        let settings = try settings()
         var listeners: [ListenerConfiguration] = []
-        for argument in listen.isEmpty ? ["127.0.0.1:2525"] : listen {
-            let (address, scenarioName, implicitTLS) = Serve.split(argument)
-            let scenario: Scenario
+        for entry in settings.listeners {
+            var scenario: Scenario
             do {
-                scenario = try scenarioName.map { try ScenarioLoader.resolve($0) } ?? .defaultPersona
+                scenario = try entry.scenario.map { try ScenarioLoader.resolve($0) } ?? .defaultPersona
             } catch {
                 FileHandle.standardError.write(Data("\(error)\n".utf8))
                 throw ExitCode(1)
             }
-            listeners.append(ListenerConfiguration(address: address, scenario: scenario, implicitTLS: implicitTLS))
+            if let seed = settings.seed { scenario.seed = seed }
+            listeners.append(
+                ListenerConfiguration(address: entry.address, scenario: scenario, implicitTLS: entry.implicitTLS))
         }
+        let log = ServeLog(format: settings.logFormat, verbose: settings.verbose)
         let configuration = HostConfiguration(
             listeners: listeners,
-            spoolDirectory: spool,
-            messageRetention: retainMessages,
-            sessionRetention: retainSessions,
-            shutdownGraceMilliseconds: Int(grace * 1000),
-            transcriptHandler: verbose ? Serve.printTranscript : nil,
-            apiAddress: api == "none" ? nil : api,
-            apiToken: apiToken ?? ProcessInfo.processInfo.environment["MOCKMX_API_TOKEN"].flatMap {
-                $0.isEmpty ? nil : $0
-            },
-            maxConnections: maxConnections)
+            spoolDirectory: settings.spoolDirectory,
+            messageRetention: settings.retainMessages,
+            sessionRetention: settings.retainSessions,
+            shutdownGraceMilliseconds: Int(settings.graceSeconds * 1000),
+            transcriptHandler: log.transcriptHandler,
+            apiAddress: settings.apiAddress,
+            apiToken: settings.apiToken,
+            maxConnections: settings.maxConnections)
 
         let host: MockMXHost
         let bound: [BoundListener]
@@ -97,29 +132,10 @@ struct Serve: ParsableCommand {
             throw ValidationError("\(error)")
         }
         // The ready file first: whoever reads the listening lines may go straight for it.
-        if let readyFile { try Serve.writeReadyFile(readyFile, bound: bound, api: host.api) }
-        for listener in bound {
-            print("mockmx: listening on \(listener.implicitTLS ? "smtps://" : "")\(listener.name) (scenario \(listener.scenario))")
-            if let fingerprint = listener.tlsFingerprint {
-                print("mockmx:   TLS certificate SHA-256 \(fingerprint)")
-            }
-        }
-        if let api = host.api { print("mockmx: control API on \(api.url)") }
-        if let spool { print("mockmx: spooling messages to \(spool)") }
-        fflush(nil)
+        if let readyFile = settings.readyFile { try Serve.writeReadyFile(readyFile, bound: bound, api: host.api) }
+        log.started(bound, api: host.api, spool: settings.spoolDirectory)
         host.waitUntilStopped()
-        print("mockmx: stopped after \(host.sessions.totalStarted) session(s), \(host.messages.totalAccepted) message(s)")
-    }
-
-    /// `smtps://127.0.0.1:465=greylist` → address, scenario, implicit TLS. The address may hold colons (IPv6).
-    static func split(_ argument: String) -> (address: String, scenario: String?, implicitTLS: Bool) {
-        var text = Substring(argument)
-        let implicitTLS = text.hasPrefix("smtps://")
-        if implicitTLS { text = text.dropFirst("smtps://".count) } else if text.hasPrefix("smtp://") {
-            text = text.dropFirst("smtp://".count)
-        }
-        guard let equals = text.firstIndex(of: "=") else { return (String(text), nil, implicitTLS) }
-        return (String(text[..<equals]), String(text[text.index(after: equals)...]), implicitTLS)
+        log.stopped(sessions: host.sessions.totalStarted, messages: host.messages.totalAccepted)
     }
 
     static func writeReadyFile(_ path: String, bound: [BoundListener], api: BoundAddress? = nil) throws {
@@ -139,16 +155,6 @@ struct Serve: ParsableCommand {
         // Written whole then renamed, so a watcher never reads half a file.
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
-
-    @Sendable static func printTranscript(_ session: SessionRecord, _ entry: TranscriptEntry) {
-        let arrow: String
-        switch entry.direction {
-        case .client: arrow = "C:"
-        case .hostReceived: arrow = "H<"
-        case .server: arrow = "S:"
-        case .note: arrow = "--"
-        }
-        let time = entry.time.formatted(.iso8601.time(includingFractionalSeconds: true))
-        FileHandle.standardError.write(Data("\(time) [\(session.id)] \(arrow) \(entry.text)\n".utf8))
-    }
 }
+
+extension ServeSettings.LogFormat: ExpressibleByArgument {}

@@ -385,7 +385,7 @@ import Testing
               extensions: ["PIPELINING\\r\\nX", ""]
             """
         #expect(renderedErrors(yaml) == [
-            "test.yaml:2:13: error: host.hostname: a hostname is one word with no spaces, found 'mx remote test'",
+            "test.yaml:2:13: error: host.hostname: a hostname is one word with no spaces or control characters, found 'mx remote test'",
             "test.yaml:3:16: error: host.extensions[0]: an EHLO keyword line cannot be empty or contain CR/LF",
             "test.yaml:3:35: error: host.extensions[1]: an EHLO keyword line cannot be empty or contain CR/LF",
         ])

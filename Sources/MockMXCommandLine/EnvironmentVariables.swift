@@ -1,0 +1,65 @@
+import Foundation
+import MockMXScenario
+
+/// The `MOCKMX_*` variables mockmx reads, and what each holds.
+public enum EnvironmentVariable: String, Sendable, CaseIterable {
+    case listen = "MOCKMX_LISTEN"
+    case api = "MOCKMX_API"
+    case apiToken = "MOCKMX_API_TOKEN"
+    case spool = "MOCKMX_SPOOL"
+    case readyFile = "MOCKMX_READY_FILE"
+    case logFormat = "MOCKMX_LOG_FORMAT"
+    case grace = "MOCKMX_GRACE"
+    case maxConnections = "MOCKMX_MAX_CONNECTIONS"
+    case retainMessages = "MOCKMX_RETAIN_MESSAGES"
+    case retainSessions = "MOCKMX_RETAIN_SESSIONS"
+    case verbose = "MOCKMX_VERBOSE"
+    case seed = "MOCKMX_SEED"
+
+    /// What a value must look like, for the error when it does not.
+    var expectation: String {
+        switch self {
+        case .logFormat: "'text' or 'json'"
+        case .grace: "a number of seconds such as 5 or 0.5"
+        case .maxConnections, .retainMessages, .retainSessions: "a whole number above 0"
+        case .verbose: "true or false (also 1/0, yes/no, on/off)"
+        case .seed: "a whole number from 0 to \(UInt64.max)"
+        case .listen, .api, .apiToken, .spool, .readyFile: "a value"
+        }
+    }
+
+    static func boolean(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": true
+        case "0", "false", "no", "off": false
+        default: nil
+        }
+    }
+}
+
+/// The process environment as mockmx reads it: only its own variables, trimmed (a YAML block scalar in a
+/// pod spec ends in a newline), an empty one counting as unset.
+struct EnvironmentVariables {
+    private let values: [EnvironmentVariable: String]
+
+    /// Refuses any `MOCKMX_*` name it does not know: a misspelt variable would otherwise be ignored and the
+    /// container would quietly run with a default.
+    init(_ environment: [String: String]) throws(ConfigurationError) {
+        let known = EnvironmentVariable.allCases.map(\.rawValue)
+        let unknown = environment.keys.filter { $0.hasPrefix("MOCKMX_") && !known.contains($0) }.sorted()
+        if let name = unknown.first {
+            let hint = Spelling.suggestion(for: name, among: known).map { "did you mean \($0)?" }
+                ?? "mockmx reads " + known.joined(separator: ", ")
+            let others = unknown.count > 1 ? " (also unknown: \(unknown.dropFirst().joined(separator: ", ")))" : ""
+            throw ConfigurationError(name, "unknown environment variable; \(hint)\(others)")
+        }
+        var values: [EnvironmentVariable: String] = [:]
+        for variable in EnvironmentVariable.allCases {
+            let value = environment[variable.rawValue]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            if !value.isEmpty { values[variable] = value }
+        }
+        self.values = values
+    }
+
+    subscript(_ variable: EnvironmentVariable) -> String? { values[variable] }
+}

@@ -1,0 +1,197 @@
+import Foundation
+
+/// `GET /healthz` over a plain POSIX socket with HTTP/1.0: the container's health check must not need curl,
+/// and URLSession would pull libcurl into the runtime image.
+public struct HealthProbe: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// A line for the person or log that asked.
+        case healthy(String)
+        /// Why not, in one line.
+        case unhealthy(String)
+    }
+
+    /// `HOST:PORT` as `serve` was told it (a wildcard host means this machine).
+    public var address: String
+    public var token: String?
+    public var timeout: Duration
+
+    /// The largest answer read; `/healthz` is a few hundred bytes.
+    static let responseLimit = 1 << 20
+
+    public init(address: String, token: String? = nil, timeout: Duration = .seconds(2)) {
+        self.address = address
+        self.token = token
+        self.timeout = timeout
+    }
+
+    public func run() -> Outcome {
+        guard let target = HealthProbe.target(address) else {
+            return .unhealthy("'\(address)' is not an address with a port (use HOST:PORT or [IPV6]:PORT)")
+        }
+        guard target.port != 0 else {
+            return .unhealthy(
+                "the API address \(address) has port 0, chosen only at start; give the bound port, or the ready file")
+        }
+        let authority = target.host.contains(":") ? "[\(target.host)]:\(target.port)" : "\(target.host):\(target.port)"
+        let url = "http://\(authority)/healthz"
+        var request = "GET /healthz HTTP/1.0\r\nHost: \(authority)\r\nUser-Agent: mockmx-health\r\n"
+        if let token { request += "Authorization: Bearer \(token)\r\n" }
+        request += "\r\n"
+        do {
+            let response = try HealthProbe.exchange(Array(request.utf8), with: target, deadline: .now + timeout)
+            return HealthProbe.evaluate(response, from: url)
+        } catch {
+            return .unhealthy("\(url): \(error)")
+        }
+    }
+
+    /// The status line must say 200 and the body `"status":"ok"`.
+    static func evaluate(_ response: [UInt8], from url: String) -> Outcome {
+        let separator: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
+        guard let headerEnd = response.firstRange(of: separator) else {
+            return .unhealthy("\(url): the answer is not HTTP (\(response.count) byte(s), no end of headers)")
+        }
+        let statusLine = String(decoding: response[..<headerEnd.lowerBound], as: UTF8.self)
+            .split(separator: "\r\n", maxSplits: 1).first ?? ""
+        let parts = statusLine.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
+            return .unhealthy("\(url): the answer is not HTTP ('\(statusLine)')")
+        }
+        guard status == 200 else { return .unhealthy("\(url): HTTP \(status)") }
+        let body = Data(response[headerEnd.upperBound...])
+        guard let document = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            return .unhealthy("\(url): the body is not a JSON object")
+        }
+        guard let state = document["status"] as? String, state == "ok" else {
+            return .unhealthy("\(url): status is \(document["status"].map { "'\($0)'" } ?? "missing"), not 'ok'")
+        }
+        let listeners = (document["listeners"] as? [Any])?.count ?? 0
+        return .healthy("\(url): ok, \(listeners) SMTP listener(s)")
+    }
+
+    /// Where to connect: `0.0.0.0` and `::` (what a container binds) mean this machine, as does `localhost`.
+    static func target(_ address: String) -> (host: String, port: UInt16)? {
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...])
+        else { return nil }
+        var host = String(address[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        switch host {
+        case "", "0.0.0.0", "localhost": host = "127.0.0.1"
+        case "::": host = "::1"
+        default: break
+        }
+        return (host, port)
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static func exchange(
+        _ request: [UInt8], with target: (host: String, port: UInt16), deadline: ContinuousClock.Instant
+    ) throws(Failure) -> [UInt8] {
+        let fd = try connect(to: target, deadline: deadline)
+        defer { close(fd) }
+        var offset = 0
+        while offset < request.count {
+            try wait(fd, for: Int16(POLLOUT), until: deadline, doing: "sending the request")
+            let sent = request[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent < 0, errno != EAGAIN, errno != EINTR { throw Failure(description: "send: \(systemError())") }
+            offset += max(sent, 0)
+        }
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while response.count < responseLimit {
+            try wait(fd, for: Int16(POLLIN), until: deadline, doing: "waiting for the answer")
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EAGAIN || errno == EINTR { continue }
+                throw Failure(description: "receive: \(systemError())")
+            }
+            response += chunk[..<count]
+        }
+        return response
+    }
+
+    /// A non-blocking connect, so a host that drops the SYN costs the timeout, not the kernel's minutes.
+    private static func connect(
+        to target: (host: String, port: UInt16), deadline: ContinuousClock.Instant
+    ) throws(Failure) -> Int32 {
+        var storage = sockaddr_storage()
+        let length: Int
+        let family: Int32
+        if target.host.contains(":") {
+            family = AF_INET6
+            length = MemoryLayout<sockaddr_in6>.size
+            let parsed = withUnsafeMutablePointer(to: &storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                    address.pointee.sin6_family = sa_family_t(AF_INET6)
+                    address.pointee.sin6_port = target.port.bigEndian
+                    return inet_pton(AF_INET6, target.host, &address.pointee.sin6_addr) == 1
+                }
+            }
+            guard parsed else { throw Failure(description: "'\(target.host)' is not a numeric IPv6 address") }
+        } else {
+            family = AF_INET
+            length = MemoryLayout<sockaddr_in>.size
+            let parsed = withUnsafeMutablePointer(to: &storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                    address.pointee.sin_family = sa_family_t(AF_INET)
+                    address.pointee.sin_port = target.port.bigEndian
+                    return inet_pton(AF_INET, target.host, &address.pointee.sin_addr) == 1
+                }
+            }
+            guard parsed else { throw Failure(description: "'\(target.host)' is not a numeric IPv4 address") }
+        }
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(systemError())") }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        let result = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(length)) }
+        }
+        do throws(Failure) {
+            if result != 0 {
+                guard errno == EINPROGRESS else { throw Failure(description: "connect: \(systemError())") }
+                try wait(fd, for: Int16(POLLOUT), until: deadline, doing: "connecting")
+                var error: Int32 = 0
+                var errorLength = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &errorLength)
+                guard error == 0 else { throw Failure(description: "connect: \(String(cString: strerror(error)))") }
+            }
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    private static func wait(
+        _ fd: Int32, for events: Int16, until deadline: ContinuousClock.Instant, doing what: String
+    ) throws(Failure) {
+        while true {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            let (seconds, attoseconds) = remaining.components
+            let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+            guard milliseconds > 0 else { throw Failure(description: "timed out \(what)") }
+            var descriptor = pollfd(fd: fd, events: events, revents: 0)
+            let ready = poll(&descriptor, 1, Int32(min(milliseconds, Int64(Int32.max))))
+            if ready > 0 { return }
+            if ready < 0, errno != EINTR { throw Failure(description: "poll: \(systemError())") }
+        }
+    }
+
+    private static func systemError() -> String { String(cString: strerror(errno)) }
+}
+
+extension HealthProbe {
+    /// The API address a running `serve` wrote to its ready file (`"api": {"host", "port"}`), for an API bound
+    /// on port 0; nil when the file is missing or names no API.
+    public static func apiAddress(fromReadyFile path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path),
+            let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let api = document["api"] as? [String: Any], let address = api["address"] as? String
+        else { return nil }
+        return address
+    }
+}

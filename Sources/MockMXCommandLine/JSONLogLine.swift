@@ -1,0 +1,74 @@
+import Foundation
+
+/// One line of `--log-format json`: an object whose keys keep the order they were added in (`time` and `event`
+/// first, for people who read the raw stream too), with nil values left out.
+public struct JSONLogLine: Sendable, Equatable {
+    private var fields: [String] = []
+
+    /// Starts `{"time":…,"event":…`; the time in UTC with milliseconds.
+    public init(event: String, time: Date = Date()) {
+        add("time", time.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        add("event", event)
+    }
+
+    /// A transcript entry. Server lines carry their reply `code`, so a platform can count `4xx` without
+    /// parsing text.
+    public static func transcript(
+        time: Date, session: String, listener: String, scenario: String, direction: String, text: String,
+        rule: String?
+    ) -> JSONLogLine {
+        var line = JSONLogLine(event: "transcript", time: time)
+        line.add("session", session)
+        line.add("listener", listener)
+        line.add("scenario", scenario)
+        line.add("direction", direction)
+        line.add("text", text)
+        if direction == "server" { line.add("code", replyCode(text)) }
+        line.add("rule", rule)
+        return line
+    }
+
+    public mutating func add(_ key: String, _ value: String?) {
+        guard let value else { return }
+        fields.append(JSONLogLine.quoted(key) + ":" + JSONLogLine.quoted(value))
+    }
+
+    public mutating func add(_ key: String, _ value: Int?) {
+        guard let value else { return }
+        fields.append(JSONLogLine.quoted(key) + ":" + String(value))
+    }
+
+    public mutating func add(_ key: String, _ value: Bool) {
+        fields.append(JSONLogLine.quoted(key) + ":" + (value ? "true" : "false"))
+    }
+
+    /// The object, without a newline.
+    public var text: String { "{" + fields.joined(separator: ",") + "}" }
+
+    /// `250-mockmx.test` → 250; nil when the line does not start with three digits (a truncated reply).
+    static func replyCode(_ text: String) -> Int? {
+        let digits = text.utf8.prefix(3)
+        guard digits.count == 3, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int(String(decoding: digits, as: UTF8.self))
+    }
+
+    /// RFC 8259 §7: quote, backslash and control characters escaped; everything else as UTF-8.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+@testable import MockMXCommandLine
+
+@Suite struct HealthProbeTests {
+    private let url = "http://127.0.0.1:8025/healthz"
+
+    private func evaluate(_ text: String) -> HealthProbe.Outcome {
+        HealthProbe.evaluate(Array(text.utf8), from: url)
+    }
+
+    @Test func okWithStatusOkIsHealthy() {
+        let answer = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+            + #"{"status":"ok","listeners":[{},{}]}"#
+        #expect(evaluate(answer) == .healthy("\(url): ok, 2 SMTP listener(s)"))
+    }
+
+    @Test func anythingElseIsUnhealthyWithAReason() {
+        #expect(evaluate("HTTP/1.1 503 Service Unavailable\r\n\r\n{}") == .unhealthy("\(url): HTTP 503"))
+        #expect(
+            evaluate("HTTP/1.0 200 OK\r\n\r\n{\"status\":\"stopping\"}")
+                == .unhealthy("\(url): status is 'stopping', not 'ok'"))
+        #expect(evaluate("HTTP/1.0 200 OK\r\n\r\n<html>") == .unhealthy("\(url): the body is not a JSON object"))
+        #expect(evaluate("SSH-2.0-OpenSSH\r\n\r\n") == .unhealthy("\(url): the answer is not HTTP ('SSH-2.0-OpenSSH')"))
+        #expect(evaluate("") == .unhealthy("\(url): the answer is not HTTP (0 byte(s), no end of headers)"))
+    }
+
+    @Test func aWildcardAddressIsAskedOnThisMachine() {
+        #expect(HealthProbe.target("0.0.0.0:8025")! == ("127.0.0.1", 8025))
+        #expect(HealthProbe.target("[::]:8025")! == ("::1", 8025))
+        #expect(HealthProbe.target("localhost:1")! == ("127.0.0.1", 1))
+        #expect(HealthProbe.target("[::1]:9")! == ("::1", 9))
+        #expect(HealthProbe.target("10.1.2.3:80")! == ("10.1.2.3", 80))
+        #expect(HealthProbe.target("nowhere") == nil)
+        #expect(HealthProbe.target("h:99999") == nil)
+    }
+
+    @Test func nothingListeningIsUnhealthyAtOnce() throws {
+        // A port just bound and closed again is free and refuses the connection.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length)
+                return getsockname(fd, $0, &length)
+            }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        close(fd)
+        let outcome = HealthProbe(address: "127.0.0.1:\(port)").run()
+        #expect(outcome == .unhealthy("http://127.0.0.1:\(port)/healthz: connect: Connection refused"))
+    }
+
+    @Test func aSilentServerTimesOut() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length)
+                listen(fd, 1)
+                return getsockname(fd, $0, &length)
+            }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        // The kernel completes the handshake from the backlog; nobody ever answers.
+        let started = ContinuousClock.now
+        let outcome = HealthProbe(address: "127.0.0.1:\(port)", timeout: .milliseconds(200)).run()
+        #expect(outcome == .unhealthy("http://127.0.0.1:\(port)/healthz: timed out waiting for the answer"))
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test func theReadyFileNamesTheBoundAPI() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ready-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try #"{"api":{"address":"127.0.0.1:41234","host":"127.0.0.1","port":41234},"pid":1,"smtp":[]}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(HealthProbe.apiAddress(fromReadyFile: path) == "127.0.0.1:41234")
+        #expect(HealthProbe.apiAddress(fromReadyFile: path + ".missing") == nil)
+    }
+}

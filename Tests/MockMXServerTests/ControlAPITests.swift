@@ -1,0 +1,733 @@
+import Foundation
+import MockMXScenario
+import MockMXServer
+import Testing
+
+/// The HTTP control API, driven with the real `curl` binary against a host in this process.
+@Suite struct ControlAPITests {
+    // MARK: - Messages
+
+    @Test func messagesListEnvelopesWithPinnedKeysAndFiltersByRecipientAndSender() throws {
+        let api = try APIHost()
+        let first = try api.deliver(
+            from: "alice@example.com", to: ["Bob@Example.org", "carol@example.org"], mailParameters: " BODY=8BITMIME",
+            content: "Subject: one\r\n\r\nfirst\r\n")
+        let second = try api.deliver(
+            from: "dave@example.com", to: ["carol@example.org"], content: "Subject: two\r\n\r\n")
+
+        let all = try api.get("/api/v1/messages")
+        #expect(all.status == 200)
+        #expect(all.headers["content-type"] == "application/json")
+        let document = try all.object()
+        #expect(Set(document.keys) == ["total", "accepted", "messages"])
+        #expect(document["total"] as? Int == 2)
+        #expect(document["accepted"] as? Int == 2)
+        let messages = try #require(document["messages"] as? [[String: Any]])
+        #expect(messages.map { $0["id"] as? String } == [first, second])
+        #expect(Set(messages[0].keys) == ControlAPITests.envelopeKeys)
+        #expect(messages[0]["mailFrom"] as? String == "alice@example.com")
+        #expect(messages[0]["recipients"] as? [String] == ["Bob@Example.org", "carol@example.org"])
+        #expect(messages[0]["helo"] as? String == "client.example")
+        #expect(messages[0]["client"] as? String == "127.0.0.1")
+        #expect(messages[0]["listener"] as? String == "127.0.0.1:\(api.smtpPorts[0])")
+        #expect(messages[0]["size"] as? Int == "Subject: one\r\n\r\nfirst\r\n".utf8.count)
+        #expect(messages[0]["xexch50"] is NSNull)
+        let parameters = try #require(messages[0]["mailParameters"] as? [[String: Any]])
+        #expect(parameters.count == 1 && parameters[0]["key"] as? String == "BODY")
+        #expect(parameters[0]["value"] as? String == "8BITMIME")
+        let session = try #require(messages[0]["session"] as? String)
+        #expect(first.hasPrefix(session))
+        #expect((messages[0]["receivedAt"] as? String)?.contains("T") == true)
+
+        let toBob = try api.get("/api/v1/messages?recipient=bob%40EXAMPLE.org").object()
+        #expect(toBob["total"] as? Int == 1)
+        #expect((toBob["messages"] as? [[String: Any]])?.first?["id"] as? String == first)
+        let toCarol = try api.get("/api/v1/messages?recipient=carol@example.org").object()
+        #expect(toCarol["total"] as? Int == 2)
+        let fromDave = try api.get("/api/v1/messages?sender=DAVE@example.com").object()
+        #expect((fromDave["messages"] as? [[String: Any]])?.map { $0["id"] as? String } == [second])
+        let nobody = try api.get("/api/v1/messages?recipient=nobody@example.org&sender=alice@example.com").object()
+        #expect(nobody["total"] as? Int == 0 && nobody["accepted"] as? Int == 2)
+
+        let typo = try api.get("/api/v1/messages?recipent=bob@example.org")
+        #expect(typo.status == 400)
+        #expect(try typo.errorMessage().contains("unknown query parameter 'recipent'"))
+    }
+
+    @Test func messageDetailHasHeadersTextAndTheExactRawBytes() throws {
+        let api = try APIHost()
+        let content: [UInt8] = Array(
+            "From: Alice <alice@example.com>\r\nSubject: a folded\r\n\tsubject line\r\nX-Empty:\r\n\r\nbody \u{e9}\r\n"
+                .utf8) + [0xFF, 0x0D, 0x0A]
+        let id = try api.deliver(content: content)
+
+        let detail = try api.get("/api/v1/messages/\(id)")
+        #expect(detail.status == 200)
+        let document = try detail.object()
+        #expect(Set(document.keys) == ControlAPITests.envelopeKeys.union(["headers", "text"]))
+        let headers = try #require(document["headers"] as? [[String]])
+        #expect(headers == [
+            ["From", "Alice <alice@example.com>"], ["Subject", "a folded\tsubject line"], ["X-Empty", ""],
+        ])
+        #expect(document["text"] as? String == String(decoding: content, as: UTF8.self))
+        #expect((document["text"] as? String)?.hasSuffix("body \u{e9}\r\n\u{FFFD}\r\n") == true)
+
+        let raw = try api.get("/api/v1/messages/\(id)/raw")
+        #expect(raw.status == 200)
+        #expect(raw.headers["content-type"] == "message/rfc822")
+        #expect(Array(raw.body) == content)
+
+        let noBlob = try api.get("/api/v1/messages/\(id)/xexch50")
+        #expect(noBlob.status == 404)
+        #expect(try noBlob.errorMessage() == "message \(id) came without an XEXCH50 blob")
+
+        for path in ["/api/v1/messages/nosuch", "/api/v1/messages/nosuch/raw", "/api/v1/messages/nosuch/xexch50"] {
+            let missing = try api.get(path)
+            #expect(missing.status == 404)
+            #expect(try missing.errorMessage().hasPrefix("no message with id 'nosuch'"))
+        }
+    }
+
+    @Test func xexch50BlobIsServedByteForByte() throws {
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("exchange-2003")])
+        let client = try RawClient(port: api.smtpPorts[0])
+        _ = try client.reply()
+        try client.send("EHLO exchange.example\r\n")
+        _ = try client.reply()
+        try client.send("MAIL FROM:<sender@example.com>\r\n")
+        _ = try client.reply()
+        try client.send("RCPT TO:<rcpt@example.org>\r\n")
+        _ = try client.reply()
+        try client.send("XEXCH50 300 2\r\n")
+        #expect(try client.replyLine() == "354 Send binary data")
+        let blob = (0..<300).map { UInt8(truncatingIfNeeded: $0 * 13) }
+        try client.send(blob)
+        #expect(try client.replyLine() == "250 2.0.0 XEXCH50 OK")
+        try client.send("DATA\r\n")
+        _ = try client.reply()
+        try client.send("Subject: x\r\n\r\nbody\r\n.\r\n")
+        let queued = try client.replyLine()
+        let id = try #require(queued.split(separator: " ").last.map(String.init))
+
+        let envelope = try api.get("/api/v1/messages/\(id)").object()
+        let summary = try #require(envelope["xexch50"] as? [String: Any])
+        #expect(Set(summary.keys) == ["size", "recipientArgument"])
+        #expect(summary["size"] as? Int == 300 && summary["recipientArgument"] as? Int == 2)
+        let served = try api.get("/api/v1/messages/\(id)/xexch50")
+        #expect(served.status == 200)
+        #expect(served.headers["content-type"] == "application/octet-stream")
+        #expect(Array(served.body) == blob)
+    }
+
+    @Test func deleteMessagesEmptiesTheStore() throws {
+        let api = try APIHost()
+        _ = try api.deliver()
+        _ = try api.deliver()
+        let deleted = try api.request("DELETE", "/api/v1/messages")
+        #expect(deleted.status == 200)
+        #expect(deleted.text == #"{"deleted":2}"# + "\n")
+        let after = try api.get("/api/v1/messages").object()
+        #expect(after["total"] as? Int == 0 && after["accepted"] as? Int == 0)
+        #expect(api.host.messages.all.isEmpty)
+    }
+
+    // MARK: - Sessions
+
+    @Test func sessionsShowTranscriptsRulesAndHowTheyEnded() async throws {
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")])
+        let greylisted = try RawClient(port: api.smtpPorts[0])
+        _ = try greylisted.reply()
+        try greylisted.send("HELO client.example\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nQUIT\r\n")
+        for _ in 0..<4 { _ = try greylisted.reply() }
+        #expect(await api.host.sessions.wait(forEnded: 1, timeout: .seconds(10)))
+        let open = try RawClient(port: api.smtpPorts[0])
+        _ = try open.reply()
+
+        let list = try api.get("/api/v1/sessions").object()
+        #expect(Set(list.keys) == ["total", "started", "ended", "sessions"])
+        #expect(list["total"] as? Int == 2 && list["started"] as? Int == 2 && list["ended"] as? Int == 1)
+        let sessions = try #require(list["sessions"] as? [[String: Any]])
+        #expect(Set(sessions[0].keys) == ControlAPITests.sessionKeys)
+        #expect(sessions[0]["endReason"] as? String == "client-quit")
+        #expect(sessions[0]["endedAt"] is String)
+        #expect(sessions[0]["scenario"] as? String == "greylist")
+        #expect(sessions[0]["client"] as? String == "127.0.0.1")
+        #expect(sessions[0]["messages"] as? [String] == [])
+        #expect((sessions[0]["transcriptEntries"] as? Int ?? 0) > 6)
+        #expect(sessions[0]["omittedTranscriptEntries"] as? Int == 0)
+        #expect(sessions[1]["endReason"] is NSNull)
+        #expect(sessions[1]["endedAt"] is NSNull)
+
+        let id = try #require(sessions[0]["id"] as? String)
+        let detail = try api.get("/api/v1/sessions/\(id)").object()
+        #expect(Set(detail.keys) == ControlAPITests.sessionKeys.union(["transcript"]))
+        let transcript = try #require(detail["transcript"] as? [[String: Any]])
+        #expect(transcript.count == sessions[0]["transcriptEntries"] as? Int)
+        #expect(transcript.allSatisfy { Set($0.keys) == ["time", "direction", "text", "rule"] })
+        let exchanged = transcript.filter { $0["direction"] as? String != "note" }.map {
+            "\($0["direction"] as? String ?? "?"): \($0["text"] as? String ?? "?")"
+        }
+        #expect(exchanged == [
+            "server: 220 mx.greylist.test ESMTP mockmx", "client: HELO client.example", "server: 250 mx.greylist.test",
+            "client: MAIL FROM:<a@example.com>", "server: 250 2.1.0 Ok", "client: RCPT TO:<b@example.org>",
+            "server: 451 4.7.1 Greylisting in action, please come back in 00:05:00", "client: QUIT",
+            "server: 221 2.0.0 Bye",
+        ])
+        let greylistReply = try #require(transcript.first { ($0["text"] as? String)?.hasPrefix("451") == true })
+        #expect((greylistReply["rule"] as? String)?.hasPrefix("rule 0 (greylist.yaml:") == true)
+        #expect(transcript.first?["rule"] is NSNull)
+
+        let missing = try api.get("/api/v1/sessions/nosuch")
+        #expect(missing.status == 404)
+        #expect(try missing.errorMessage().hasPrefix("no session with id 'nosuch'"))
+    }
+
+    @Test func sessionListsTheMessagesItDelivered() throws {
+        let api = try APIHost()
+        let id = try api.deliver()
+        let sessions = try #require(try api.get("/api/v1/sessions").object()["sessions"] as? [[String: Any]])
+        #expect(sessions.first?["messages"] as? [String] == [id])
+    }
+
+    // MARK: - Waiting
+
+    @Test func waitReturnsAsSoonAsTheMessageArrives() throws {
+        let api = try APIHost()
+        let started = Date()
+        let waiting = try api.start("GET", "/api/v1/wait?messages=1&timeout=20s")
+        // The wait is parked once the gauge says so; only then is the message sent.
+        #expect(try api.eventually { try api.metric("mockmx_api_waits_pending") == 1 })
+        _ = try api.deliver()
+        let answer = try waiting.finish()
+        #expect(answer.status == 200)
+        // Answered when the message is stored, whether or not its session has ended by then.
+        #expect(try answer.object()["messages"] as? Int == 1)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(try api.metric("mockmx_api_waits_pending") == 0)
+
+        let already = try api.get("/api/v1/wait?messages=1&sessions=1")
+        #expect(already.status == 200)
+    }
+
+    @Test func waitForEndedSessionsAndMessagesTogether() throws {
+        let api = try APIHost()
+        let waiting = try api.start("GET", "/api/v1/wait?messages=1&sessions=2&timeout=20s")
+        #expect(try api.eventually { try api.metric("mockmx_api_waits_pending") == 1 })
+        _ = try api.deliver()
+        // One message and one ended session: half the condition.
+        let client = try RawClient(port: api.smtpPorts[0])
+        _ = try client.reply()
+        #expect(try api.metric("mockmx_api_waits_pending") == 1)
+        try client.send("QUIT\r\n")
+        _ = try client.reply()
+        let answer = try waiting.finish()
+        #expect(answer.status == 200)
+        #expect(answer.text == #"{"messages":1,"sessions":2}"# + "\n")
+    }
+
+    @Test func waitTimesOutWith408AndWhatItSaw() throws {
+        let api = try APIHost()
+        _ = try api.deliver()
+        let started = Date()
+        let answer = try api.get("/api/v1/wait?messages=3&timeout=300ms")
+        #expect(answer.status == 408)
+        #expect(answer.text == #"{"error":"timed out waiting for 3 message(s)","messages":1,"sessions":1}"# + "\n")
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test func waitRefusesBadParameters() throws {
+        let api = try APIHost()
+        let cases = [
+            ("/api/v1/wait", "give messages=N (messages accepted) and/or sessions=N (sessions ended)"),
+            ("/api/v1/wait?messages=-1", "messages must be a whole number ≥ 0, found '-1'"),
+            ("/api/v1/wait?messages=1&timeout=5", "timeout must be a duration such as 500ms, 5s or 1m, found '5'"),
+            ("/api/v1/wait?messages=1&timeout=6m", "timeout must be at most 5m, found '6m'"),
+            (
+                "/api/v1/wait?message=1",
+                "unknown query parameter 'message' for /api/v1/wait; it takes messages, sessions, timeout"
+            ),
+        ]
+        for (path, message) in cases {
+            let answer = try api.get(path)
+            #expect(answer.status == 400, "\(path)")
+            #expect(try answer.errorMessage() == message)
+        }
+    }
+
+    @Test func waitSurvivesItsClientGoingAway() throws {
+        let api = try APIHost()
+        let impatient = try api.start("GET", "/api/v1/wait?messages=1&timeout=60s", maxTime: 1)
+        let gaveUp = try impatient.finish()
+        #expect(gaveUp.exitStatus == 28)  // curl: operation timed out
+        // The parked request is dropped when the client leaves, not when the minute is over.
+        #expect(try api.eventually { try api.metric("mockmx_api_waits_pending") == 0 })
+        _ = try api.deliver()
+        let next = try api.get("/api/v1/wait?messages=1")
+        #expect(next.status == 200)
+    }
+
+    @Test func shutdownAnswersParkedWaits() throws {
+        let api = try APIHost()
+        let waiting = try api.start("GET", "/api/v1/wait?messages=1&timeout=60s")
+        #expect(try api.eventually { try api.metric("mockmx_api_waits_pending") == 1 })
+        api.host.shutdown(graceMilliseconds: 0)
+        let answer = try waiting.finish()
+        // The 503 is written as the loop ends; a client may see it or just the connection closing.
+        #expect(answer.status == 503 || answer.exitStatus == 52)
+    }
+
+    // MARK: - Scenarios
+
+    @Test func scenarioSwapAppliesToNewSessionsWhileOpenOnesKeepTheirs() throws {
+        let api = try APIHost()
+        let before = try RawClient(port: api.smtpPorts[0])
+        #expect(try before.replyLine() == "220 mockmx.test ESMTP mockmx")
+        try before.send("HELO client.example\r\n")
+        _ = try before.reply()
+
+        let yaml = """
+            summary: Refuses every recipient.
+            host:
+              hostname: mx.swapped.test
+            rules:
+              - on: rcpt
+                do:
+                  reply: "550 5.1.1 No such user"
+            """
+        let swapped = try api.request("PUT", "/api/v1/listeners/\(api.smtpPorts[0])/scenario", body: Array(yaml.utf8))
+        #expect(swapped.status == 200)
+        let listeners = try #require(try swapped.object()["listeners"] as? [[String: Any]])
+        #expect(listeners.count == 1)
+        #expect(listeners[0]["scenario"] as? String == "api")
+        #expect(listeners[0]["summary"] as? String == "Refuses every recipient.")
+
+        try before.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n")
+        #expect(try before.replyLine() == "250 2.1.0 Ok")
+        #expect(try before.replyLine() == "250 2.1.5 Ok")
+
+        let after = try RawClient(port: api.smtpPorts[0])
+        #expect(try after.replyLine() == "220 mx.swapped.test ESMTP mockmx")
+        try after.send("HELO client.example\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n")
+        _ = try after.reply()
+        _ = try after.reply()
+        #expect(try after.replyLine() == "550 5.1.1 No such user")
+
+        let sessions = try #require(try api.get("/api/v1/sessions").object()["sessions"] as? [[String: Any]])
+        #expect(sessions.map { $0["scenario"] as? String } == ["default", "api"])
+    }
+
+    @Test func bundledScenariosByNameOrAsTheBody() throws {
+        let api = try APIHost(scenarios: [.defaultPersona, .defaultPersona])
+        let port = api.smtpPorts[1]
+        let byQuery = try api.request("PUT", "/api/v1/listeners/\(port)/scenario?name=greylist")
+        #expect(byQuery.status == 200)
+        let byBody = try api.request("PUT", "/api/v1/listeners/\(port)/scenario", body: Array("tarpit.yaml\n".utf8))
+        #expect(byBody.status == 200)
+
+        let listeners = try #require(try api.get("/api/v1/listeners").object()["listeners"] as? [[String: Any]])
+        #expect(listeners.allSatisfy { Set($0.keys) == ["address", "host", "port", "scenario", "summary"] })
+        #expect(listeners.map { $0["scenario"] as? String } == ["default", "tarpit"])
+        #expect(listeners.map { $0["port"] as? Int } == api.smtpPorts.map(Optional.some))
+        let one = try api.get("/api/v1/listeners/\(port)/scenario").object()
+        #expect((one["listeners"] as? [[String: Any]])?.first?["scenario"] as? String == "tarpit")
+
+        let back = try api.request("PUT", "/api/v1/listeners/\(port)/scenario?name=default")
+        #expect(back.status == 200)
+        let client = try RawClient(port: port)
+        #expect(try client.replyLine() == "220 mockmx.test ESMTP mockmx")
+    }
+
+    @Test func badScenarioIsRefusedWithLocatedDiagnosticsAndTheOldOneStays() throws {
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")])
+        let port = api.smtpPorts[0]
+        let yaml = """
+            host:
+              hostnme: x
+            rules:
+              - on: rcpr
+                do: withhold
+            """
+        let refused = try api.request("PUT", "/api/v1/listeners/\(port)/scenario", body: Array(yaml.utf8))
+        #expect(refused.status == 400)
+        let document = try refused.object()
+        #expect(Set(document.keys) == ["error", "diagnostics"])
+        #expect(document["error"] as? String == "the scenario has 2 error(s); the listener keeps scenario greylist")
+        let diagnostics = try #require(document["diagnostics"] as? [String])
+        #expect(diagnostics.count == 2)
+        #expect(diagnostics[0].hasPrefix("api:2:3: error: host"))
+        #expect(diagnostics[1].hasPrefix("api:4:9: error: rules[0].on"))
+
+        let unknown = try api.request("PUT", "/api/v1/listeners/\(port)/scenario?name=greylst")
+        #expect(unknown.status == 400)
+        let unknownDiagnostics = try #require(try unknown.object()["diagnostics"] as? [String])
+        #expect(unknownDiagnostics.first?.hasPrefix("api: error: no bundled scenario named 'greylst'") == true)
+        // Only bundled names: the API never reads files on the host's machine.
+        let path = try api.request("PUT", "/api/v1/listeners/\(port)/scenario?name=/etc/passwd")
+        #expect(path.status == 400)
+
+        let both = try api.request("PUT", "/api/v1/listeners/\(port)/scenario?name=tarpit", body: Array("x".utf8))
+        #expect(both.status == 400)
+        #expect(try both.errorMessage() == "give a scenario name or a body, not both")
+        let empty = try api.request("PUT", "/api/v1/listeners/\(port)/scenario")
+        #expect(empty.status == 400)
+        let notUTF8 = try api.request("PUT", "/api/v1/listeners/\(port)/scenario", body: [0xFF, 0xFE])
+        #expect(try notUTF8.errorMessage() == "the body is not UTF-8 text")
+
+        let elsewhere = try api.request("PUT", "/api/v1/listeners/1/scenario?name=tarpit")
+        #expect(elsewhere.status == 404)
+        #expect(try elsewhere.errorMessage() == "no SMTP listener on port 1; listening on \(port)")
+        let notAPort = try api.request("PUT", "/api/v1/listeners/smtp/scenario?name=tarpit")
+        #expect(notAPort.status == 404)
+
+        let listeners = try api.get("/api/v1/listeners").object()["listeners"] as? [[String: Any]]
+        #expect(listeners?.first?["scenario"] as? String == "greylist")
+        let client = try RawClient(port: port)
+        #expect(try client.replyLine() == "220 mx.greylist.test ESMTP mockmx")
+    }
+
+    // MARK: - Reset, health, metrics
+
+    @Test func resetClearsMessagesSessionsMetricsAndRuleCounters() async throws {
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")])
+        try api.expectGreylisted(true)
+        _ = try api.deliver()
+        #expect(try api.metric("mockmx_sessions_total") == 2)
+
+        let reset = try api.request("POST", "/api/v1/reset")
+        #expect(reset.status == 200)
+        #expect(reset.text == #"{"status":"reset"}"# + "\n")
+        #expect(try api.get("/api/v1/messages").object()["total"] as? Int == 0)
+        #expect(try api.get("/api/v1/sessions").object()["total"] as? Int == 0)
+        #expect(try api.metric("mockmx_sessions_total") == 0)
+        #expect(try api.metric("mockmx_messages_total") == 0)
+
+        // Session numbering starts again: the next connection is "session 1" and greylisted again.
+        try api.expectGreylisted(true)
+        try api.expectGreylisted(false)
+    }
+
+    @Test func healthAndPrometheusMetrics() async throws {
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")])
+        let health = try api.get("/healthz")
+        #expect(health.status == 200)
+        let document = try health.object()
+        #expect(Set(document.keys) == ["status", "listeners"])
+        #expect(document["status"] as? String == "ok")
+        #expect((document["listeners"] as? [[String: Any]])?.first?["scenario"] as? String == "greylist")
+
+        try api.expectGreylisted(true)
+        _ = try api.deliver()
+        #expect(await api.host.sessions.wait(forEnded: 2, timeout: .seconds(10)))
+        let metrics = try api.get("/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
+        let lines = Set(metrics.text.split(separator: "\n").map(String.init))
+        #expect(lines.isSuperset(of: [
+            "# TYPE mockmx_sessions_total counter", "mockmx_sessions_total 2", "mockmx_sessions_active 0",
+            "mockmx_sessions_held 0", "mockmx_messages_total 1", "mockmx_messages_dropped_total 0",
+            "mockmx_replies_total{code=\"220\"} 2", "mockmx_replies_total{code=\"451\"} 1",
+            "mockmx_replies_total{code=\"221\"} 2", "# TYPE mockmx_rule_fired_total counter",
+            "mockmx_api_waits_pending 0", "mockmx_connections_refused_total 0",
+        ]))
+        let ruleLine = #"mockmx_rule_fired_total{rule="rule 0 (greylist.yaml:"#
+        #expect(lines.contains { $0.hasPrefix(ruleLine) && $0.hasSuffix(" 1") })
+        #expect(try api.metric("mockmx_bytes_sent_total") > 100)
+        #expect(try api.metric("mockmx_bytes_received_total") > 50)
+    }
+
+    @Test func heldSessionsAndRetentionDropsAreCounted() throws {
+        let scenario = try ScenarioLoader.load(
+            yaml: "rules:\n  - on: rcpt\n    when: {session: 1}\n    do: withhold\n", file: "hold.yaml")
+        let api = try APIHost(scenarios: [scenario], messageRetention: 1)
+        let held = try RawClient(port: api.smtpPorts[0])
+        _ = try held.reply()
+        try held.send("HELO client.example\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n")
+        _ = try held.reply()
+        _ = try held.reply()
+        #expect(try api.eventually { try api.metric("mockmx_sessions_held") == 1 })
+        #expect(try api.metric("mockmx_sessions_active") == 1)
+        _ = try api.deliver()
+        _ = try api.deliver()
+        #expect(try api.metric("mockmx_messages_dropped_total") == 1)
+        #expect(try api.get("/api/v1/messages").object()["total"] as? Int == 1)
+    }
+
+    // MARK: - HTTP errors and the token
+
+    @Test func errorsAreJSONWithTheRightStatus() throws {
+        let api = try APIHost()
+        let unknown = try api.get("/api/v2/messages")
+        #expect(unknown.status == 404)
+        #expect(unknown.headers["content-type"] == "application/json")
+        #expect(try unknown.errorMessage() == "no such endpoint: /api/v2/messages")
+
+        let wrongMethod = try api.request("POST", "/api/v1/messages")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"] == "GET, HEAD, DELETE")
+        #expect(try wrongMethod.errorMessage() == "POST is not allowed on /api/v1/messages; use GET, HEAD, DELETE")
+        let patch = try api.request("PATCH", "/api/v1/listeners/\(api.smtpPorts[0])/scenario")
+        #expect(patch.status == 405)
+        #expect(patch.headers["allow"] == "GET, HEAD, PUT")
+        let getReset = try api.get("/api/v1/reset")
+        #expect(getReset.status == 405 && getReset.headers["allow"] == "POST")
+
+        let head = try api.request("HEAD", "/healthz")
+        #expect(head.status == 200 && head.body.isEmpty)
+
+        // evhttp refuses an oversized body itself (with its own HTML page) before any handler runs.
+        let huge = [UInt8](repeating: UInt8(ascii: "#"), count: 2 << 20)
+        let tooLarge = try api.request("PUT", "/api/v1/listeners/\(api.smtpPorts[0])/scenario", body: huge)
+        #expect(tooLarge.status == 413)
+        #expect(try api.get("/healthz").status == 200)
+    }
+
+    @Test func bearerTokenGuardsEverythingButHealth() throws {
+        let api = try APIHost(token: "s3cret")
+        #expect(try api.get("/healthz").status == 200)
+        for path in ["/api/v1/messages", "/metrics", "/api/v1/nosuch"] {
+            let refused = try api.get(path)
+            #expect(refused.status == 401, "\(path)")
+            #expect(refused.headers["www-authenticate"] == "Bearer realm=\"mockmx\"")
+            #expect(try refused.errorMessage() == "missing or wrong bearer token (Authorization: Bearer …)")
+        }
+        #expect(try api.get("/api/v1/messages", headers: ["Authorization: Bearer s3cre"]).status == 401)
+        #expect(try api.get("/api/v1/messages", headers: ["Authorization: Bearer s3cret!"]).status == 401)
+        #expect(try api.get("/api/v1/messages", headers: ["Authorization: Bearer s3cret"]).status == 200)
+    }
+
+    @Test func noAPIUnlessConfigured() throws {
+        let live = try LiveHost()
+        #expect(live.host.api == nil)
+    }
+
+    // MARK: - The executable
+
+    @Test func serveReportsTheAPIPortInTheReadyFileAndServesIt() throws {
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-\(UUID())-ready.json").path
+        defer { try? FileManager.default.removeItem(atPath: ready) }
+        let serve = try CommandLineTests.ServeProcess([
+            "--listen", "127.0.0.1:0", "--api", "127.0.0.1:0", "--api-token", "t0ken", "--ready-file", ready,
+        ])
+        // The ready file is complete before the first line is printed.
+        let listening = try #require(serve.line())
+        #expect(listening.hasPrefix("mockmx: listening on 127.0.0.1:"))
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ready))) as? [String: Any])
+        let apiEntry = try #require(document["api"] as? [String: Any])
+        #expect(Set(apiEntry.keys) == ["host", "port", "address"])
+        let apiPort = try #require(apiEntry["port"] as? Int)
+        #expect(apiPort > 0 && apiEntry["address"] as? String == "127.0.0.1:\(apiPort)")
+        #expect(serve.line() == "mockmx: control API on http://127.0.0.1:\(apiPort)")
+        let smtpPort = try #require((document["smtp"] as? [[String: Any]])?.first?["port"] as? Int)
+
+        let base = "http://127.0.0.1:\(apiPort)"
+        #expect(try Curl.run(["\(base)/healthz"]).status == 200)
+        _ = try APIHost.deliver(port: smtpPort)
+        let waited = try Curl.run(["-H", "Authorization: Bearer t0ken", "\(base)/api/v1/wait?messages=1&timeout=10s"])
+        #expect(waited.status == 200)
+        let messages = try Curl.run(["-H", "Authorization: Bearer t0ken", "\(base)/api/v1/messages"]).object()
+        #expect(messages["total"] as? Int == 1)
+        #expect(serve.terminate().status == 0)
+    }
+
+    @Test func serveWithoutAPIWritesNullInTheReadyFile() throws {
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-\(UUID())-ready.json").path
+        defer { try? FileManager.default.removeItem(atPath: ready) }
+        let serve = try CommandLineTests.ServeProcess([
+            "--listen", "127.0.0.1:0", "--api", "none", "--ready-file", ready,
+        ])
+        _ = try #require(serve.line())
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ready)))
+        #expect((document as? [String: Any])?["api"] is NSNull)
+        #expect(serve.terminate().status == 0)
+    }
+
+    // MARK: - Pinned shapes
+
+    static let envelopeKeys: Set<String> = [
+        "id", "session", "listener", "client", "helo", "mailFrom", "mailParameters", "recipients",
+        "recipientParameters", "size", "receivedAt", "xexch50", "tls", "authenticatedUser",
+    ]
+
+    static let sessionKeys: Set<String> = [
+        "id", "listener", "scenario", "client", "startedAt", "endedAt", "endReason", "messages",
+        "transcriptEntries", "omittedTranscriptEntries",
+    ]
+}
+
+/// A host in this process with its control API on 127.0.0.1:0.
+final class APIHost {
+    let host: MockMXHost
+    let smtpPorts: [Int]
+    let base: String
+    private let token: String?
+
+    init(scenarios: [Scenario] = [.defaultPersona], token: String? = nil, messageRetention: Int = 10_000) throws {
+        host = try MockMXHost(
+            HostConfiguration(
+                listeners: scenarios.map { ListenerConfiguration(address: "127.0.0.1:0", scenario: $0) },
+                messageRetention: messageRetention, shutdownGraceMilliseconds: 1_000,
+                apiAddress: "127.0.0.1:0", apiToken: token))
+        smtpPorts = try host.start().map(\.port)
+        let api = try #require(host.api)
+        base = api.url
+        self.token = token
+    }
+
+    deinit { host.shutdown(graceMilliseconds: 0) }
+
+    func get(_ path: String, headers: [String] = []) throws -> Curl.Result {
+        try Curl.run(headers.flatMap { ["-H", $0] } + ["\(base)\(path)"])
+    }
+
+    func request(_ method: String, _ path: String, body: [UInt8]? = nil) throws -> Curl.Result {
+        try start(method, path, body: body).finish()
+    }
+
+    func start(_ method: String, _ path: String, body: [UInt8]? = nil, maxTime: Double = 30) throws -> Curl.Running {
+        var arguments = method == "HEAD" ? ["-I"] : ["-X", method]
+        if body != nil { arguments += ["--data-binary", "@-", "-H", "Content-Type: application/yaml"] }
+        if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
+        return try Curl.start(arguments + ["\(base)\(path)"], input: body, maxTime: maxTime)
+    }
+
+    /// A counter or gauge without labels from `/metrics`.
+    func metric(_ name: String) throws -> Int {
+        let text = try get("/metrics").text
+        let line = text.split(separator: "\n").first { $0.hasPrefix("\(name) ") }
+        return line.flatMap { Int($0.split(separator: " ")[1]) } ?? -1
+    }
+
+    /// Polls a condition that has no event to wait for (a client's socket closing, a session parking).
+    func eventually(_ condition: () throws -> Bool) throws -> Bool {
+        for _ in 0..<200 {
+            if try condition() { return true }
+            usleep(25_000)
+        }
+        return false
+    }
+
+    func deliver(
+        from sender: String = "a@example.com", to recipients: [String] = ["b@example.org"],
+        mailParameters: String = "", content: String = "Subject: hi\r\n\r\nhello\r\n"
+    ) throws -> String {
+        try deliver(from: sender, to: recipients, mailParameters: mailParameters, content: Array(content.utf8))
+    }
+
+    func deliver(
+        from sender: String = "a@example.com", to recipients: [String] = ["b@example.org"],
+        mailParameters: String = "", content: [UInt8]
+    ) throws -> String {
+        try APIHost.deliver(
+            port: smtpPorts[0], from: sender, to: recipients, mailParameters: mailParameters, content: content)
+    }
+
+    /// Sends one message and QUITs; returns the id from the `250 … queued as ID` reply.
+    static func deliver(
+        port: Int, from sender: String = "a@example.com", to recipients: [String] = ["b@example.org"],
+        mailParameters: String = "", content: [UInt8] = Array("Subject: hi\r\n\r\nhello\r\n".utf8)
+    ) throws -> String {
+        let client = try RawClient(port: port)
+        _ = try client.reply()
+        try client.send("HELO client.example\r\n")
+        _ = try client.reply()
+        try client.send("MAIL FROM:<\(sender)>\(mailParameters)\r\n")
+        #expect(try client.replyLine().hasPrefix("250"))
+        for recipient in recipients {
+            try client.send("RCPT TO:<\(recipient)>\r\n")
+            #expect(try client.replyLine().hasPrefix("250"))
+        }
+        try client.send("DATA\r\n")
+        _ = try client.reply()
+        try client.send(content + Array(".\r\n".utf8))
+        let queued = try client.replyLine()
+        try client.send("QUIT\r\n")
+        _ = try client.reply()
+        _ = client.ending()
+        return queued.split(separator: " ").last.map(String.init) ?? ""
+    }
+
+    /// One connection to a greylisting listener: RCPT refused (first session) or accepted.
+    func expectGreylisted(_ greylisted: Bool) throws {
+        let client = try RawClient(port: smtpPorts[0])
+        _ = try client.reply()
+        try client.send("HELO client.example\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nQUIT\r\n")
+        _ = try client.reply()
+        _ = try client.reply()
+        #expect(try client.replyLine().hasPrefix(greylisted ? "451 4.7.1" : "250 2.1.5"))
+        _ = try client.reply()
+        _ = client.ending()
+    }
+}
+
+/// The real `curl`, its response split into status, headers and the body's exact bytes.
+enum Curl {
+    struct Result {
+        var exitStatus: Int32
+        var status: Int
+        /// Names lowercased.
+        var headers: [String: String]
+        var body: Data
+
+        var text: String { String(decoding: body, as: UTF8.self) }
+
+        func object() throws -> [String: Any] {
+            let object = try JSONSerialization.jsonObject(with: body)
+            return try #require(object as? [String: Any], "not a JSON object: \(text)")
+        }
+
+        func errorMessage() throws -> String {
+            try #require(try object()["error"] as? String)
+        }
+    }
+
+    final class Running {
+        private let process: Process
+        private let output: Pipe
+
+        fileprivate init(process: Process, output: Pipe) {
+            self.process = process
+            self.output = output
+        }
+
+        func finish() throws -> Result {
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return Curl.parse(data, exitStatus: process.terminationStatus)
+        }
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        try start(arguments).finish()
+    }
+
+    static func start(_ arguments: [String], input: [UInt8]? = nil, maxTime: Double = 30) throws -> Running {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // -i: the headers before the body; no Expect: 100-continue round trip.
+        process.arguments = ["curl", "-s", "-i", "--max-time", String(maxTime), "-H", "Expect:"] + arguments
+        let output = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = output
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input)) }
+        try stdin.fileHandleForWriting.close()
+        return Running(process: process, output: output)
+    }
+
+    static func parse(_ data: Data, exitStatus: Int32) -> Result {
+        var result = Result(exitStatus: exitStatus, status: 0, headers: [:], body: Data())
+        let separator = Data("\r\n\r\n".utf8)
+        guard let end = data.range(of: separator) else { return result }
+        let head = String(decoding: data[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+        result.status = head.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            result.headers[line[..<colon].lowercased()] = value
+        }
+        result.body = Data(data[end.upperBound...])
+        return result
+    }
+}
