@@ -160,6 +160,8 @@ public struct SMTPSessionStateMachine: Sendable {
             pending = .other
             return SMTPStep(event: .malformedLine(.tooLong), reply: reply(500, "5.5.2", "Error: line too long"))
         case .data(var receiver):
+            // Out of the enum first: a second reference would make every append copy the whole message.
+            phase = .closed
             let outcome = receiver.consume(&input)
             phase = .data(receiver)
             switch outcome {
@@ -172,6 +174,7 @@ public struct SMTPSessionStateMachine: Sendable {
                 return endOfData(receiver)
             }
         case .blob(let announced, let recipientArgument, var received):
+            phase = .closed
             let take = min(announced - received.count, input.count)
             received.append(contentsOf: input.bytes(0..<take))
             input.consume(take)
