@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "mockmx", targets: ["mockmx"]),
         /// The in-process host for Swift test suites.
-        .library(name: "MockMX", targets: ["MockMXServer"]),
+        .library(name: "MockMX", targets: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -54,6 +54,8 @@ let package = Package(
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
         .testTarget(name: "MockMXCommandLineTests", dependencies: ["MockMXCommandLine"]),
+        // Uses exactly what the MockMX library product exports, the way a user's test suite does.
+        .testTarget(name: "MockMXLibraryTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

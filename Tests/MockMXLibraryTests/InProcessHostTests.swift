@@ -1,0 +1,71 @@
+import Foundation
+import MockMXScenario
+import MockMXServer
+import SMTPProtocol
+import Testing
+
+/// The in-process host as the README shows it: start on port 0 with a bundled scenario, let a real
+/// client send, wait for the message (no sleeps), read the transcript, reset, stop.
+@Suite struct InProcessHostTests {
+    @Test func greylistedThenDeliveredOnRetry() async throws {
+        let host = try MockMXHost(HostConfiguration(listeners: [
+            ListenerConfiguration(address: "127.0.0.1:0", scenario: try ScenarioLoader.resolve("greylist")),
+        ]))
+        let port = try host.start()[0].port
+        defer { host.shutdown() }
+
+        // The code under test: a sender that retries after a temporary refusal.
+        let script = """
+            import smtplib, sys
+            for attempt in range(2):
+                try:
+                    with smtplib.SMTP("127.0.0.1", \(port), timeout=10) as s:
+                        s.sendmail("app@example.com", ["someone@example.org"], b"Subject: hi\\r\\n\\r\\nhello\\r\\n")
+                    sys.exit(0)
+                except smtplib.SMTPRecipientsRefused:
+                    continue
+            sys.exit(1)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        #expect(await host.messages.wait(forTotal: 1, timeout: .seconds(10)))
+        #expect(host.messages.all[0].recipients == ["someone@example.org"])
+        let first = host.sessions.all[0].transcript.map(\.text)
+        #expect(first.contains("451 4.7.1 Greylisting in action, please come back in 00:05:00"))
+
+        host.messages.removeAll()
+        #expect(host.messages.all.isEmpty)
+    }
+
+    @Test func scenarioBuiltInCode() async throws {
+        var scenario = Scenario.defaultPersona
+        scenario.rules = [
+            Rule(index: 0, location: "code", name: nil, event: "data.end", conditions: RuleConditions(),
+                 actions: [.reply(SMTPReply(text: ["451 4.3.0 try later"])!)]),
+        ]
+        let host = try MockMXHost(HostConfiguration(listeners: [ListenerConfiguration(address: "127.0.0.1:0", scenario: scenario)]))
+        let port = try host.start()[0].port
+        defer { host.shutdown() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import smtplib
+            try:
+                smtplib.SMTP("127.0.0.1", \(port), timeout=10).sendmail("a@b.example", ["c@d.example"], b"x\\r\\n")
+            except smtplib.SMTPDataError as e:
+                print(e.smtp_code)
+            """]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "451")
+        #expect(host.messages.all.isEmpty)
+    }
+}
