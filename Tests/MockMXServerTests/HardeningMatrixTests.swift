@@ -291,7 +291,10 @@ import Testing
             growth.append(residentMemoryBytes() - before)
         }
         #expect(live.host.sessions.all.allSatisfy { $0.ended?.reason == .outputOverflow })
-        #expect(growth.dropFirst().allSatisfy { $0 < 8 << 20 } || isSanitized, "RSS growth per round: \(growth)")
+        // RSS is the whole test process's, and other suites run alongside: one round may catch their
+        // allocations, so the median of the rounds after the first is what must stay flat.
+        let later = growth.dropFirst().sorted()
+        #expect(later[later.count / 2] < 8 << 20 || isSanitized, "RSS growth per round: \(growth)")
         let next = try RawClient(port: live.port)
         #expect(try next.replyLine().hasPrefix("220 "))
     }
@@ -314,8 +317,10 @@ import Testing
         try client.send(".\r\n")
         #expect(try client.replyLine() == "552 5.3.4 Error: message file too big")
         let growth = residentMemoryBytes() - before
-        // The first 10 MiB are kept while the message might still fit; nothing beyond.
-        #expect(growth < 40 << 20 || isSanitized, "RSS grew by \(growth) bytes")
+        // The first 10 MiB are kept while the message might still fit; nothing beyond. RSS is the whole
+        // test process's (other suites run alongside), so the bound sits well below the 100 MB a host
+        // that kept the message would add, not just above the 10 MiB this one keeps.
+        #expect(growth < 64 << 20 || isSanitized, "RSS grew by \(growth) bytes")
         #expect(live.messages.isEmpty)
         try client.send("NOOP\r\n")
         #expect(try client.replyLine() == "250 2.0.0 Ok")
