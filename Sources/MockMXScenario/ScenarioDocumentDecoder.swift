@@ -39,6 +39,12 @@ struct ScenarioDocumentDecoder {
     /// The scenario described by `yaml`; meaningful only when ``diagnostics`` is empty afterwards.
     mutating func decode(yaml: String, name: String) -> Scenario {
         var scenario = Scenario(name: name)
+        if let alias = Self.aliasBeyondBudget(in: yaml) {
+            let (line, column) = Self.position(ofByteOffset: alias.offset, in: yaml)
+            let budget = Self.aliasExpansionBudget >> 20
+            report(line: line, column: column, path: "", "aliases expand beyond \(budget) MiB at '\(alias.name)' (nested aliases multiply)")
+            return scenario
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -128,7 +134,7 @@ struct ScenarioDocumentDecoder {
         }
     }
 
-    private static func position(ofByteOffset offset: Int, in text: String) -> (line: Int, column: Int) {
+    static func position(ofByteOffset offset: Int, in text: String) -> (line: Int, column: Int) {
         var line = 1
         var lineStart = 0
         for (index, byte) in text.utf8.prefix(offset).enumerated() where byte == 0x0A {
