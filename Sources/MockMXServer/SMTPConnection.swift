@@ -40,6 +40,9 @@ final class SMTPConnection {
     /// The scenario's middlebox between the client and the host, if it has one.
     private var firewall: FirewallFilter?
     private let sessionNumber: Int
+    /// A handler watches transcript entries live, so each needs its `String`; otherwise lines go to the
+    /// log as bytes.
+    private let transcriptWatched: Bool
     private var state = State.ready
     private var closeMode = CloseMode.fin
     private var closeReason = SessionEnd.protocolClose
@@ -70,6 +73,7 @@ final class SMTPConnection {
         self.listener = listener
         self.engine = listener.engine
         self.sessionNumber = engine.beginSession()
+        self.transcriptWatched = host.configuration.transcriptHandler != nil
         self.record = SessionRecord(
             id: sessionID, listener: listener.name, scenario: engine.scenario.name, clientAddress: clientAddress,
             maxEntries: host.configuration.transcriptLimit)
@@ -244,7 +248,7 @@ final class SMTPConnection {
     private func passThroughFirewall(_ chunk: [UInt8]) {
         guard let filtered = firewall?.inbound(chunk) else { return }
         for line in filtered.commandLines {
-            line.sent.withUnsafeBufferPointer { for text in Transcript.lines($0) { append(.client, text) } }
+            line.sent.withUnsafeBufferPointer { Transcript.forEachLine($0) { appendLine(.client, $0) } }
         }
         for text in filtered.notes { note(text) }
         machine.receive(filtered.bytes)
@@ -267,8 +271,7 @@ final class SMTPConnection {
         truncateBytes = nil
 
         let name = next.event.name
-        let occurrence = (occurrences[name] ?? 0) + 1
-        occurrences[name] = occurrence
+        let occurrence = Self.increment(&occurrences[name, default: 0])
         let context = RuleEventContext(
             event: name,
             isUnknownCommand: next.event.isUnknownCommand,
@@ -286,12 +289,21 @@ final class SMTPConnection {
             host.metrics.ruleFired(label)
             note("\(label): \(actions.map(\.summary).joined(separator: ", "))", rule: label)
         } else {
-            actions = next.reply == nil ? [] : [.useDefault]
+            actions = next.reply == nil ? [] : Self.defaultPlan
         }
         nextAction = 0
         dropMessage = actions.contains(.dropMessage)
         state = .executing
         runActions()
+    }
+
+    /// The plan when no rule fires, shared rather than allocated per event.
+    private static let defaultPlan: [RuleAction] = [.useDefault]
+
+    /// Adds one in place: a single dictionary access where a read and a write would hash twice.
+    private static func increment(_ count: inout Int) -> Int {
+        count += 1
+        return count
     }
 
     /// Runs the plan's remaining actions; returns early when one waits (delay, trickle) or ends the step.
@@ -612,7 +624,7 @@ final class SMTPConnection {
         guard available > 0, let bytes = evbuffer_pullup(input, available) else { return }
         host.metrics.bytesReceived(available)
         let chunk = UnsafeBufferPointer(start: bytes, count: available)
-        for line in Transcript.lines(chunk) { append(.client, line) }
+        Transcript.forEachLine(chunk) { appendLine(.client, $0) }
         evbuffer_drain(input, available)
     }
 
@@ -627,6 +639,16 @@ final class SMTPConnection {
         host.transcriptWritten(record, entry)
     }
 
+    /// One line of bytes for the transcript: `verb`, a space and `bytes` escaped.
+    private func appendLine(
+        _ direction: TranscriptEntry.Direction, verb: String? = nil, _ bytes: UnsafeBufferPointer<UInt8>,
+        rule: String? = nil
+    ) {
+        guard transcriptWatched else { return record.appendLine(direction, verb: verb, bytes, rule: rule) }
+        let text = Transcript.printable(bytes)
+        append(direction, verb.map { text.isEmpty ? $0 : $0 + " " + text } ?? text, rule: rule)
+    }
+
     private func recordInbound(_ event: SMTPEvent) {
         // Behind a firewall the client's own lines were recorded as read; these are what the host got.
         let received: TranscriptEntry.Direction = firewall == nil ? .client : .hostReceived
@@ -634,7 +656,7 @@ final class SMTPConnection {
         case .connect, .idle:
             break
         case .command(let verb, let arguments, _):
-            append(received, arguments.isEmpty ? verb : verb + " " + Transcript.printable(arguments[...]))
+            arguments.withUnsafeBufferPointer { appendLine(received, verb: verb, $0) }
         case .malformedLine(let problem):
             note("malformed command line: \(problem.rawValue)")
         case .dataProgress(let bytes):
@@ -654,7 +676,7 @@ final class SMTPConnection {
     private func recordOutbound(_ bytes: [UInt8]) {
         host.metrics.replyWritten(bytes)
         bytes.withUnsafeBufferPointer { buffer in
-            for line in Transcript.lines(buffer) { append(.server, line, rule: ruleLabel) }
+            Transcript.forEachLine(buffer) { appendLine(.server, $0, rule: ruleLabel) }
         }
     }
 }

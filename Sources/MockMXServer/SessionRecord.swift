@@ -65,6 +65,24 @@ public final class SessionRecord: Sendable {
         return entry
     }
 
+    /// Appends `verb` (as is), a space and `bytes` escaped as ``Transcript/printable(_:)-([UInt8])`` renders
+    /// them, straight into the log: the per-command and per-reply path builds no `String`.
+    func appendLine(
+        _ direction: TranscriptEntry.Direction, verb: String? = nil, _ bytes: UnsafeBufferPointer<UInt8>,
+        rule: String? = nil
+    ) {
+        let time = Date()
+        log.withLock { log in
+            log.append(time: time, direction: direction, rule: rule) { text in
+                if let verb {
+                    text.append(contentsOf: verb.utf8)
+                    if !bytes.isEmpty { text.append(0x20) }
+                }
+                Transcript.appendPrintable(bytes, to: &text)
+            }
+        }
+    }
+
     func end(_ reason: SessionEnd) {
         log.withLock { log in
             if log.endReason == nil {
@@ -117,13 +135,23 @@ struct TranscriptLog {
     }
 
     mutating func append(_ entry: TranscriptEntry) {
+        var text = entry.text
+        append(time: entry.time, direction: entry.direction, rule: entry.rule) { bytes in
+            text.withUTF8 { bytes.append(contentsOf: $0) }
+        }
+    }
+
+    /// Appends an entry whose text `writeText` appends to the log, as UTF-8.
+    mutating func append(
+        time: Date, direction: TranscriptEntry.Direction, rule label: String?, text writeText: (inout [UInt8]) -> Void
+    ) {
         guard count < maxEntries else {
             omitted += 1
             return
         }
         count += 1
         var rule = TranscriptLog.noRule
-        if let label = entry.rule {
+        if let label {
             if let index = rules.lastIndex(of: label) {
                 rule = UInt16(index)
             } else if rules.count < Int(TranscriptLog.noRule) {
@@ -131,17 +159,18 @@ struct TranscriptLog {
                 rules.append(label)
             }
         }
-        var text = entry.text
-        let length = text.utf8.count
-        // The header in one append: 15 bytes packed into two words on the stack.
-        var header: (UInt64, UInt64) = (entry.time.timeIntervalSinceReferenceDate.bitPattern.littleEndian, 0)
+        // The header in one append: 15 bytes packed into two words on the stack; the length is filled in
+        // once the text is written.
+        var header: (UInt64, UInt64) = (time.timeIntervalSinceReferenceDate.bitPattern.littleEndian, 0)
         withUnsafeMutableBytes(of: &header) { raw in
-            raw[8] = TranscriptLog.code(entry.direction)
+            raw[8] = TranscriptLog.code(direction)
             raw.storeBytes(of: rule.littleEndian, toByteOffset: 9, as: UInt16.self)
-            raw.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: 11, as: UInt32.self)
         }
+        let headerStart = bytes.count
         withUnsafeBytes(of: &header) { bytes.append(contentsOf: $0.prefix(TranscriptLog.header)) }
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        writeText(&bytes)
+        let length = UInt32(truncatingIfNeeded: bytes.count - headerStart - TranscriptLog.header)
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: headerStart + 11, as: UInt32.self) }
     }
 
     var entries: [TranscriptEntry] {

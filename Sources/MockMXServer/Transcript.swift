@@ -4,25 +4,24 @@ import Glibc
 import Darwin
 #endif
 
-/// Rendering bytes for transcripts: one entry per line, CRLF removed, anything unprintable escaped
-/// so a person sees exactly what was on the wire.
+/// Rendering bytes for transcripts: one entry per line, CRLF removed, control bytes and `\` escaped so a
+/// person sees exactly what was on the wire. Other bytes are kept and read as UTF-8.
 enum Transcript {
-    static func lines(_ bytes: UnsafeBufferPointer<UInt8>) -> [String] {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return [] }
-        var lines: [String] = []
+    /// Calls `body` with each line of `bytes`, without its LF or CR LF.
+    static func forEachLine(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         var start = 0
         while start < bytes.count {
             guard let found = memchr(base + start, 0x0A, bytes.count - start) else {
-                lines.append(printable(UnsafeBufferPointer(start: base + start, count: bytes.count - start)))
-                break
+                body(UnsafeBufferPointer(start: base + start, count: bytes.count - start))
+                return
             }
             let lineFeed = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             var end = lineFeed
             if end > start, base[end - 1] == 0x0D { end -= 1 }
-            lines.append(printable(UnsafeBufferPointer(start: base + start, count: end - start)))
+            body(UnsafeBufferPointer(start: base + start, count: end - start))
             start = lineFeed + 1
         }
-        return lines
     }
 
     static func printable<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
@@ -35,29 +34,37 @@ enum Transcript {
     }
 
     static func printable(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        var plain = true
-        for byte in bytes where byte < 0x20 || byte == 0x7F || byte == 0x5C {
-            plain = false
-            break
+        var escaped: [UInt8] = []
+        appendPrintable(bytes, to: &escaped)
+        return String(decoding: escaped, as: UTF8.self)
+    }
+
+    /// Appends `bytes` escaped (`\r`, `\n`, `\t`, `\\`, `\xNN`) to `out`: how the transcript log stores a
+    /// line without building a `String` for it.
+    static func appendPrintable(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard bytes.contains(where: needsEscape) else {
+            out.append(contentsOf: bytes)
+            return
         }
-        if plain { return String(decoding: bytes, as: UTF8.self) }
-        var text = ""
         for byte in bytes {
+            guard needsEscape(byte) else {
+                out.append(byte)
+                continue
+            }
+            out.append(0x5C)
             switch byte {
-            case 0x0D: text += "\\r"
-            case 0x0A: text += "\\n"
-            case 0x09: text += "\\t"
-            case 0x5C: text += "\\\\"
-            case 0..<0x20, 0x7F: text += "\\x" + String(byte, radix: 16, uppercase: true).leftPadded(2)
-            default: text.unicodeScalars.append(Unicode.Scalar(byte))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            case 0x5C: out.append(0x5C)
+            default:
+                let digits = Array("0123456789ABCDEF".utf8)
+                out.append(contentsOf: [UInt8(ascii: "x"), digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
             }
         }
-        return text
     }
-}
 
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x7F || byte == 0x5C
     }
 }

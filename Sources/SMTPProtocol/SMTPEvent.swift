@@ -28,7 +28,7 @@ public enum SMTPEvent: Sendable, Equatable {
     public var name: String {
         switch self {
         case .connect: "connect"
-        case .command(let verb, _, _): verb.lowercased()
+        case .command(let verb, _, _): Self.eventName(ofVerb: verb)
         case .malformedLine: "unknown"
         case .dataProgress: "data.bytes"
         case .dataEnd: "data.end"
@@ -36,6 +36,23 @@ public enum SMTPEvent: Sendable, Equatable {
         case .bdatChunk(_, let last, _): last ? "bdat.last" : "bdat.chunk"
         case .authResponse: "auth.response"
         case .idle: "idle"
+        }
+    }
+
+    /// Static names for the verbs a session sends all the time: `lowercased()` is Unicode-aware and costs
+    /// more than the whole rule lookup when no rule is on the event.
+    private static func eventName(ofVerb verb: String) -> String {
+        switch verb {
+        case "MAIL": "mail"
+        case "RCPT": "rcpt"
+        case "DATA": "data"
+        case "EHLO": "ehlo"
+        case "HELO": "helo"
+        case "RSET": "rset"
+        case "QUIT": "quit"
+        case "NOOP": "noop"
+        case "BDAT": "bdat"
+        default: verb.lowercased()
         }
     }
 
