@@ -13,6 +13,9 @@ final class EventLoop: @unchecked Sendable {
     /// whatever it captured (a stopped host), so it is dropped instead.
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
+    /// Where plain connections read into before their bytes go to the session: one per loop (its
+    /// connections run one at a time) instead of an input buffer per connection.
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
 
     private static let threadingReady: Void = {
         evthread_use_pthreads()
@@ -35,6 +38,7 @@ final class EventLoop: @unchecked Sendable {
     deinit {
         event_free(wakeEvent)
         event_base_free(base)
+        readBuffer.deallocate()
     }
 
     /// Starts the loop thread; returns at once.

@@ -3,8 +3,9 @@ import Foundation
 import MockMXScenario
 import SMTPProtocol
 
-/// One client connection: a bufferevent feeding the session state machine, the scenario engine turning
-/// each proposal into a plan, and this class executing the plan (replies, delays, withholding, closes).
+/// One client connection: a socket feeding the session state machine, the scenario engine turning each
+/// proposal into a plan, and this class executing the plan (replies, delays, withholding, closes).
+/// Plain connections use a ``ClientSocket``; TLS ones a `bufferevent_openssl`.
 /// Confined to the loop thread. libevent holds one +1 retain from setup until teardown.
 final class SMTPConnection {
     private enum State: Equatable {
@@ -35,7 +36,15 @@ final class SMTPConnection {
     private unowned let host: HostRuntime
     private let listener: SMTPListener
     private let engine: ScenarioEngine
+    /// The plain connection; nil once TLS took over the socket.
+    private var socket: ClientSocket?
+    /// The TLS connection (implicit TLS, or after STARTTLS).
     private var bufferEvent: OpaquePointer?
+    /// What a plain client sent while a step was in progress (a delay, a trickle), read so that a client
+    /// that goes away is noticed at once, as a bufferevent would; handed to the session when it is ready.
+    private var heldInput: [UInt8] = []
+    /// A read saw the client's end (true: an error, false: it closed): nothing more will come.
+    private var clientEnded: Bool?
     private var machine: SMTPSessionStateMachine
     /// The scenario's middlebox between the client and the host, if it has one.
     private var firewall: FirewallFilter?
@@ -63,8 +72,10 @@ final class SMTPConnection {
     private lazy var actionTimer = LoopTimer(loop: host.loop)
     private var retainedByLibevent: Unmanaged<SMTPConnection>?
 
-    /// Bytes pulled from libevent into the state machine at a time; bounds per-session buffering.
+    /// Bytes pulled into the state machine at a time; bounds per-session buffering.
     private static let inputChunk = 65_536
+    /// Input read ahead while a step is in progress; beyond it the host stops reading (TCP back-pressure).
+    private static let heldInputLimit = 256 * 1024
     /// A client that reads nothing while pipelining commands: beyond this much unsent output it is dropped.
     private static let outputLimit = 1 << 20
 
@@ -88,13 +99,21 @@ final class SMTPConnection {
             bufferEvent = makeTLSBufferEvent(fd: fd)
             if bufferEvent == nil { close(fd) }
         } else {
-            bufferEvent = bufferevent_socket_new(host.loop.base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+            // The callbacks get this object's address; libevent's retain is taken in `start`, before reading.
+            socket = ClientSocket(
+                base: host.loop.base, fd: fd, context: Unmanaged.passUnretained(self).toOpaque(),
+                onReadable: { _, events, context in
+                    Unmanaged<SMTPConnection>.fromOpaque(context!).takeUnretainedValue().socketReadable(events)
+                },
+                onWritable: { _, _, context in
+                    Unmanaged<SMTPConnection>.fromOpaque(context!).takeUnretainedValue().socketWritable()
+                })
         }
     }
 
     /// Installs the callbacks and sends the greeting (or runs the `connect` rule).
     func start() {
-        guard bufferEvent != nil else {
+        guard socket != nil || bufferEvent != nil else {
             note("TLS is not available on this listener: \(TLSContext.openSSLErrors())")
             closeReason = .tlsFailed
             host.connectionClosed(self, reason: closeReason)
@@ -114,7 +133,12 @@ final class SMTPConnection {
     }
 
     private func installCallbacks() {
-        guard let bufferEvent, let retained = retainedByLibevent else { return }
+        guard let retained = retainedByLibevent else { return }
+        if socket != nil {
+            socket?.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+            return
+        }
+        guard let bufferEvent else { return }
         bufferevent_setcb(
             bufferEvent,
             { _, context in Unmanaged<SMTPConnection>.fromOpaque(context!).takeUnretainedValue().readable() },
@@ -145,8 +169,30 @@ final class SMTPConnection {
             discardInput()
             note("ClientHello received; aborting the handshake")
             startClosing(mode)
-        case .executing, .waiting, .stalled, .upgrading, .handshaking:
-            break  // input waits in the bufferevent (bounded by the read watermark)
+        case .executing, .waiting:
+            holdInput()
+        case .stalled, .upgrading, .handshaking:
+            // The client's bytes stay in the kernel: a stall fills its TCP window, and after STARTTLS the
+            // ClientHello is for the TLS connection. (A bufferevent has stopped reading already.)
+            socket?.stopReading()
+        }
+    }
+
+    /// A plain socket's read event: input, or no input for the read timeout.
+    private func socketReadable(_ events: Int16) {
+        if events & Int16(EV_TIMEOUT) != 0 {
+            readTimedOut()
+        } else {
+            readable()
+        }
+    }
+
+    /// A plain socket's write event: queued output can move, or a send failed.
+    private func socketWritable() {
+        switch socket?.flush() {
+        case .drained: writable()
+        case .failed: connectionEnded(error: true)
+        case .pending, nil: break
         }
     }
 
@@ -169,34 +215,47 @@ final class SMTPConnection {
             return
         }
         if events & Int16(BEV_EVENT_TIMEOUT) != 0 {
-            switch state {
-            case .ready:
-                bufferevent_enable(bufferEvent, Int16(EV_READ))
-                begin(machine.idleTimeout())
-                drive()
-            case .withholding:
-                note("hold limit reached")
-                closeReason = .timeout
-                startClosing(.fin)
-            case .handshaking:
-                note("TLS handshake timed out")
-                closeReason = .timeout
-                teardown()
-            default:
-                bufferevent_enable(bufferEvent, Int16(EV_READ))
-            }
+            readTimedOut()
             return
         }
         if events & Int16(BEV_EVENT_EOF | BEV_EVENT_ERROR) != 0 {
-            if state == .handshaking {
-                note("TLS handshake failed: \(tlsErrors())")
-                closeReason = .tlsFailed
-            } else if state != .closing {
-                closeReason = .clientVanished
-                note(events & Int16(BEV_EVENT_EOF) != 0 ? "client closed the connection" : "connection error")
-            }
-            teardown()
+            connectionEnded(error: events & Int16(BEV_EVENT_EOF) == 0)
         }
+    }
+
+    /// No input for the read timeout: the idle timeout, or the hold limit of a withheld session.
+    private func readTimedOut() {
+        // A bufferevent stops reading when its timeout fires; a session that goes on must read again.
+        if let bufferEvent, state != .withholding, state != .handshaking {
+            bufferevent_enable(bufferEvent, Int16(EV_READ))
+        }
+        switch state {
+        case .ready:
+            begin(machine.idleTimeout())
+            drive()
+        case .withholding:
+            note("hold limit reached")
+            closeReason = .timeout
+            startClosing(.fin)
+        case .handshaking:
+            note("TLS handshake timed out")
+            closeReason = .timeout
+            teardown()
+        default:
+            break
+        }
+    }
+
+    /// The client closed the connection (`error`: it failed) or the TLS handshake did.
+    private func connectionEnded(error: Bool) {
+        if state == .handshaking {
+            note("TLS handshake failed: \(tlsErrors())")
+            closeReason = .tlsFailed
+        } else if state != .closing {
+            closeReason = .clientVanished
+            note(error ? "connection error" : "client closed the connection")
+        }
+        teardown()
     }
 
     // MARK: - Processing
@@ -220,29 +279,84 @@ final class SMTPConnection {
                 begin(next)
                 continue
             }
-            if pullInput() == 0 { break }
+            if pullInput() == 0 {
+                if let error = clientEnded {
+                    connectionEnded(error: error)
+                } else if socket?.isReading == false {
+                    // Reading stopped while input was held back during a step.
+                    socket?.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+                }
+                break
+            }
         }
     }
 
-    /// Moves up to one chunk from the bufferevent into the state machine; returns the bytes moved.
+    /// Moves up to one chunk of the client's input into the state machine; returns the bytes moved.
     private func pullInput() -> Int {
+        if socket != nil { return pullFromSocket() }
         guard let input = bufferevent_get_input(bufferEvent) else { return 0 }
         let available = evbuffer_get_length(input)
         guard available > 0 else { return 0 }
         let take = min(available, SMTPConnection.inputChunk)
         guard let bytes = evbuffer_pullup(input, take) else { return 0 }
-        host.metrics.bytesReceived(take)
-        let chunk = UnsafeBufferPointer(start: bytes, count: take)
         if firewall == nil {
-            machine.receive(chunk)
+            host.metrics.bytesReceived(take)
+            machine.receive(UnsafeBufferPointer(start: bytes, count: take))
             evbuffer_drain(input, take)
         } else {
             // Copied first: the firewall may drop the connection, which frees the buffer.
-            let copy = Array(chunk)
+            let copy = Array(UnsafeBufferPointer(start: bytes, count: take))
             evbuffer_drain(input, take)
-            passThroughFirewall(copy)
+            copy.withUnsafeBufferPointer { feed($0) }
         }
         return take
+    }
+
+    /// Input held during a step first, then one read from the kernel.
+    private func pullFromSocket() -> Int {
+        if !heldInput.isEmpty {
+            let take = min(heldInput.count, SMTPConnection.inputChunk)
+            let held = heldInput
+            heldInput.removeFirst(take)
+            held.withUnsafeBufferPointer { feed(UnsafeBufferPointer(rebasing: $0[..<take])) }
+            return take
+        }
+        let buffer = host.loop.readBuffer
+        switch socket?.read(into: buffer) {
+        case .data(let count):
+            feed(UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+            return count
+        case .ended(let error):
+            clientEnded = error
+            return 0
+        case .wouldBlock, nil:
+            return 0
+        }
+    }
+
+    /// Hands the client's bytes to the session, through the firewall when there is one.
+    private func feed(_ chunk: UnsafeBufferPointer<UInt8>) {
+        host.metrics.bytesReceived(chunk.count)
+        if firewall == nil {
+            machine.receive(chunk)
+        } else {
+            passThroughFirewall(Array(chunk))
+        }
+    }
+
+    /// While a step is in progress: reads what the client sends into `heldInput`, up to its bound.
+    private func holdInput() {
+        guard socket != nil else { return }  // a bufferevent holds it in its own buffer
+        let buffer = host.loop.readBuffer
+        switch socket?.read(into: buffer) {
+        case .data(let count):
+            heldInput.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            if heldInput.count >= SMTPConnection.heldInputLimit { socket?.stopReading() }
+        case .ended(let error):
+            connectionEnded(error: error)
+        case .wouldBlock, nil:
+            break
+        }
     }
 
     private func passThroughFirewall(_ chunk: [UInt8]) {
@@ -337,7 +451,7 @@ final class SMTPConnection {
             case .stall:
                 note("stalled: the host stops reading", rule: ruleLabel)
                 state = .stalled
-                bufferevent_disable(bufferEvent, Int16(EV_READ))
+                stopReading()
                 actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
                     note("hold limit reached")
                     closeReason = .timeout
@@ -363,12 +477,15 @@ final class SMTPConnection {
         guard let finished = step else { return }
         // Bytes that arrived while the greeting was pending were sent before it: the state machine must
         // see them as such (strict pipelining refuses a client that talks first).
-        if case .connect = finished.event { _ = pullInput() }
+        if case .connect = finished.event {
+            _ = pullInput()
+            guard state != .closed else { return }  // a firewall dropped the connection
+        }
         machine.commit(sentCode: sentCode)
         step = nil
         if machine.isAwaitingTLS {
             state = .upgrading
-            bufferevent_disable(bufferEvent, Int16(EV_READ))
+            stopReading()
             if outputLength == 0 { upgradeToTLS() }
             return
         }
@@ -480,7 +597,7 @@ final class SMTPConnection {
             case .reset, .close:
                 closeReason = action == .reset ? .resetByRule : .closedByRule
                 state = .abortingHandshake(action == .reset ? .reset : .fin)
-                bufferevent_enable(bufferEvent, Int16(EV_READ))
+                socket?.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
                 return
             case .withhold, .stall:
                 note("the handshake is never answered", rule: label)
@@ -503,10 +620,9 @@ final class SMTPConnection {
     /// Swaps the plain bufferevent for a TLS one on the same socket. Whatever plaintext the client
     /// pipelined after STARTTLS is freed with the plain bufferevent, unread (CVE-2011-0411).
     private func handshake() {
-        guard let plain = bufferEvent else { return }
-        let fd = bufferevent_getfd(plain)
-        bufferevent_setfd(plain, -1)
-        bufferevent_free(plain)
+        guard let fd = socket?.detach() else { return }
+        socket = nil
+        heldInput = []
         bufferEvent = makeTLSBufferEvent(fd: fd)
         guard bufferEvent != nil else {
             close(fd)
@@ -546,15 +662,27 @@ final class SMTPConnection {
     // MARK: - Output and closing
 
     private var outputLength: Int {
+        if let pending = socket?.outputLength { return pending }
         guard let bufferEvent, let output = bufferevent_get_output(bufferEvent) else { return 0 }
         return evbuffer_get_length(output)
     }
 
-    /// Queues bytes for the client; the transcript records replies where they are decided.
+    /// Sends bytes to the client (or queues them); the transcript records replies where they are decided.
     private func write(_ bytes: [UInt8]) {
-        guard let bufferEvent, !bytes.isEmpty else { return }
-        bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
+        guard !bytes.isEmpty else { return }
+        if socket != nil {
+            bytes.withUnsafeBytes { socket?.write($0) }
+        } else if let bufferEvent {
+            bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
+        } else {
+            return
+        }
         host.metrics.bytesSent(bytes.count)
+    }
+
+    private func stopReading() {
+        socket?.stopReading()
+        if let bufferEvent { bufferevent_disable(bufferEvent, Int16(EV_READ)) }
     }
 
     private func startClosing(_ mode: CloseMode) {
@@ -563,7 +691,7 @@ final class SMTPConnection {
         state = .closing
         machine.close()
         actionTimer.cancel()
-        bufferevent_disable(bufferEvent, Int16(EV_READ))
+        stopReading()
         note(mode == .reset ? "resetting the connection (RST)" : "closing the connection", rule: ruleLabel)
         if outputLength == 0 { teardown() }
     }
@@ -590,6 +718,8 @@ final class SMTPConnection {
         guard state != .closed else { return }
         state = .closed
         actionTimer.cancel()
+        socket?.close(reset: closeMode == .reset)
+        socket = nil
         if let bufferEvent {
             if closeMode == .reset {
                 // SO_LINGER 0: close() sends RST instead of FIN.
@@ -608,17 +738,40 @@ final class SMTPConnection {
     }
 
     private func setReadTimeout(milliseconds: Int) {
+        if socket != nil { return socket?.startReading(timeoutMilliseconds: milliseconds) ?? () }
         var timeout = timeval(tv_sec: milliseconds / 1000, tv_usec: Int((milliseconds % 1000) * 1000))
         bufferevent_set_timeouts(bufferEvent, &timeout, nil)
     }
 
     private func discardInput() {
+        heldInput = []
+        if socket != nil {
+            if case .ended(let error) = socket?.read(into: host.loop.readBuffer) { connectionEnded(error: error) }
+            return
+        }
         guard let input = bufferevent_get_input(bufferEvent) else { return }
         evbuffer_drain(input, evbuffer_get_length(input))
     }
 
     /// While withholding: the client's bytes are still read and shown in the transcript.
     private func recordAndDiscardInput() {
+        if socket != nil {
+            let held = heldInput
+            heldInput = []
+            held.withUnsafeBufferPointer { Transcript.forEachLine($0) { appendLine(.client, $0) } }
+            let buffer = host.loop.readBuffer
+            switch socket?.read(into: buffer) {
+            case .data(let count):
+                host.metrics.bytesReceived(count)
+                let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+                Transcript.forEachLine(chunk) { appendLine(.client, $0) }
+            case .ended(let error):
+                connectionEnded(error: error)
+            case .wouldBlock, nil:
+                break
+            }
+            return
+        }
         guard let input = bufferevent_get_input(bufferEvent) else { return }
         let available = evbuffer_get_length(input)
         guard available > 0, let bytes = evbuffer_pullup(input, available) else { return }
