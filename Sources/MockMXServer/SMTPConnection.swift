@@ -45,6 +45,10 @@ final class SMTPConnection {
     private var heldInput: [UInt8] = []
     /// A read saw the client's end (true: an error, false: it closed): nothing more will come.
     private var clientEnded: Bool?
+    /// Kernel reads left in this pass of `drive`. Replies leave at once, so a fast client's next
+    /// commands are often there already: without a bound one busy session would keep the loop from
+    /// every other connection and the control API.
+    private var kernelReadsLeft = 0
     private var machine: SMTPSessionStateMachine
     /// The scenario's middlebox between the client and the host, if it has one.
     private var firewall: FirewallFilter?
@@ -262,6 +266,7 @@ final class SMTPConnection {
 
     /// Parses and executes events while input is complete and nothing is pending.
     private func drive() {
+        kernelReadsLeft = 1
         while state == .ready {
             if outputLength > SMTPConnection.outputLimit {
                 note("client is not reading its replies; dropping the session")
@@ -321,6 +326,8 @@ final class SMTPConnection {
             held.withUnsafeBufferPointer { feed(UnsafeBufferPointer(rebasing: $0[..<take])) }
             return take
         }
+        guard kernelReadsLeft > 0 else { return 0 }  // the read event fires again on the next loop pass
+        kernelReadsLeft -= 1
         let buffer = host.loop.readBuffer
         switch socket?.read(into: buffer) {
         case .data(let count):
@@ -474,13 +481,9 @@ final class SMTPConnection {
     }
 
     private func finishStep() {
-        guard let finished = step else { return }
+        guard state == .executing, let finished = step else { return }  // not when a firewall dropped it
         // Bytes that arrived while the greeting was pending were sent before it: the state machine must
         // see them as such (strict pipelining refuses a client that talks first).
-        if case .connect = finished.event {
-            _ = pullInput()
-            guard state != .closed else { return }  // a firewall dropped the connection
-        }
         machine.commit(sentCode: sentCode)
         step = nil
         if machine.isAwaitingTLS {
@@ -521,6 +524,13 @@ final class SMTPConnection {
                 write(bytes)
                 return false
             }
+        }
+        if case .connect? = step?.event, sentCode == nil {
+            // Bytes that arrived before the greeting leaves were sent before it: the state machine must
+            // see them as such (strict pipelining refuses a client that talks first).
+            kernelReadsLeft = 1
+            _ = pullInput()
+            guard state == .executing else { return false }  // a firewall dropped the connection
         }
         sentCode = sentCode ?? code
         recordOutbound(bytes)
