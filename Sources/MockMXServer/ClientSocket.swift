@@ -34,6 +34,8 @@ struct ClientSocket {
     private var pending: [UInt8] = []
     private var pendingStart = 0
     private var writeFailed = false
+    /// Writes are only queued until ``uncork()``.
+    private var isCorked = false
     private(set) var isReading = false
 
     /// `onReadable` gets `EV_READ` or `EV_TIMEOUT`; `onWritable` is called when queued output can move.
@@ -78,12 +80,13 @@ struct ClientSocket {
         }
     }
 
-    /// Sends what the kernel takes now and queues the rest. A failed send is reported by the write
-    /// callback on the next loop pass, not here, where the caller is in the middle of a step.
+    /// Sends what the kernel takes now and queues the rest (all of it while corked). A failed send is
+    /// reported by the write callback on the next loop pass, not here, where the caller is in the middle
+    /// of a step.
     mutating func write(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty, !writeFailed else { return }
         var sent = 0
-        if outputLength == 0 {
+        if outputLength == 0, !isCorked {
             switch send(bytes) {
             case .some(let count): sent = count
             case .none:
@@ -94,7 +97,21 @@ struct ClientSocket {
         }
         guard sent < bytes.count else { return }
         pending.append(contentsOf: bytes[sent...])
-        armWriteEvent(activateNow: false)
+        if !isCorked { armWriteEvent(activateNow: false) }
+    }
+
+    /// Holds writes back until ``uncork()``: the replies to a pipelined group then leave in one send.
+    mutating func cork() {
+        isCorked = true
+    }
+
+    /// Sends what was queued while corked; what the kernel does not take waits for the write event.
+    mutating func uncork() -> FlushResult {
+        isCorked = false
+        guard outputLength > 0 else { return writeFailed ? .failed : .drained }
+        let result = flush()
+        if result == .pending { armWriteEvent(activateNow: false) }
+        return result
     }
 
     /// From the write callback: moves queued output to the kernel.

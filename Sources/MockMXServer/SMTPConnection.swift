@@ -259,6 +259,15 @@ final class SMTPConnection {
             closeReason = .clientVanished
             note(error ? "connection error" : "client closed the connection")
         }
+        if !error, socket != nil, outputLength > 0, state != .closed {
+            // A client that closed only its sending side still reads the replies queued for it; the
+            // connection is torn down once they are on the wire.
+            state = .closing
+            machine.close()
+            actionTimer.cancel()
+            socket?.stopReading()
+            return
+        }
         teardown()
     }
 
@@ -267,6 +276,8 @@ final class SMTPConnection {
     /// Parses and executes events while input is complete and nothing is pending.
     private func drive() {
         kernelReadsLeft = 1
+        socket?.cork()
+        defer { uncork() }
         while state == .ready {
             if outputLength > SMTPConnection.outputLimit {
                 note("client is not reading its replies; dropping the session")
@@ -293,6 +304,22 @@ final class SMTPConnection {
                 }
                 break
             }
+        }
+    }
+
+    /// Sends the replies `drive` queued, in one send; what needed the output drained happens now.
+    private func uncork() {
+        switch socket?.uncork() {
+        case .drained?:
+            if state == .closing {
+                teardown()
+            } else if state == .upgrading {
+                upgradeToTLS()
+            }
+        case .failed?:
+            connectionEnded(error: true)
+        case .pending?, nil:
+            break
         }
     }
 
