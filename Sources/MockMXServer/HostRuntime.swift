@@ -78,7 +78,9 @@ final class HostRuntime {
             return
         }
         sessionCounter += 1
-        let id = sessionPrefix + String(format: "%05X", sessionCounter)
+        // Not String(format:): Foundation's formatting cost more than the rest of accepting a connection.
+        let digits = String(sessionCounter, radix: 16, uppercase: true)
+        let id = sessionPrefix + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
         let connection = SMTPConnection(host: self, listener: listener, fd: fd, clientAddress: client, sessionID: id)
         connections[ObjectIdentifier(connection)] = connection
         sessions.add(connection.record)

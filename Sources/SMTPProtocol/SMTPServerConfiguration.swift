@@ -65,13 +65,18 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
     /// (RFC 5321 §3.1); after `421` the host closes.
     public var greeting: SMTPReply
     /// The EHLO keywords, verbatim and in order (they follow the hostname line).
-    public var extensions: [String]
+    public var extensions: [String] {
+        didSet { advertised = Self.index(extensions) }
+    }
     public var limits: SMTPLimits
     public var lineEndings: LineEndingMode
     public var pipelining: PipeliningMode
     public var auth: AuthPolicy
     /// Mail commands before STARTTLS get `530 5.7.0 Must issue a STARTTLS command first` (RFC 3207 §4).
     public var requireTLS: Bool
+    /// `extensions` by upper-case keyword, with their parameters upper-cased: `advertises` is asked for
+    /// every command and MAIL parameter, and splitting the list each time cost more than the command.
+    private var advertised: [String: [String]] = [:]
 
     public init(
         hostname: String = "mockmx.test",
@@ -91,6 +96,7 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
         self.pipelining = pipelining
         self.auth = auth
         self.requireTLS = requireTLS
+        self.advertised = Self.index(self.extensions)
     }
 
     /// A well-behaved modern MX.
@@ -106,19 +112,22 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
     /// The parameters of an advertised keyword (`AUTH PLAIN LOGIN` → `["PLAIN", "LOGIN"]`), upper-cased;
     /// nil when the keyword is not advertised.
     public func parameters(of keyword: String) -> [String]? {
-        var found: [String]?
+        advertised[keyword] ?? advertised[Self.asciiUppercased(keyword)]
+    }
+
+    private static func index(_ extensions: [String]) -> [String: [String]] {
+        var index: [String: [String]] = [:]
         for ext in extensions {
             let words = ext.split(separator: " ")
-            guard let name = words.first, String(name).equalsIgnoringASCIICase(keyword) else { continue }
-            found = (found ?? []) + words.dropFirst().map { $0.uppercased() }
+            guard let name = words.first else { continue }
+            index[asciiUppercased(String(name)), default: []] += words.dropFirst().map { $0.uppercased() }
         }
-        return found
+        return index
     }
-}
 
-extension String {
-    func equalsIgnoringASCIICase(_ other: String) -> Bool {
-        self.utf8.count == other.utf8.count && zip(self.utf8, other.utf8).allSatisfy { asciiLower($0) == asciiLower($1) }
+    /// Keywords compare case-insensitively in ASCII only (RFC 5321 §2.4).
+    private static func asciiUppercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
     }
 }
 

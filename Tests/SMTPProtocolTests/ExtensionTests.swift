@@ -210,3 +210,27 @@ private func base64(_ text: String) -> String { Base64.encode(Array(text.utf8)) 
         ]])
     }
 }
+
+/// `advertises` answers from an index built when the extension list is set; it must follow the list.
+@Suite struct AdvertisedKeywordTests {
+    @Test func keywordsMatchCaseInsensitivelyWithTheirParameters() {
+        let configuration = SMTPServerConfiguration(extensions: ["auth plain Login", "Size 100", "X-MADE-UP"])
+        #expect(configuration.advertises("AUTH"))
+        #expect(configuration.advertises("size"))
+        #expect(configuration.parameters(of: "Auth") == ["PLAIN", "LOGIN"])
+        #expect(configuration.parameters(of: "SIZE") == ["100"])
+        #expect(configuration.parameters(of: "x-made-up") == [])
+        #expect(!configuration.advertises("PIPELINING"))
+        #expect(!configuration.advertises("SIZ"))
+    }
+
+    @Test func replacingTheListReplacesWhatIsAdvertised() {
+        var configuration = SMTPServerConfiguration()
+        #expect(configuration.advertises("PIPELINING"))
+        configuration.extensions = ["XEXCH50"]
+        #expect(!configuration.advertises("PIPELINING"))
+        #expect(configuration.advertises("xexch50"))
+        configuration.extensions.append("AUTH PLAIN")
+        #expect(configuration.parameters(of: "AUTH") == ["PLAIN"])
+    }
+}
