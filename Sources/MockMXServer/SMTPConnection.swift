@@ -70,7 +70,9 @@ final class SMTPConnection {
     private var messageStored = false
     private var trickleMilliseconds: Int?
     private var truncateBytes: Int?
-    private var occurrences: [String: Int] = [:]
+    /// How often each event happened in this session (`nth:`): a handful of names, so a list costs less
+    /// memory and time than a dictionary.
+    private var occurrences: [(event: String, count: Int)] = []
     private var shutdownRequested = false
 
     private lazy var actionTimer = LoopTimer(loop: host.loop)
@@ -419,7 +421,14 @@ final class SMTPConnection {
         truncateBytes = nil
 
         let name = next.event.name
-        let occurrence = Self.increment(&occurrences[name, default: 0])
+        let occurrence: Int
+        if let index = occurrences.firstIndex(where: { $0.event == name }) {
+            occurrences[index].count += 1
+            occurrence = occurrences[index].count
+        } else {
+            occurrences.append((name, 1))
+            occurrence = 1
+        }
         let context = RuleEventContext(
             event: name,
             isUnknownCommand: next.event.isUnknownCommand,
@@ -447,12 +456,6 @@ final class SMTPConnection {
 
     /// The plan when no rule fires, shared rather than allocated per event.
     private static let defaultPlan: [RuleAction] = [.useDefault]
-
-    /// Adds one in place: a single dictionary access where a read and a write would hash twice.
-    private static func increment(_ count: inout Int) -> Int {
-        count += 1
-        return count
-    }
 
     /// Runs the plan's remaining actions; returns early when one waits (delay, trickle) or ends the step.
     private func runActions() {

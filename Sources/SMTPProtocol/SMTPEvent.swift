@@ -74,7 +74,12 @@ public struct SMTPStep: Sendable, Equatable {
     /// The connection should close once the reply is out (QUIT, 421, synchronization errors).
     public var closesConnection: Bool
     /// On a successful end of DATA: the message to store before the reply is sent.
-    public var message: ReceivedMessage?
+    public var message: ReceivedMessage? {
+        get { if case .message(let message)? = boxedMessage { message } else { nil } }
+        set { boxedMessage = newValue.map { .message($0) } }
+    }
+    /// Out of line: every connection keeps a step inline, and only the step ending a message has one.
+    private var boxedMessage: BoxedMessage?
 
     public init(event: SMTPEvent, reply: SMTPReply?, closesConnection: Bool = false, message: ReceivedMessage? = nil) {
         self.event = event
@@ -82,4 +87,8 @@ public struct SMTPStep: Sendable, Equatable {
         self.closesConnection = closesConnection
         self.message = message
     }
+}
+
+private indirect enum BoxedMessage: Sendable, Equatable {
+    case message(ReceivedMessage)
 }
