@@ -33,16 +33,4 @@ public struct Rule: Sendable, Equatable {
     public var effectiveActions: [RuleAction] {
         actions.contains(where: \.sendsOrEnds) ? actions : actions + [.useDefault]
     }
-
-    /// Whether this rule is about the event in `context` (conditions aside): its own event, or
-    /// `unknown` for any unrecognized verb.
-    public func applies(to context: RuleEventContext) -> Bool {
-        if event == ScenarioEvent.unknown && context.isUnknownCommand { return true }
-        return event.utf8.elementsEqual(context.event.utf8) { $0 == asciiLowercased($1) }
-    }
-}
-
-@inline(__always)
-private func asciiLowercased(_ byte: UInt8) -> UInt8 {
-    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
 }

@@ -43,6 +43,10 @@ public struct RuleConditions: Sendable, Equatable {
 
     /// Every condition except `times:` (which needs the engine's counters) and `chance:` (which draws
     /// from its generator). Cheap integer checks come before the regexes and address parsing.
+    ///
+    /// Inlined into the engine's loop, which then reads each condition in place; a call costs a
+    /// retain and release per rule looked at.
+    @inline(__always)
     func holdsIgnoringCountersAndChance(for context: RuleEventContext) -> Bool {
         if let session, !session.contains(context.sessionNumber) { return false }
         if let nth, context.occurrence != nth { return false }

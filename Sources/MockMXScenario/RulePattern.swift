@@ -10,7 +10,8 @@ import Darwin
 ///
 /// POSIX ERE rather than Swift `Regex` because it matches raw bytes: command arguments need not be UTF-8.
 /// Matching is case-sensitive; a leading `(?i)` (which POSIX itself lacks) makes it case-insensitive.
-/// The subject is treated as a C string, so it ends at its first NUL byte.
+/// The subject is treated as a C string, so it ends at its first NUL byte. Literals every match must
+/// contain (``RegexLiterals``) are looked for first: most subjects are turned away without `regexec`.
 ///
 /// `@unchecked Sendable`: the compiled `regex_t` is never mutated after `regcomp`, and glibc's
 /// `regexec` is thread-safe on a shared pattern (it takes the pattern's internal lock).
@@ -19,6 +20,7 @@ public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConv
     public let source: String
     public let isCaseInsensitive: Bool
     private let compiled: UnsafeMutablePointer<regex_t>
+    private let literals: RegexLiterals
 
     /// Why a pattern did not compile, in the regex library's words.
     public struct CompileError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -44,6 +46,7 @@ public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConv
         self.source = source
         self.isCaseInsensitive = isCaseInsensitive
         self.compiled = compiled
+        self.literals = RegexLiterals(expression: Array(expression.utf8), ignoringCase: isCaseInsensitive)
     }
 
     deinit {
@@ -53,13 +56,35 @@ public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConv
 
     /// Whether the pattern matches anywhere in `bytes` (up to the first NUL).
     public func matches(_ bytes: [UInt8]) -> Bool {
-        var subject = Array(bytes.prefix(while: { $0 != 0 }))
-        subject.append(0)
-        return subject.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { characters in
-                regexec(compiled, characters.baseAddress, 0, nil, 0) == 0
-            }
+        bytes.withUnsafeBufferPointer { buffer in
+            let subject = UnsafeBufferPointer(start: buffer.baseAddress, count: Self.lengthBeforeNUL(buffer))
+            guard literals.admits(subject) else { return false }
+            return literals.isWholeExpression || execute(on: subject)
         }
+    }
+
+    /// With `memchr`, which costs less than a Swift loop over all but the shortest arguments.
+    private static func lengthBeforeNUL(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = buffer.baseAddress, let nul = memchr(base, 0, buffer.count) else { return buffer.count }
+        return UnsafeRawPointer(base).distance(to: nul)
+    }
+
+    private func execute(on subject: UnsafeBufferPointer<UInt8>) -> Bool {
+        #if canImport(Musl)
+        // musl has no REG_STARTEND: match a NUL-terminated copy.
+        let terminated = Array(subject) + [0]
+        return terminated.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { regexec(compiled, $0.baseAddress, 0, nil, 0) == 0 }
+        }
+        #else
+        // REG_STARTEND: the subject is the range in pmatch[0] (read even with REG_NOSUB), not up to a NUL,
+        // so the array's own storage serves without a terminated copy.
+        var range = regmatch_t(rm_so: 0, rm_eo: regoff_t(subject.count))
+        guard let base = subject.baseAddress else { return regexec(compiled, "", 1, &range, REG_STARTEND) == 0 }
+        return base.withMemoryRebound(to: CChar.self, capacity: subject.count) { characters in
+            regexec(compiled, characters, 1, &range, REG_STARTEND) == 0
+        }
+        #endif
     }
 
     public static func == (lhs: RulePattern, rhs: RulePattern) -> Bool {

@@ -5,12 +5,37 @@
 /// listener, hence deliberately not `Sendable`.
 public final class ScenarioEngine {
     public let scenario: Scenario
+    /// The rules on each event named in the scenario, so that an event looks only at its own. A
+    /// scenario names a handful of events: looking through them comparing bytes costs less than hashing
+    /// the context's event name for a dictionary.
+    private let rulesByEvent: [EventRules]
+    /// The rules on `unknown`, for an unrecognized verb no rule names.
+    private let unknownRules: [Candidate]
     private var sessionCount = 0
     private var firings: [Int]
     private var generator: ScenarioRandomGenerator
 
     public init(scenario: Scenario) {
         self.scenario = scenario
+        var grouped: [(event: [UInt8], candidates: [Candidate])] = []
+        for (position, rule) in scenario.rules.enumerated() {
+            let event = Array(rule.event.utf8)
+            let candidate = Candidate(position: position, conditions: rule.conditions)
+            if let group = grouped.firstIndex(where: { $0.event == event }) {
+                grouped[group].candidates.append(candidate)
+            } else {
+                grouped.append((event, [candidate]))
+            }
+        }
+        let unknown = Array(ScenarioEvent.unknown.utf8)
+        let unknownRules = grouped.first { $0.event == unknown }?.candidates ?? []
+        self.rulesByEvent = grouped.map { event, candidates in
+            // Merged in the order of `rules`, so that the first rule that holds still wins.
+            let forUnknownCommand = event == unknown
+                ? candidates : (candidates + unknownRules).sorted { $0.position < $1.position }
+            return EventRules(event: event, candidates: candidates, candidatesForUnknownCommand: forUnknownCommand)
+        }
+        self.unknownRules = unknownRules
         self.firings = Array(repeating: 0, count: scenario.rules.count)
         self.generator = ScenarioRandomGenerator(seed: scenario.seed)
     }
@@ -27,17 +52,38 @@ public final class ScenarioEngine {
     /// everything else held, so the generator advances once per candidate rule and the same seed with
     /// the same sequence of events gives the same outcome.
     public func match(_ context: RuleEventContext) -> Rule? {
-        // Counters are kept by position in `rules`, not `Rule.index`, so a scenario built in code with
-        // arbitrary indexes still counts correctly.
-        for (position, rule) in scenario.rules.enumerated() where rule.applies(to: context) {
-            let conditions = rule.conditions
-            if let times = conditions.times, firings[position] >= times { continue }
-            guard conditions.holdsIgnoringCountersAndChance(for: context) else { continue }
-            if let chance = conditions.chance, generator.nextUnitInterval() >= chance { continue }
-            firings[position] += 1
-            return rule
+        let candidates = if let rules = rules(on: context.event) {
+            context.isUnknownCommand ? rules.candidatesForUnknownCommand : rules.candidates
+        } else {
+            context.isUnknownCommand ? unknownRules : []
+        }
+        for candidate in candidates where fires(candidate, for: context) {
+            return scenario.rules[candidate.position]
         }
         return nil
+    }
+
+    /// The rules on `event`, compared byte for byte with it lower-cased in ASCII, as rule events are
+    /// lower-case as in `on:`.
+    private func rules(on event: String) -> EventRules? {
+        func rules(_ event: UnsafeBufferPointer<UInt8>) -> EventRules? {
+            rulesByEvent.first { rules in
+                rules.event.count == event.count && rules.event.elementsEqual(event) { $0 == asciiLowercased($1) }
+            }
+        }
+        return event.utf8.withContiguousStorageIfAvailable(rules) ?? Array(event.utf8).withUnsafeBufferPointer(rules)
+    }
+
+    /// Whether `candidate` fires for `context`, counting the firing if so. Counters are kept by position
+    /// in `rules`, not `Rule.index`, so a scenario built in code with arbitrary indexes still counts
+    /// correctly. Inlined, like the conditions' check, so that the candidate is not retained per call.
+    @inline(__always)
+    private func fires(_ candidate: Candidate, for context: RuleEventContext) -> Bool {
+        if let times = candidate.conditions.times, firings[candidate.position] >= times { return false }
+        guard candidate.conditions.holdsIgnoringCountersAndChance(for: context) else { return false }
+        if let chance = candidate.conditions.chance, generator.nextUnitInterval() >= chance { return false }
+        firings[candidate.position] += 1
+        return true
     }
 
     /// How many times the rule at `position` in `scenario.rules` has fired since start or ``reset()``.
@@ -55,3 +101,30 @@ public final class ScenarioEngine {
 
 @available(*, unavailable)
 extension ScenarioEngine: Sendable {}
+
+private struct EventRules {
+    /// As in `on:`.
+    var event: [UInt8]
+    /// In the order of `rules`.
+    var candidates: [Candidate]
+    /// With the rules on `unknown`, for a verb the protocol does not recognize.
+    var candidatesForUnknownCommand: [Candidate]
+}
+
+/// A rule as the engine tries it: its position in `scenario.rules` and its conditions. A class `let`
+/// is known never to change, so the conditions are read in place; taken from an array element they
+/// would be copied, retaining every pattern and array in them, for each rule looked at.
+private final class Candidate {
+    let position: Int
+    let conditions: RuleConditions
+
+    init(position: Int, conditions: RuleConditions) {
+        self.position = position
+        self.conditions = conditions
+    }
+}
+
+@inline(__always)
+private func asciiLowercased(_ byte: UInt8) -> UInt8 {
+    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+}
