@@ -26,6 +26,8 @@ struct RegexLiterals {
     private(set) var isWholeExpression = false
     /// `REG_ICASE`, which in the C locale (the process never calls `setlocale`) folds ASCII letters only.
     let ignoresCase: Bool
+    /// Every byte of `required`, ASCII letters lower-cased: a subject without one of them cannot match.
+    private(set) var requiredBytes = ByteSet()
     /// `required` as ``admits(_:)`` checks it.
     private var checks: [Check] = []
 
@@ -70,6 +72,7 @@ struct RegexLiterals {
             return Check(literal: literal, place: place, firstByteIsCaseless: !ignoringCase || !isLetter)
         }
         checks.sort { $0.order > $1.order }
+        for byte in required.joined() { requiredBytes.insert(asciiLowercased(byte)) }
     }
 
     private mutating func appendRun(_ run: inout [UInt8]) {
@@ -293,9 +296,4 @@ extension RegexLiterals {
         }
         return nil
     }
-}
-
-@inline(__always)
-private func asciiLowercased(_ byte: UInt8) -> UInt8 {
-    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
 }

@@ -47,7 +47,7 @@ public struct RuleConditions: Sendable, Equatable {
     /// Inlined into the engine's loop, which then reads each condition in place; a call costs a
     /// retain and release per rule looked at.
     @inline(__always)
-    func holdsIgnoringCountersAndChance(for context: RuleEventContext) -> Bool {
+    func holdsIgnoringCountersAndChance(for context: RuleEventContext, _ subjects: inout EventSubjects) -> Bool {
         if let session, !session.contains(context.sessionNumber) { return false }
         if let nth, context.occurrence != nth { return false }
         if let message, context.messageNumber != message { return false }
@@ -56,9 +56,9 @@ public struct RuleConditions: Sendable, Equatable {
         }
         if let client, !client.contains(where: { $0.contains(address: context.clientAddress) }) { return false }
         if let helo {
-            guard let name = context.helo, helo.matches(name) else { return false }
+            guard let name = subjects.helo, helo.matches(name) else { return false }
         }
-        if let arguments, !arguments.matches(context.arguments) { return false }
+        if let arguments, !arguments.matches(subjects.arguments) { return false }
         return true
     }
 }

@@ -56,17 +56,16 @@ public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConv
 
     /// Whether the pattern matches anywhere in `bytes` (up to the first NUL).
     public func matches(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { buffer in
-            let subject = UnsafeBufferPointer(start: buffer.baseAddress, count: Self.lengthBeforeNUL(buffer))
-            guard literals.admits(subject) else { return false }
-            return literals.isWholeExpression || execute(on: subject)
-        }
+        matches(PatternSubject(bytes))
     }
 
-    /// With `memchr`, which costs less than a Swift loop over all but the shortest arguments.
-    private static func lengthBeforeNUL(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
-        guard let base = buffer.baseAddress, let nul = memchr(base, 0, buffer.count) else { return buffer.count }
-        return UnsafeRawPointer(base).distance(to: nul)
+    /// The engine's way in: the subject's scan is shared by every rule of the event.
+    func matches(_ subject: PatternSubject) -> Bool {
+        guard literals.requiredBytes.isSubset(of: subject.present) else { return false }
+        return subject.withBytes { bytes in
+            guard literals.admits(bytes) else { return false }
+            return literals.isWholeExpression || execute(on: bytes)
+        }
     }
 
     private func execute(on subject: UnsafeBufferPointer<UInt8>) -> Bool {

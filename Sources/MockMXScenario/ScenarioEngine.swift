@@ -57,7 +57,8 @@ public final class ScenarioEngine {
         } else {
             context.isUnknownCommand ? unknownRules : []
         }
-        for candidate in candidates where fires(candidate, for: context) {
+        var subjects = EventSubjects(context)
+        for candidate in candidates where fires(candidate, for: context, &subjects) {
             return scenario.rules[candidate.position]
         }
         return nil
@@ -78,9 +79,9 @@ public final class ScenarioEngine {
     /// in `rules`, not `Rule.index`, so a scenario built in code with arbitrary indexes still counts
     /// correctly. Inlined, like the conditions' check, so that the candidate is not retained per call.
     @inline(__always)
-    private func fires(_ candidate: Candidate, for context: RuleEventContext) -> Bool {
+    private func fires(_ candidate: Candidate, for context: RuleEventContext, _ subjects: inout EventSubjects) -> Bool {
         if let times = candidate.conditions.times, firings[candidate.position] >= times { return false }
-        guard candidate.conditions.holdsIgnoringCountersAndChance(for: context) else { return false }
+        guard candidate.conditions.holdsIgnoringCountersAndChance(for: context, &subjects) else { return false }
         if let chance = candidate.conditions.chance, generator.nextUnitInterval() >= chance { return false }
         firings[candidate.position] += 1
         return true
@@ -122,9 +123,4 @@ private final class Candidate {
         self.position = position
         self.conditions = conditions
     }
-}
-
-@inline(__always)
-private func asciiLowercased(_ byte: UInt8) -> UInt8 {
-    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
 }

@@ -80,7 +80,8 @@ final class SMTPConnection {
 
     /// Bytes pulled into the state machine at a time; bounds per-session buffering.
     private static let inputChunk = 65_536
-    /// Input read ahead while a step is in progress; beyond it the host stops reading (TCP back-pressure).
+    /// Input read ahead while a step is in progress (a plain socket's `heldInput`, a TLS bufferevent's
+    /// read watermark); beyond it the host stops reading (TCP back-pressure).
     private static let heldInputLimit = 256 * 1024
     /// A client that reads nothing while pipelining commands: beyond this much unsent output it is dropped.
     private static let outputLimit = 1 << 20
@@ -153,7 +154,7 @@ final class SMTPConnection {
                 Unmanaged<SMTPConnection>.fromOpaque(context!).takeUnretainedValue().socketEvent(events)
             },
             retained.toOpaque())
-        bufferevent_setwatermark(bufferEvent, Int16(EV_READ), 0, 256 * 1024)
+        bufferevent_setwatermark(bufferEvent, Int16(EV_READ), 0, SMTPConnection.heldInputLimit)
         setReadTimeout(milliseconds: engine.scenario.timeouts.idleMilliseconds)
         bufferevent_enable(bufferEvent, Int16(EV_READ | EV_WRITE))
     }

@@ -126,7 +126,8 @@ private final class EveryRuleEngine {
                 || rule.event.utf8.elementsEqual(event)
             guard applies else { continue }
             if let times = rule.conditions.times, firings[position] >= times { continue }
-            guard rule.conditions.holdsIgnoringCountersAndChance(for: context) else { continue }
+            var subjects = EventSubjects(context)
+            guard rule.conditions.holdsIgnoringCountersAndChance(for: context, &subjects) else { continue }
             if let chance = rule.conditions.chance, generator.nextUnitInterval() >= chance { continue }
             firings[position] += 1
             return rule.index

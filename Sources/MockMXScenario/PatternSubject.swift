@@ -1,0 +1,89 @@
+/// What a ``RulePattern`` is matched against: the bytes up to the first NUL, and which bytes occur in
+/// them with ASCII letters folded to lower case.
+///
+/// Made once per event and shared by every rule that looks at the same arguments (or HELO name): a
+/// pattern whose required literals need a byte the subject lacks is turned away by one set comparison,
+/// which is how most rules that do not fire are decided.
+struct PatternSubject {
+    private let bytes: [UInt8]
+    private let length: Int
+    let present: ByteSet
+
+    init(_ bytes: [UInt8]) {
+        var length = bytes.count
+        var present = ByteSet()
+        for (offset, byte) in bytes.enumerated() {
+            if byte == 0 {
+                length = offset
+                break
+            }
+            present.insert(asciiLowercased(byte))
+        }
+        self.bytes = bytes
+        self.length = length
+        self.present = present
+    }
+
+    func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(start: $0.baseAddress, count: length)) }
+    }
+}
+
+/// A set of byte values, as four words.
+struct ByteSet: Equatable {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    mutating func insert(_ byte: UInt8) {
+        let bit = UInt64(1) << UInt64(byte & 63)
+        switch byte >> 6 {
+        case 0: words.0 |= bit
+        case 1: words.1 |= bit
+        case 2: words.2 |= bit
+        default: words.3 |= bit
+        }
+    }
+
+    func isSubset(of other: ByteSet) -> Bool {
+        (words.0 & ~other.words.0) | (words.1 & ~other.words.1) | (words.2 & ~other.words.2)
+            | (words.3 & ~other.words.3) == 0
+    }
+
+    static func == (lhs: ByteSet, rhs: ByteSet) -> Bool {
+        lhs.words == rhs.words
+    }
+}
+
+/// The subjects of one event's patterns, each made when a rule first needs it.
+struct EventSubjects {
+    private let context: RuleEventContext
+    private var argumentsSubject: PatternSubject?
+    private var heloSubject: PatternSubject??
+
+    init(_ context: RuleEventContext) {
+        self.context = context
+    }
+
+    var arguments: PatternSubject {
+        mutating get {
+            if let argumentsSubject { return argumentsSubject }
+            let subject = PatternSubject(context.arguments)
+            argumentsSubject = subject
+            return subject
+        }
+    }
+
+    /// Nil before any HELO/EHLO.
+    var helo: PatternSubject? {
+        mutating get {
+            if let heloSubject { return heloSubject }
+            let subject = context.helo.map(PatternSubject.init)
+            heloSubject = .some(subject)
+            return subject
+        }
+    }
+}
+
+@inline(__always)
+func asciiLowercased(_ byte: UInt8) -> UInt8 {
+    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+}
