@@ -63,23 +63,18 @@ struct EventSubjects {
         self.context = context
     }
 
-    var arguments: PatternSubject {
-        mutating get {
-            if let argumentsSubject { return argumentsSubject }
-            let subject = PatternSubject(context.arguments)
-            argumentsSubject = subject
-            return subject
-        }
+    /// Whether `pattern` matches the command's arguments. The subject is used in place, not copied out:
+    /// a copy per rule would retain its bytes each time.
+    mutating func argumentsMatch(_ pattern: RulePattern) -> Bool {
+        if argumentsSubject == nil { argumentsSubject = PatternSubject(context.arguments) }
+        return pattern.matches(argumentsSubject.unsafelyUnwrapped)
     }
 
-    /// Nil before any HELO/EHLO.
-    var helo: PatternSubject? {
-        mutating get {
-            if let heloSubject { return heloSubject }
-            let subject = context.helo.map(PatternSubject.init)
-            heloSubject = .some(subject)
-            return subject
-        }
+    /// Whether `pattern` matches the HELO/EHLO name; never before one was given.
+    mutating func heloMatches(_ pattern: RulePattern) -> Bool {
+        if heloSubject == nil { heloSubject = .some(context.helo.map(PatternSubject.init)) }
+        guard case .some(.some) = heloSubject else { return false }
+        return pattern.matches(heloSubject.unsafelyUnwrapped.unsafelyUnwrapped)
     }
 }
 

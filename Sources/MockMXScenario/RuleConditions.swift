@@ -55,10 +55,8 @@ public struct RuleConditions: Sendable, Equatable {
             guard let received = context.bytes, received >= bytes else { return false }
         }
         if let client, !client.contains(where: { $0.contains(address: context.clientAddress) }) { return false }
-        if let helo {
-            guard let name = subjects.helo, helo.matches(name) else { return false }
-        }
-        if let arguments, !arguments.matches(subjects.arguments) { return false }
+        if let helo, !subjects.heloMatches(helo) { return false }
+        if let arguments, !subjects.argumentsMatch(arguments) { return false }
         return true
     }
 }

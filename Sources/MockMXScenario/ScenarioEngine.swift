@@ -52,8 +52,8 @@ public final class ScenarioEngine {
     /// everything else held, so the generator advances once per candidate rule and the same seed with
     /// the same sequence of events gives the same outcome.
     public func match(_ context: RuleEventContext) -> Rule? {
-        let candidates = if let rules = rules(on: context.event) {
-            context.isUnknownCommand ? rules.candidatesForUnknownCommand : rules.candidates
+        let candidates = if let group = group(of: context.event) {
+            context.isUnknownCommand ? rulesByEvent[group].candidatesForUnknownCommand : rulesByEvent[group].candidates
         } else {
             context.isUnknownCommand ? unknownRules : []
         }
@@ -64,15 +64,16 @@ public final class ScenarioEngine {
         return nil
     }
 
-    /// The rules on `event`, compared byte for byte with it lower-cased in ASCII, as rule events are
-    /// lower-case as in `on:`.
-    private func rules(on event: String) -> EventRules? {
-        func rules(_ event: UnsafeBufferPointer<UInt8>) -> EventRules? {
-            rulesByEvent.first { rules in
-                rules.event.count == event.count && rules.event.elementsEqual(event) { $0 == asciiLowercased($1) }
+    /// Where in `rulesByEvent` the rules on `event` are, compared byte for byte with it lower-cased in
+    /// ASCII, as rule events are lower-case as in `on:`.
+    private func group(of event: String) -> Int? {
+        var event = event
+        return event.withUTF8 { name in
+            rulesByEvent.firstIndex { rules in
+                rules.event.count == name.count
+                    && rules.event.withUnsafeBufferPointer { zip($0, name).allSatisfy { $0 == asciiLowercased($1) } }
             }
         }
-        return event.utf8.withContiguousStorageIfAvailable(rules) ?? Array(event.utf8).withUnsafeBufferPointer(rules)
     }
 
     /// Whether `candidate` fires for `context`, counting the firing if so. Counters are kept by position
