@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What a ``RulePattern`` is matched against: the bytes up to the first NUL, and which bytes occur in
 /// them with ASCII letters folded to lower case.
 ///
@@ -12,12 +20,11 @@ struct PatternSubject {
     init(_ bytes: [UInt8]) {
         var length = bytes.count
         var present = ByteSet()
-        for (offset, byte) in bytes.enumerated() {
-            if byte == 0 {
-                length = offset
-                break
+        bytes.withUnsafeBufferPointer { buffer in
+            if let base = buffer.baseAddress, let nul = memchr(base, 0, buffer.count) {
+                length = UnsafeRawPointer(base).distance(to: nul)
             }
-            present.insert(asciiLowercased(byte))
+            for byte in buffer[..<length] { present.insert(asciiLowercased(byte)) }
         }
         self.bytes = bytes
         self.length = length
@@ -29,27 +36,16 @@ struct PatternSubject {
     }
 }
 
-/// A set of byte values, as four words.
+/// A set of byte values, as four 64-bit words.
 struct ByteSet: Equatable {
-    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var words = SIMD4<UInt64>()
 
     mutating func insert(_ byte: UInt8) {
-        let bit = UInt64(1) << UInt64(byte & 63)
-        switch byte >> 6 {
-        case 0: words.0 |= bit
-        case 1: words.1 |= bit
-        case 2: words.2 |= bit
-        default: words.3 |= bit
-        }
+        words[Int(byte >> 6)] |= 1 << UInt64(byte & 63)
     }
 
     func isSubset(of other: ByteSet) -> Bool {
-        (words.0 & ~other.words.0) | (words.1 & ~other.words.1) | (words.2 & ~other.words.2)
-            | (words.3 & ~other.words.3) == 0
-    }
-
-    static func == (lhs: ByteSet, rhs: ByteSet) -> Bool {
-        lhs.words == rhs.words
+        words & ~other.words == SIMD4()
     }
 }
 
