@@ -58,10 +58,11 @@ public final class ScenarioEngine {
             context.isUnknownCommand ? unknownRules : []
         }
         var subjects = EventSubjects(context)
-        for candidate in candidates where fires(candidate, for: context, &subjects) {
-            return scenario.rules[candidate.position]
+        // Through the buffer: iterating the array itself retains and releases every candidate.
+        let fired = candidates.withUnsafeBufferPointer { buffer in
+            buffer.first { fires($0, for: context, &subjects) }?.position
         }
-        return nil
+        return fired.map { scenario.rules[$0] }
     }
 
     /// Where in `rulesByEvent` the rules on `event` are, compared byte for byte with it lower-cased in
