@@ -2,8 +2,14 @@ import Foundation
 
 /// `/healthz`, `/metrics` and `POST /api/v1/reset`.
 extension ControlAPI {
+    /// `503` from the start of a graceful shutdown: a load balancer or an orchestrator stops sending new
+    /// work while the open sessions finish.
     func health() -> APIResponse {
-        .json(["status": "ok", "listeners": runtime.listeners.map(describe)])
+        let listeners = runtime.listeners.map(describe)
+        guard !runtime.shuttingDown else {
+            return .json(["status": "shutting-down", "listeners": listeners], status: 503)
+        }
+        return .json(["status": "ok", "listeners": listeners])
     }
 
     func metricsText() -> APIResponse {

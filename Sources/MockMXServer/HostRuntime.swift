@@ -14,7 +14,7 @@ final class HostRuntime {
     private var connections: [ObjectIdentifier: SMTPConnection] = [:]
     private var sessionCounter = 0
     private let sessionPrefix: String
-    private var shuttingDown = false
+    private(set) var shuttingDown = false
     private var graceTimer: LoopTimer?
     private var onStopped: (() -> Void)?
     /// Made on first use: only hosts that speak TLS pay for key generation.

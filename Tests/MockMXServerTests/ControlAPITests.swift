@@ -481,6 +481,28 @@ import Testing
         #expect(try api.get("/healthz").status == 200)
     }
 
+    /// During the grace period the API still answers, and health says the host is going away.
+    @Test func healthIsUnavailableOnceShutdownBegins() throws {
+        let api = try APIHost()
+        let client = try RawClient(port: api.smtpPorts[0])
+        _ = try client.reply()
+        try client.send("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n")
+        for _ in 0..<4 { _ = try client.reply() }
+        let host = api.host
+        let stopped = Thread { host.shutdown(graceMilliseconds: 30_000) }
+        stopped.start()
+        // The shutdown starts on the loop thread at its next pass; no fixed wait, just ask until it shows.
+        var health = try api.get("/healthz")
+        for _ in 0..<500 where health.status == 200 { health = try api.get("/healthz") }
+        #expect(health.status == 503)
+        #expect(String(decoding: health.body, as: UTF8.self).contains(#""status":"shutting-down""#))
+        // The message inside DATA still completes, then the host says goodbye.
+        try client.send(".\r\n")
+        #expect(try client.replyLine().hasPrefix("250 "))
+        #expect(try client.replyLine().hasPrefix("421 "))
+        #expect(api.host.messages.totalAccepted == 1)
+    }
+
     @Test func bearerTokenGuardsEverythingButHealth() throws {
         let api = try APIHost(token: "s3cret")
         #expect(try api.get("/healthz").status == 200)
