@@ -2,6 +2,7 @@ import Foundation
 import MockMXScenario
 import MockMXServer
 import SMTPProtocol
+import Synchronization
 import Testing
 
 /// The bad-input and overload matrix (issue 8): each misbehaving client gets its documented answer, the
@@ -389,6 +390,42 @@ import Testing
         #expect(leaked < 20, "\(leaked) more event bases after 40 hosts came and went")
     }
 
+    // MARK: - One busy session cannot starve the others
+
+    /// A client streaming commands as fast as the host answers them gets one read per loop pass: the
+    /// host answers each read at once, so without that bound the next read always finds more and the
+    /// loop never gets back to other connections. Another session is served while the stream still runs.
+    @Test func aFloodingSessionDoesNotStarveAnotherOne() throws {
+        let live = try LiveHost()
+        nonisolated(unsafe) let flooder = try RawClient(port: live.port, timeout: 60)
+        _ = try flooder.reply()
+        let commands = 160_000
+        let answered = AnsweredCount()
+        let reader = Thread {
+            defer { answered.finished.store(true, ordering: .releasing) }
+            for _ in 0..<commands {
+                guard (try? flooder.readLine()) != nil else { return }
+                answered.value.add(1, ordering: .relaxed)
+            }
+        }
+        reader.start()
+        let writer = Thread {
+            let chunk = Array(String(repeating: "NOOP\r\n", count: 10_000).utf8)
+            for _ in 0..<(commands / 10_000) { try? flooder.send(chunk) }
+        }
+        writer.start()
+        // Until the flood is under way (spinning: there is no event to wait for).
+        while answered.value.load(ordering: .relaxed) < 1_000, !answered.finished.load(ordering: .acquiring) {}
+        let other = try RawClient(port: live.port)
+        #expect(try other.replyLine().hasPrefix("220 "))
+        try other.send("EHLO other\r\n")
+        #expect(try other.reply().last?.hasPrefix("250 ") == true)
+        let answeredMeanwhile = answered.value.load(ordering: .relaxed)
+        #expect(answeredMeanwhile < commands, "the other session waited for the whole flood")
+        while !answered.finished.load(ordering: .acquiring) {}
+        #expect(answered.value.load(ordering: .relaxed) == commands, "the flood was answered in full")
+    }
+
     // MARK: - Disconnecting at every byte
 
     /// A short complete session cut after every possible byte: the client sends that much, half-closes and
@@ -445,4 +482,10 @@ private func escaped(_ bytes: [UInt8]) -> String {
         default: "\\x" + String(byte, radix: 16, uppercase: true)
         }
     }.joined()
+}
+
+/// Replies the flooding client has read, shared with its reader thread.
+private final class AnsweredCount: Sendable {
+    let value = Atomic<Int>(0)
+    let finished = Atomic<Bool>(false)
 }
