@@ -68,22 +68,14 @@ public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConv
         }
     }
 
+    /// On a NUL-terminated copy, not with glibc's `REG_STARTEND` on the bytes in place: AddressSanitizer's
+    /// `regexec` interceptor measures the subject with `strlen` whatever the flags, and musl lacks the
+    /// flag. The copy costs little next to `regexec`, which the literals spare most subjects anyway.
     private func execute(on subject: UnsafeBufferPointer<UInt8>) -> Bool {
-        #if canImport(Musl)
-        // musl has no REG_STARTEND: match a NUL-terminated copy.
         let terminated = Array(subject) + [0]
         return terminated.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { regexec(compiled, $0.baseAddress, 0, nil, 0) == 0 }
         }
-        #else
-        // REG_STARTEND: the subject is the range in pmatch[0] (read even with REG_NOSUB), not up to a NUL,
-        // so the array's own storage serves without a terminated copy.
-        var range = regmatch_t(rm_so: 0, rm_eo: regoff_t(subject.count))
-        guard let base = subject.baseAddress else { return regexec(compiled, "", 1, &range, REG_STARTEND) == 0 }
-        return base.withMemoryRebound(to: CChar.self, capacity: subject.count) { characters in
-            regexec(compiled, characters, 1, &range, REG_STARTEND) == 0
-        }
-        #endif
     }
 
     public static func == (lhs: RulePattern, rhs: RulePattern) -> Bool {

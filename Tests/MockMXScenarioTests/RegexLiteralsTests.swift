@@ -6,8 +6,8 @@ import Darwin
 @testable import MockMXScenario
 import Testing
 
-/// The literal prefilter of ``RulePattern``: what it extracts, and that matching with it (and with
-/// `REG_STARTEND` on the caller's bytes) decides exactly as plain `regexec` on a C string.
+/// The literal prefilter of ``RulePattern``: what it extracts, and that matching with it decides exactly
+/// as plain `regexec` on a C string.
 @Suite struct RegexLiteralsTests {
     private struct Extracted: Equatable, CustomStringConvertible {
         var required: [String]
