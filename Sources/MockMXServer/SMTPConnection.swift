@@ -608,7 +608,15 @@ final class SMTPConnection {
             return false
         }
         messageStored = true
-        note("message \(message.id) stored: \(message.content.count) bytes for \(message.recipients.count) recipient(s)")
+        appendText(.note) { text in
+            text += "message ".utf8
+            text += message.id.utf8
+            text += " stored: ".utf8
+            text.appendDecimal(message.content.count)
+            text += " bytes for ".utf8
+            text.appendDecimal(message.recipients.count)
+            text += " recipient(s)".utf8
+        }
         return true
     }
 
@@ -843,6 +851,14 @@ final class SMTPConnection {
         append(direction, verb.map { text.isEmpty ? $0 : $0 + " " + text } ?? text, rule: rule)
     }
 
+    /// A transcript line written as bytes (plain text, nothing to escape), for lines made per message.
+    private func appendText(_ direction: TranscriptEntry.Direction, _ write: (inout [UInt8]) -> Void) {
+        guard transcriptWatched else { return record.appendText(direction, write) }
+        var text: [UInt8] = []
+        write(&text)
+        append(direction, String(decoding: text, as: UTF8.self))
+    }
+
     private func recordInbound(_ event: SMTPEvent) {
         // Behind a firewall the client's own lines were recorded as read; these are what the host got.
         let received: TranscriptEntry.Direction = firewall == nil ? .client : .hostReceived
@@ -856,8 +872,12 @@ final class SMTPConnection {
         case .dataProgress(let bytes):
             note("message content reached \(bytes) bytes")
         case .dataEnd(let bytes):
-            append(received, "<\(bytes) bytes of message content>")
-            append(received, ".")
+            appendText(received) { text in
+                text.append(UInt8(ascii: "<"))
+                text.appendDecimal(bytes)
+                text += " bytes of message content>".utf8
+            }
+            appendText(received) { $0.append(UInt8(ascii: ".")) }
         case .xexch50Blob(let bytes):
             append(received, "<\(bytes) bytes of XEXCH50 blob>")
         case .bdatChunk(let bytes, let last, _):

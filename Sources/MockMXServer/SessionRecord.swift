@@ -83,6 +83,12 @@ public final class SessionRecord: Sendable {
         }
     }
 
+    /// Appends a line whose UTF-8 text `write` appends.
+    func appendText(_ direction: TranscriptEntry.Direction, _ write: (inout [UInt8]) -> Void) {
+        let time = Date()
+        log.withLock { $0.append(time: time, direction: direction, rule: nil, text: write) }
+    }
+
     func end(_ reason: SessionEnd) {
         log.withLock { log in
             if log.endReason == nil {

@@ -68,3 +68,17 @@ enum Transcript {
         byte < 0x20 || byte == 0x7F || byte == 0x5C
     }
 }
+
+extension [UInt8] {
+    /// Appends `value` in decimal ASCII digits.
+    mutating func appendDecimal(_ value: Int) {
+        if value < 0 { append(UInt8(ascii: "-")) }
+        let magnitude = value.magnitude
+        var divisor: UInt = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
+            divisor /= 10
+        }
+    }
+}

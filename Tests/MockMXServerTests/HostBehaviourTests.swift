@@ -44,6 +44,25 @@ import Testing
         #expect(session.clientAddress == "127.0.0.1")
     }
 
+    /// A message's lines, written into the log as bytes rather than interpolated strings.
+    @Test func transcriptRecordsTheMessageAndItsStorage() async throws {
+        let live = try LiveHost()
+        let client = try RawClient(port: live.port)
+        _ = try client.reply()
+        try client.send("EHLO t\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\nDATA\r\n")
+        for _ in 0..<5 { _ = try client.reply() }
+        try client.send("Hi\\\r\n.\r\nQUIT\r\n")
+        let queued = try client.replyLine()
+        _ = try client.reply()
+        #expect(await live.waitForEndedSessions(1))
+        let id = try #require(live.messages.first?.id)
+        #expect(queued == "250 2.0.0 Ok: queued as \(id)")
+        let texts = try #require(live.host.sessions.all.first).transcript.map(\.text)
+        let dataEnd = try #require(texts.firstIndex(of: "<5 bytes of message content>"))
+        #expect(texts[dataEnd + 1] == ".")
+        #expect(texts.contains("message \(id) stored: 5 bytes for 2 recipient(s)"))
+    }
+
     @Test func ipv6Loopback() throws {
         let live = try LiveHost(address: "[::1]:0")
         let client = try RawClient(port: live.port, host: "::1")

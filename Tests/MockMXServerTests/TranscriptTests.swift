@@ -34,3 +34,12 @@ import Testing
         #expect(record.omittedEntryCount == 1)
     }
 }
+
+@Suite struct DecimalTests {
+    @Test(arguments: [0, 7, 10, 99, 1024, 10_000_000, -42, Int.max, Int.min])
+    func decimalDigitsAreThoseOfDescription(_ value: Int) {
+        var bytes: [UInt8] = []
+        bytes.appendDecimal(value)
+        #expect(String(decoding: bytes, as: UTF8.self) == String(value))
+    }
+}
