@@ -1,4 +1,4 @@
-import MockMXScenario
+@testable import MockMXScenario
 import Testing
 
 /// Findings of FuzzScenarioLoader (issue 8), pinned as plain tests.
@@ -59,5 +59,29 @@ import Testing
             yaml += "a\(level): &a\(level) [\(aliases)]\n"
         }
         return yaml
+    }
+}
+
+/// A fuzzer finding: glibc's `regcomp` is exponential in stacked repetition operators, which POSIX leaves
+/// undefined anyway, so a pattern with them is refused with the rule's location instead of compiled.
+@Suite struct StackedRepetitionTests {
+    @Test func stackedRepetitionIsRefusedAtItsRule() {
+        let plus = String(repeating: "+", count: 30)
+        let yaml = "rules:\n  - on: rcpt\n    when: {args: '(?i)^TO: ?<later[^@>]*\(plus)@'}\n    do: {reply: '450 later'}\n"
+        let errors = renderedErrors(yaml)
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.contains("rules[0].when.args") == true, "\(errors)")
+        #expect(errors.first?.contains("repetition operators in a row ('*+')") == true, "\(errors)")
+    }
+
+    @Test(arguments: ["a*+", "a++", "x?*", "a{2}{3}", "a+{2}", "(b*)*+", "[a]*?"])
+    func stackedOperatorsAreFound(_ pattern: String) {
+        #expect(RulePattern.stackedRepetition(in: Array(pattern.utf8)) != nil, "\(pattern)")
+    }
+
+    /// Operators that only look stacked: escaped, inside a bracket expression, or separated by a group.
+    @Test(arguments: ["a*", "(a*)+", "a\\*+", "[*+]+", "[]*]+", "[[:alpha:]*]?", "a{2}b+", "\\{2}{3}", "a*b+c?", "x{,}"])
+    func singleOperatorsAreAccepted(_ pattern: String) throws {
+        #expect(RulePattern.stackedRepetition(in: Array(pattern.utf8)) == nil, "\(pattern)")
     }
 }
