@@ -260,7 +260,7 @@ extension RegexLiterals {
     /// The index of the `]` closing the bracket expression opened at `open`, the way glibc reads it: a
     /// `]` first (after an optional `^`) is a member, `[:…:]`, `[=…=]` and `[.….]` run to their own
     /// closing pair, and a backslash is an ordinary member.
-    private static func bracketEnd(in bytes: [UInt8], from open: Int) -> Int? {
+    static func bracketEnd(in bytes: [UInt8], from open: Int) -> Int? {
         var index = open + 1
         if index < bytes.count && bytes[index] == UInt8(ascii: "^") { index += 1 }
         if index < bytes.count && bytes[index] == UInt8(ascii: "]") { index += 1 }
@@ -285,7 +285,7 @@ extension RegexLiterals {
 
     /// The index of the `}` closing the interval `{m}`, `{m,}`, `{,n}` or `{m,n}` opened at `open`;
     /// nil for anything else.
-    private static func intervalEnd(in bytes: [UInt8], from open: Int) -> Int? {
+    static func intervalEnd(in bytes: [UInt8], from open: Int) -> Int? {
         var index = open + 1
         while index < bytes.count {
             switch bytes[index] {

@@ -66,13 +66,14 @@ public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConv
             case UInt8(ascii: "\\"):
                 index += 2
             case UInt8(ascii: "["):
-                index = endOfBracketExpression(in: expression, from: index)
+                index = (RegexLiterals.bracketEnd(in: expression, from: index) ?? expression.count - 1) + 1
             case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"):
                 isRepetition = true
                 index += 1
-            case UInt8(ascii: "{") where index + 1 < expression.count && (0x30...0x39).contains(expression[index + 1]):
-                isRepetition = true
-                index = (expression[index...].firstIndex(of: UInt8(ascii: "}")) ?? expression.count - 1) + 1
+            case UInt8(ascii: "{"):
+                let close = RegexLiterals.intervalEnd(in: expression, from: index)
+                isRepetition = close != nil
+                index = (close ?? index) + 1
             default:
                 index += 1
             }
@@ -83,31 +84,6 @@ public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConv
             previousWasRepetition = isRepetition
         }
         return nil
-    }
-
-    /// The index after the `]` closing the bracket expression at `start` (`[]a]`, `[^]a]` and `[:alpha:]`
-    /// included), or the end of the pattern.
-    private static func endOfBracketExpression(in expression: [UInt8], from start: Int) -> Int {
-        var index = start + 1
-        if index < expression.count, expression[index] == UInt8(ascii: "^") { index += 1 }
-        if index < expression.count, expression[index] == UInt8(ascii: "]") { index += 1 }
-        while index < expression.count {
-            let byte = expression[index]
-            if byte == UInt8(ascii: "]") { return index + 1 }
-            if byte == UInt8(ascii: "["), index + 1 < expression.count,
-                [UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "=")].contains(expression[index + 1])
-            {
-                let closer = expression[index + 1]
-                var end = index + 2
-                while end + 1 < expression.count, !(expression[end] == closer && expression[end + 1] == UInt8(ascii: "]")) {
-                    end += 1
-                }
-                index = end + 2
-                continue
-            }
-            index += 1
-        }
-        return expression.count
     }
 
     deinit {

@@ -15,7 +15,8 @@ import Darwin
 /// ``detach()``.
 struct ClientSocket {
     enum ReadResult {
-        case data(Int)
+        /// The bytes read, in the caller's buffer.
+        case data(UnsafeBufferPointer<UInt8>)
         case wouldBlock
         /// The client closed its side (`read` returned 0) or the connection failed.
         case ended(error: Bool)
@@ -70,7 +71,7 @@ struct ClientSocket {
     func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
         while true {
             let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count > 0 { return .data(count) }
+            if count > 0 { return .data(UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self).baseAddress, count: count)) }
             if count == 0 { return .ended(error: false) }
             switch errno {
             case EINTR: continue

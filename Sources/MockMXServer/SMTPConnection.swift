@@ -338,13 +338,13 @@ final class SMTPConnection {
         guard available > 0 else { return 0 }
         let take = min(available, SMTPConnection.inputChunk)
         guard let bytes = evbuffer_pullup(input, take) else { return 0 }
+        let chunk = UnsafeBufferPointer(start: bytes, count: take)
         if firewall == nil {
-            host.metrics.bytesReceived(take)
-            machine.receive(UnsafeBufferPointer(start: bytes, count: take))
+            feed(chunk)
             evbuffer_drain(input, take)
         } else {
             // Copied first: the firewall may drop the connection, which frees the buffer.
-            let copy = Array(UnsafeBufferPointer(start: bytes, count: take))
+            let copy = Array(chunk)
             evbuffer_drain(input, take)
             copy.withUnsafeBufferPointer { feed($0) }
         }
@@ -354,19 +354,18 @@ final class SMTPConnection {
     /// Input held during a step first, then one read from the kernel.
     private func pullFromSocket() -> Int {
         if !heldInput.isEmpty {
-            let take = min(heldInput.count, SMTPConnection.inputChunk)
-            let held = heldInput
-            heldInput.removeFirst(take)
-            held.withUnsafeBufferPointer { feed(UnsafeBufferPointer(rebasing: $0[..<take])) }
-            return take
+            // Taken out before it is fed: the session must not see `heldInput` change under it.
+            let held = Array(heldInput.prefix(SMTPConnection.inputChunk))
+            heldInput.removeFirst(held.count)
+            held.withUnsafeBufferPointer { feed($0) }
+            return held.count
         }
         guard kernelReadsLeft > 0 else { return 0 }  // the read event fires again on the next loop pass
         kernelReadsLeft -= 1
-        let buffer = host.loop.readBuffer
-        switch socket?.read(into: buffer) {
-        case .data(let count):
-            feed(UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
-            return count
+        switch socket?.read(into: host.loop.readBuffer) {
+        case .data(let bytes):
+            feed(bytes)
+            return bytes.count
         case .ended(let error):
             clientEnded = error
             return 0
@@ -388,10 +387,9 @@ final class SMTPConnection {
     /// While a step is in progress: reads what the client sends into `heldInput`, up to its bound.
     private func holdInput() {
         guard socket != nil else { return }  // a bufferevent holds it in its own buffer
-        let buffer = host.loop.readBuffer
-        switch socket?.read(into: buffer) {
-        case .data(let count):
-            heldInput.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        switch socket?.read(into: host.loop.readBuffer) {
+        case .data(let bytes):
+            heldInput.append(contentsOf: bytes)
             if heldInput.count >= SMTPConnection.heldInputLimit { socket?.stopReading() }
         case .ended(let error):
             connectionEnded(error: error)
@@ -812,12 +810,10 @@ final class SMTPConnection {
             let held = heldInput
             heldInput = []
             held.withUnsafeBufferPointer { Transcript.forEachLine($0) { appendLine(.client, $0) } }
-            let buffer = host.loop.readBuffer
-            switch socket?.read(into: buffer) {
-            case .data(let count):
-                host.metrics.bytesReceived(count)
-                let chunk = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
-                Transcript.forEachLine(chunk) { appendLine(.client, $0) }
+            switch socket?.read(into: host.loop.readBuffer) {
+            case .data(let bytes):
+                host.metrics.bytesReceived(bytes.count)
+                Transcript.forEachLine(bytes) { appendLine(.client, $0) }
             case .ended(let error):
                 connectionEnded(error: error)
             case .wouldBlock, nil:
@@ -850,17 +846,18 @@ final class SMTPConnection {
         _ direction: TranscriptEntry.Direction, verb: String? = nil, _ bytes: UnsafeBufferPointer<UInt8>,
         rule: String? = nil
     ) {
-        guard transcriptWatched else { return record.appendLine(direction, verb: verb, bytes, rule: rule) }
-        let text = Transcript.printable(bytes)
-        append(direction, verb.map { text.isEmpty ? $0 : $0 + " " + text } ?? text, rule: rule)
+        appendText(direction, rule: rule) { Transcript.appendLine(verb: verb, bytes, to: &$0) }
     }
 
-    /// A transcript line written as bytes (plain text, nothing to escape), for lines made per message.
-    private func appendText(_ direction: TranscriptEntry.Direction, _ write: (inout [UInt8]) -> Void) {
-        guard transcriptWatched else { return record.appendText(direction, write) }
+    /// A transcript line whose UTF-8 text `write` appends: straight into the session's log, with a
+    /// `String` made only when a handler watches entries live.
+    private func appendText(
+        _ direction: TranscriptEntry.Direction, rule: String? = nil, _ write: (inout [UInt8]) -> Void
+    ) {
+        guard transcriptWatched else { return record.appendText(direction, rule: rule, write) }
         var text: [UInt8] = []
         write(&text)
-        append(direction, String(decoding: text, as: UTF8.self))
+        append(direction, String(decoding: text, as: UTF8.self), rule: rule)
     }
 
     private func recordInbound(_ event: SMTPEvent) {

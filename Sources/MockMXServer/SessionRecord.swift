@@ -65,28 +65,10 @@ public final class SessionRecord: Sendable {
         return entry
     }
 
-    /// Appends `verb` (as is), a space and `bytes` escaped as ``Transcript/printable(_:)-([UInt8])`` renders
-    /// them, straight into the log: the per-command and per-reply path builds no `String`.
-    func appendLine(
-        _ direction: TranscriptEntry.Direction, verb: String? = nil, _ bytes: UnsafeBufferPointer<UInt8>,
-        rule: String? = nil
-    ) {
-        let time = Date()
-        log.withLock { log in
-            log.append(time: time, direction: direction, rule: rule) { text in
-                if let verb {
-                    text.append(contentsOf: verb.utf8)
-                    if !bytes.isEmpty { text.append(0x20) }
-                }
-                Transcript.appendPrintable(bytes, to: &text)
-            }
-        }
-    }
-
     /// Appends a line whose UTF-8 text `write` appends.
-    func appendText(_ direction: TranscriptEntry.Direction, _ write: (inout [UInt8]) -> Void) {
+    func appendText(_ direction: TranscriptEntry.Direction, rule: String? = nil, _ write: (inout [UInt8]) -> Void) {
         let time = Date()
-        log.withLock { $0.append(time: time, direction: direction, rule: nil, text: write) }
+        log.withLock { $0.append(time: time, direction: direction, rule: rule, text: write) }
     }
 
     func end(_ reason: SessionEnd) {

@@ -24,11 +24,6 @@ enum Transcript {
         }
     }
 
-    static func printable<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        if let text = bytes.withContiguousStorageIfAvailable({ printable($0) }) { return text }
-        return printable(Array(bytes))
-    }
-
     static func printable(_ bytes: [UInt8]) -> String {
         bytes.withUnsafeBufferPointer { printable($0) }
     }
@@ -37,6 +32,15 @@ enum Transcript {
         var escaped: [UInt8] = []
         appendPrintable(bytes, to: &escaped)
         return String(decoding: escaped, as: UTF8.self)
+    }
+
+    /// Appends `verb` (as is), a space and `bytes` escaped: a command line as the transcript shows it.
+    static func appendLine(verb: String?, _ bytes: UnsafeBufferPointer<UInt8>, to text: inout [UInt8]) {
+        if let verb {
+            text += verb.utf8
+            if !bytes.isEmpty { text.append(0x20) }
+        }
+        appendPrintable(bytes, to: &text)
     }
 
     /// Appends `bytes` escaped (`\r`, `\n`, `\t`, `\\`, `\xNN`) to `out`: how the transcript log stores a

@@ -22,9 +22,14 @@ import Testing
 
     @Test func bytesAppendedDirectlyReadBackLikeTextEntries() {
         let record = SessionRecord(id: "s", listener: "l", scenario: "d", clientAddress: "127.0.0.1", maxEntries: 4)
-        Array("FROM:<a@b>\u{1}".utf8).withUnsafeBufferPointer { record.appendLine(.client, verb: "MAIL", $0) }
-        [UInt8]().withUnsafeBufferPointer { record.appendLine(.hostReceived, verb: "DATA", $0) }
-        Array("250 2.1.0 Ok".utf8).withUnsafeBufferPointer { record.appendLine(.server, $0, rule: "rule 0") }
+        func appendLine(_ direction: TranscriptEntry.Direction, verb: String? = nil, _ text: String, rule: String? = nil) {
+            Array(text.utf8).withUnsafeBufferPointer { bytes in
+                record.appendText(direction, rule: rule) { Transcript.appendLine(verb: verb, bytes, to: &$0) }
+            }
+        }
+        appendLine(.client, verb: "MAIL", "FROM:<a@b>\u{1}")
+        appendLine(.hostReceived, verb: "DATA", "")
+        appendLine(.server, "250 2.1.0 Ok", rule: "rule 0")
         _ = record.append(.note, "noted", rule: "rule 0")
         _ = record.append(.note, "beyond the bound")
         let entries = record.transcript
