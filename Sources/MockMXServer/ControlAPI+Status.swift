@@ -47,6 +47,10 @@ extension ControlAPI {
             "mockmx_bytes_received_total", .counter, help: "Bytes read from SMTP clients.",
             value: snapshot.counters["bytes_received"] ?? 0)
         text.add(
+            "mockmx_log_lines_dropped_total", .counter,
+            help: "Log lines dropped because mockmx's standard output or error was not being read.",
+            value: snapshot.counters["log_lines_dropped"] ?? 0)
+        text.add(
             "mockmx_api_waits_pending", .gauge, help: "Control API long polls waiting for their condition.",
             value: pendingWaits.count)
         return APIResponse(status: 200, contentType: PrometheusText.contentType, body: Array(text.text.utf8))

@@ -20,6 +20,7 @@ public final class Metrics: @unchecked Sendable {
         var rules: [String: Int] = [:]
         var bytesSent: Int?
         var bytesReceived: Int?
+        var logLinesDropped: Int?
         /// Replies per three-digit code.
         var replies = [Int](repeating: 0, count: 1000)
 
@@ -27,6 +28,7 @@ public final class Metrics: @unchecked Sendable {
             var counters = counters
             if let bytesSent { counters["bytes_sent", default: 0] += bytesSent }
             if let bytesReceived { counters["bytes_received", default: 0] += bytesReceived }
+            if let logLinesDropped { counters["log_lines_dropped", default: 0] += logLinesDropped }
             var codes: [Int: Int] = [:]
             for (code, count) in replies.enumerated() where count > 0 { codes[code] = count }
             return Snapshot(counters: counters, rules: rules, replies: codes)
@@ -45,6 +47,11 @@ public final class Metrics: @unchecked Sendable {
 
     func bytesReceived(_ count: Int) {
         state.withLock { $0.bytesReceived = ($0.bytesReceived ?? 0) + count }
+    }
+
+    /// Log lines the embedding program dropped because its output was not read (the CLI's stdout/stderr).
+    public func logLinesDropped(_ count: Int) {
+        state.withLock { $0.logLinesDropped = ($0.logLinesDropped ?? 0) + count }
     }
 
     /// Counts a reply by the code its bytes start with; bytes without one (a raw or truncated reply) are

@@ -126,6 +126,7 @@ struct Serve: ParsableCommand {
         let bound: [BoundListener]
         do {
             host = try MockMXHost(configuration)
+            log.countDrops(in: host.metrics)
             host.shutdownOnSignals()
             bound = try host.start()
         } catch {

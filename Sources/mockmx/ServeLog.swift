@@ -4,10 +4,24 @@ import MockMXServer
 
 /// What `serve` tells whoever watches it: start-up and shutdown lines on stdout, and the transcript — on
 /// stderr with `--verbose` in the text format for people, on stdout always in the JSON format for a log
-/// platform (one object per line).
+/// platform (one object per line). Written through ``LogStream``s, so output nobody reads costs lines, never
+/// a frozen event loop.
 struct ServeLog: Sendable {
     let format: ServeSettings.LogFormat
     let verbose: Bool
+    private let standardOutput = LogStream(descriptor: STDOUT_FILENO)
+    private let standardError = LogStream(descriptor: STDERR_FILENO)
+
+    init(format: ServeSettings.LogFormat, verbose: Bool) {
+        self.format = format
+        self.verbose = verbose
+    }
+
+    /// Lines dropped because the output was not read go to the host's `/metrics`.
+    func countDrops(in metrics: Metrics) {
+        standardOutput.countDrops { metrics.logLinesDropped($0) }
+        standardError.countDrops { metrics.logLinesDropped($0) }
+    }
 
     /// Called on the loop thread for every transcript entry; nil when nothing is logged.
     var transcriptHandler: (@Sendable (SessionRecord, TranscriptEntry) -> Void)? {
@@ -17,10 +31,11 @@ struct ServeLog: Sendable {
                 let line = JSONLogLine.transcript(
                     time: entry.time, session: session.id, listener: session.listener, scenario: session.scenario,
                     direction: entry.direction.rawValue, text: entry.text, rule: entry.rule)
-                StandardStreams.write(line.text, to: STDOUT_FILENO)
+                standardOutput.write(line.text)
             }
         case .text:
-            return verbose ? ServeLog.printTranscript : nil
+            guard verbose else { return nil }
+            return { [standardError] session, entry in standardError.write(ServeLog.describe(session, entry)) }
         }
     }
 
@@ -64,6 +79,8 @@ struct ServeLog: Sendable {
         }
     }
 
+    /// The last line; waits a moment for the output to drain, never longer: an unread pipe must not hold up
+    /// the exit.
     func stopped(sessions: Int, messages: Int) {
         switch format {
         case .text: say("mockmx: stopped after \(sessions) session(s), \(messages) message(s)")
@@ -73,11 +90,13 @@ struct ServeLog: Sendable {
             line.add("messages", messages)
             say(line.text)
         }
+        standardError.flush(timeout: .milliseconds(500))
+        standardOutput.flush(timeout: .milliseconds(500))
     }
 
-    private func say(_ line: String) { StandardStreams.write(line, to: STDOUT_FILENO) }
+    private func say(_ line: String) { standardOutput.write(line) }
 
-    @Sendable static func printTranscript(_ session: SessionRecord, _ entry: TranscriptEntry) {
+    static func describe(_ session: SessionRecord, _ entry: TranscriptEntry) -> String {
         let arrow: String
         switch entry.direction {
         case .client: arrow = "C:"
@@ -86,28 +105,6 @@ struct ServeLog: Sendable {
         case .note: arrow = "--"
         }
         let time = entry.time.formatted(.iso8601.time(includingFractionalSeconds: true))
-        StandardStreams.write("\(time) [\(session.id)] \(arrow) \(entry.text)", to: STDERR_FILENO)
-    }
-}
-
-/// Whole lines straight to a descriptor, one writer at a time: the loop thread logs the transcript while the
-/// main thread prints the start-up lines, and neither may split the other's line. No stdio buffer, so a line
-/// is out before the next event (a log collector reading a pipe sees it at once), and a closed pipe is
-/// ignored rather than fatal.
-enum StandardStreams {
-    private static let lock = NSLock()
-
-    static func write(_ line: String, to descriptor: Int32) {
-        var bytes = Array(line.utf8)
-        bytes.append(0x0A)
-        lock.lock()
-        defer { lock.unlock() }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
+        return "\(time) [\(session.id)] \(arrow) \(entry.text)"
     }
 }
