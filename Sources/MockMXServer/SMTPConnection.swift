@@ -23,8 +23,10 @@ final class SMTPConnection {
         case withholding
         /// A rule stopped reading: the client's TCP window fills.
         case stalled
-        /// STARTTLS was answered; the switch to TLS waits until the `220` is on the wire.
+        /// STARTTLS was answered; the `tls` plan waits until the `220` is on the wire.
         case upgrading
+        /// The `tls` plan is done; the handshake starts once what it sent is on the wire.
+        case startingHandshake
         /// The TLS handshake runs (after STARTTLS, or first thing on an implicit-TLS listener).
         case handshaking
         /// A `tls` rule aborts the handshake: once the ClientHello arrives, the connection is closed.
@@ -34,7 +36,7 @@ final class SMTPConnection {
         case closed
     }
 
-    private enum CloseMode: Equatable { case fin, reset }
+    private typealias CloseMode = PlanExecutor.CloseMode
 
     let record: SessionRecord
     private unowned let host: HostRuntime
@@ -64,16 +66,12 @@ final class SMTPConnection {
     @exclusivity(unchecked) private var closeMode = CloseMode.fin
     @exclusivity(unchecked) private var closeReason = SessionEnd.protocolClose
 
-    // The step being executed and its plan.
+    // The step being executed (nil for the `tls` plan, which follows a committed STARTTLS) and its plan.
     @exclusivity(unchecked) private var step: SMTPStep?
-    @exclusivity(unchecked) private var actions: [RuleAction] = []
-    @exclusivity(unchecked) private var nextAction = 0
-    @exclusivity(unchecked) private var sentCode: Int?
+    @exclusivity(unchecked) private var executor: PlanExecutor?
+    /// Whether this step has sent anything yet: the greeting reads pre-greeting input just before it leaves.
+    @exclusivity(unchecked) private var repliedInStep = false
     @exclusivity(unchecked) private var ruleLabel: String?
-    @exclusivity(unchecked) private var dropMessage = false
-    @exclusivity(unchecked) private var messageStored = false
-    @exclusivity(unchecked) private var trickleMilliseconds: Int?
-    @exclusivity(unchecked) private var truncateBytes: Int?
     /// How often each event happened in this session (`nth:`): a handful of names, so a list costs less
     /// memory and time than a dictionary.
     @exclusivity(unchecked) private var occurrences: [(event: String, count: Int)] = []
@@ -180,9 +178,9 @@ final class SMTPConnection {
             discardInput()
             note("ClientHello received; aborting the handshake")
             startClosing(mode)
-        case .executing, .waiting:
+        case .executing where !machine.isAwaitingTLS, .waiting where !machine.isAwaitingTLS:
             holdInput()
-        case .stalled, .upgrading, .handshaking:
+        case .executing, .waiting, .stalled, .upgrading, .startingHandshake, .handshaking:
             // The client's bytes stay in the kernel: a stall fills its TCP window, and after STARTTLS the
             // ClientHello is for the TLS connection. (A bufferevent has stopped reading already.)
             socket?.stopReading()
@@ -213,6 +211,8 @@ final class SMTPConnection {
             if outputLength == 0 { teardown() }
         case .upgrading:
             if outputLength == 0 { upgradeToTLS() }
+        case .startingHandshake:
+            if outputLength == 0 { handshake() }
         case .ready:
             drive()
         default:
@@ -322,6 +322,8 @@ final class SMTPConnection {
                 teardown()
             } else if state == .upgrading {
                 upgradeToTLS()
+            } else if state == .startingHandshake {
+                handshake()
             }
         case .failed?:
             connectionEnded(error: true)
@@ -417,11 +419,8 @@ final class SMTPConnection {
     private func begin(_ next: SMTPStep) {
         recordInbound(next.event)
         step = next
-        sentCode = nil
         ruleLabel = nil
-        messageStored = false
-        trickleMilliseconds = nil
-        truncateBytes = nil
+        repliedInStep = false
 
         let name = next.event.name
         let occurrence: Int
@@ -442,83 +441,82 @@ final class SMTPConnection {
             messageNumber: machine.messageNumber,
             clientAddress: record.clientAddress,
             bytes: next.event.progressBytes)
+        let actions: [RuleAction]
         if let rule = engine.match(context) {
             actions = rule.effectiveActions
-            let label = "rule \(rule.index) (\(rule.location)) on \(rule.event)"
-            ruleLabel = label
-            host.metrics.ruleFired(label)
-            note("\(label): \(actions.map(\.summary).joined(separator: ", "))", rule: label)
+            announce(rule)
         } else {
-            actions = next.reply == nil ? [] : Self.defaultPlan
+            actions = next.reply == nil ? [] : PlanExecutor.defaultActions
         }
-        nextAction = 0
-        dropMessage = actions.contains(.dropMessage)
+        executor = PlanExecutor(step: next, actions: actions, enhancedStatusCodes: machine.usesEnhancedStatusCodes)
         state = .executing
-        runActions()
+        runPlan()
     }
 
-    /// The plan when no rule fires, shared rather than allocated per event.
-    private static let defaultPlan: [RuleAction] = [.useDefault]
+    /// The rule that decides this step, in the transcript and the metrics.
+    private func announce(_ rule: Rule) {
+        let label = "rule \(rule.index) (\(rule.location)) on \(rule.event)"
+        ruleLabel = label
+        host.metrics.ruleFired(label)
+        note("\(label): \(rule.effectiveActions.map(\.summary).joined(separator: ", "))", rule: label)
+    }
 
-    /// Runs the plan's remaining actions; returns early when one waits (delay, trickle) or ends the step.
-    private func runActions() {
-        while nextAction < actions.count {
-            let action = actions[nextAction]
-            nextAction += 1
-            switch action {
-            case .reply(let reply):
-                if send(machine.encode(reply), code: reply.code) { return }
-            case .useDefault:
-                guard let reply = step?.reply else { continue }
-                if send(machine.encode(reply), code: reply.code) { return }
-            case .raw(let bytes):
-                if send(bytes, code: SMTPReply.leadingCode(String(decoding: bytes.prefix(4), as: UTF8.self))) {
-                    return
-                }
-            case .delay(let milliseconds):
-                wait(milliseconds) { $0.runActions() }
-                return
-            case .trickle(let milliseconds):
-                trickleMilliseconds = max(1, milliseconds)
-            case .truncate(let bytes):
-                truncateBytes = bytes
-            case .withhold:
-                note("withheld: no reply will be sent", rule: ruleLabel)
-                state = .withholding
-                setReadTimeout(milliseconds: engine.scenario.timeouts.holdMilliseconds)
-                recordAndDiscardInput()
-                return
-            case .stall:
-                note("stalled: the host stops reading", rule: ruleLabel)
-                state = .stalled
-                stopReading()
-                actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
-                    note("hold limit reached")
-                    closeReason = .timeout
-                    startClosing(.fin)
-                }
-                return
-            case .close:
-                closeReason = .closedByRule
-                startClosing(.fin)
-                return
-            case .reset:
-                closeReason = .resetByRule
-                startClosing(.reset)
-                return
-            case .dropMessage:
-                continue
-            }
+    /// Performs the plan's actions until one waits (delay, trickle) or ends the step.
+    private func runPlan() {
+        while state == .executing, let action = executor?.next() {
+            guard perform(action) else { return }
         }
-        finishStep()
     }
 
-    private func finishStep() {
+    /// One transport action; false when the plan does not go on at once.
+    private func perform(_ action: PlanExecutor.TransportAction) -> Bool {
+        switch action {
+        case .send(let bytes, let code, let trickleMilliseconds):
+            return transmit(bytes, code: code, trickleMilliseconds: trickleMilliseconds)
+        case .store(let message):
+            guard let next = executor?.stored(storeMessage(message)) else { return false }
+            return perform(next)
+        case .wait(let milliseconds):
+            wait(milliseconds) { $0.runPlan() }
+            return false
+        case .withhold where machine.isAwaitingTLS, .stall:
+            // Before a handshake withholding is stalling too: the ClientHello is not a line to record.
+            note(machine.isAwaitingTLS ? "the handshake is never answered" : "stalled: the host stops reading", rule: ruleLabel)
+            state = .stalled
+            stopReading()
+            actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
+                note("hold limit reached")
+                closeReason = .timeout
+                startClosing(.fin)
+            }
+        case .withhold:
+            note("withheld: no reply will be sent", rule: ruleLabel)
+            state = .withholding
+            setReadTimeout(milliseconds: engine.scenario.timeouts.holdMilliseconds)
+            recordAndDiscardInput()
+        case .close(let mode):
+            closeReason = mode == .reset ? .resetByRule : .closedByRule
+            guard machine.isAwaitingTLS else {
+                startClosing(mode)
+                return false
+            }
+            // The handshake is aborted where a broken middlebox aborts it: once the ClientHello arrives.
+            state = .abortingHandshake(mode)
+            socket?.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+        case .commit(let sentCode):
+            finishStep(sentCode: sentCode)
+        case .startHandshake:
+            state = .startingHandshake
+            if outputLength == 0 { handshake() }
+        }
+        return false
+    }
+
+    private func finishStep(sentCode: Int?) {
         guard state == .executing, let finished = step else { return }  // not when a firewall dropped it
-        // Bytes that arrived while the greeting was pending were sent before it: the state machine must
-        // see them as such (strict pipelining refuses a client that talks first).
         machine.commit(sentCode: sentCode)
         step = nil
+        executor = nil
         if machine.isAwaitingTLS {
             state = .upgrading
             stopReading()
@@ -541,50 +539,35 @@ final class SMTPConnection {
         }
     }
 
-    /// Writes a reply, honouring trickle/truncate; stores an accepted message before its 2xx leaves.
-    /// Returns true when the write continues asynchronously (trickle) and `runActions` resumes later.
-    private func send(_ bytes: [UInt8], code: Int?) -> Bool {
-        var bytes = bytes
-        if let limit = truncateBytes {
-            bytes = Array(bytes.prefix(limit))
-            truncateBytes = nil
-        }
-        if let code, (200...299).contains(code), let message = step?.message, !messageStored, !dropMessage {
-            guard storeMessage(message) else {
-                bytes = machine.encode(SMTPReply(451, "4.3.0", "Error: queue file write error"))
-                sentCode = 451
-                recordOutbound(bytes)
-                write(bytes)
-                return false
-            }
-        }
-        if case .connect? = step?.event, sentCode == nil {
+    /// Puts a reply on the wire through the outbound firewall; false when it trickles and the plan resumes later.
+    private func transmit(_ bytes: [UInt8], code: Int?, trickleMilliseconds: Int?) -> Bool {
+        if case .connect? = step?.event, !repliedInStep {
             // Bytes that arrived before the greeting leaves were sent before it: the state machine must
             // see them as such (strict pipelining refuses a client that talks first).
             kernelReadsLeft = 1
             _ = pullInput()
             guard state == .executing else { return false }  // a firewall dropped the connection
         }
-        sentCode = sentCode ?? code
+        repliedInStep = true
         recordOutbound(bytes)
         var wire = bytes
         if let event = step?.event.name, let passed = firewall?.outbound(bytes, event: event), passed != bytes {
             note("firewall passed it on as: " + Transcript.printable(passed))
             wire = passed
         }
-        if let interval = trickleMilliseconds, !wire.isEmpty {
-            trickle(wire[...], interval: interval)
-            return true
+        if let trickleMilliseconds, !wire.isEmpty {
+            trickle(wire[...], interval: trickleMilliseconds)
+            return false
         }
         write(wire)
-        return false
+        return true
     }
 
     private func trickle(_ bytes: ArraySlice<UInt8>, interval: Int) {
         write([bytes.first!])
         let rest = bytes.dropFirst()
         if rest.isEmpty {
-            wait(interval) { $0.runActions() }
+            wait(interval) { $0.runPlan() }
         } else {
             wait(interval) { $0.trickle(rest, interval: interval) }
         }
@@ -609,7 +592,6 @@ final class SMTPConnection {
             note("message \(message.id) could not be spooled: \(error)")
             return false
         }
-        messageStored = true
         appendText(.note) { text in
             text += "message ".utf8
             text += message.id.utf8
@@ -633,44 +615,26 @@ final class SMTPConnection {
         return tls
     }
 
-    /// After `220 Ready to start TLS` is on the wire: the `tls` rule decides, then the handshake.
+    /// After `220 Ready to start TLS` is on the wire: the `tls` rule's plan, then the handshake.
     private func upgradeToTLS() {
         let context = RuleEventContext(
-            event: "tls", helo: machine.helo, sessionNumber: sessionNumber, occurrence: 1,
+            event: ScenarioEvent.tls, helo: machine.helo, sessionNumber: sessionNumber, occurrence: 1,
             messageNumber: machine.messageNumber, clientAddress: record.clientAddress)
-        guard let rule = engine.match(context) else { return handshake() }
-        let label = "rule \(rule.index) (\(rule.location)) on tls"
-        ruleLabel = label
-        host.metrics.ruleFired(label)
-        note("\(label): \(rule.effectiveActions.map(\.summary).joined(separator: ", "))", rule: label)
-        for action in rule.effectiveActions {
-            switch action {
-            case .reset, .close:
-                closeReason = action == .reset ? .resetByRule : .closedByRule
-                state = .abortingHandshake(action == .reset ? .reset : .fin)
-                socket?.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
-                return
-            case .withhold, .stall:
-                note("the handshake is never answered", rule: label)
-                state = .stalled
-                actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
-                    closeReason = .timeout
-                    startClosing(.fin)
-                }
-                return
-            case .delay(let milliseconds):
-                actionTimer.schedule(milliseconds: milliseconds) { [unowned self] in handshake() }
-                return
-            default:
-                continue
-            }
+        ruleLabel = nil
+        var actions = PlanExecutor.defaultActions
+        if let rule = engine.match(context) {
+            actions = rule.effectiveActions
+            announce(rule)
         }
-        handshake()
+        executor = PlanExecutor(tlsActions: actions)
+        state = .executing
+        runPlan()
     }
 
     /// Swaps the plain bufferevent for a TLS one on the same socket. Whatever plaintext the client
     /// pipelined after STARTTLS is freed with the plain bufferevent, unread (CVE-2011-0411).
     private func handshake() {
+        executor = nil
         guard let fd = socket?.detach() else { return }
         socket = nil
         heldInput = []

@@ -1,0 +1,155 @@
+import SMTPProtocol
+
+/// Turns one step's plan — the proposal and the matched rule's actions — into transport actions, one at a
+/// time, with no I/O: the connection performs each ``TransportAction`` and asks for the next. The same
+/// executor runs every event, `tls` included, so an action means the same thing wherever a rule puts it.
+///
+/// Shaped like postgres-nio's connection state machine: a plain value the I/O object drives, tested by
+/// feeding completions and asserting actions.
+public struct PlanExecutor: Sendable {
+    /// How the connection ends.
+    public enum CloseMode: Sendable, Equatable {
+        /// FIN after what was sent.
+        case fin
+        /// TCP RST.
+        case reset
+    }
+
+    /// What the connection does next.
+    public enum TransportAction: Sendable, Equatable {
+        /// Send these bytes; `code` is the reply code they carry (nil for bytes that are not a reply).
+        /// With `trickleMilliseconds` one byte leaves per interval, and ``next()`` is asked once the last one
+        /// is out.
+        case send([UInt8], code: Int?, trickleMilliseconds: Int?)
+        /// Store the accepted message, then report with ``stored(_:)``: its `2xx` may only leave afterwards.
+        case store(ReceivedMessage)
+        /// Wait, then ask ``next()``.
+        case wait(milliseconds: Int)
+        /// Never answer again: keep reading and recording the client's input until the hold limit.
+        case withhold
+        /// Stop reading, so the client's TCP window fills, until the hold limit.
+        case stall
+        /// End the connection once what was sent is on the wire.
+        case close(CloseMode)
+        /// The plan is done: tell the state machine which reply code really went out (nil: none).
+        case commit(sentCode: Int?)
+        /// The `tls` plan is done: run the TLS handshake.
+        case startHandshake
+    }
+
+    /// The state machine's proposal, or (in proxy mode) the reply another host gave.
+    private let proposal: SMTPReply?
+    /// The message an accepted end of data carries; stored before the `2xx` leaves.
+    private let message: ReceivedMessage?
+    private let enhancedStatusCodes: Bool
+    private let actions: [RuleAction]
+    private let isTLSPlan: Bool
+    private var nextIndex = 0
+    private var trickleMilliseconds: Int?
+    private var truncateBytes: Int?
+    private let dropsMessage: Bool
+    private var messageStored = false
+    /// A `2xx` that waits for its message to be stored.
+    private var heldReply: (bytes: [UInt8], code: Int)?
+    /// The first reply code sent in this step: the one the state machine commits.
+    public private(set) var sentCode: Int?
+    /// Whether the plan has finished (committed, handed over to TLS, or ended the session).
+    public private(set) var isFinished = false
+
+    /// The plan for a protocol event: `actions` from the matched rule, or `[.useDefault]` when none matched.
+    public init(step: SMTPStep, actions: [RuleAction], enhancedStatusCodes: Bool) {
+        self.proposal = step.reply
+        self.message = step.message
+        self.enhancedStatusCodes = enhancedStatusCodes
+        self.actions = actions
+        self.isTLSPlan = false
+        self.dropsMessage = actions.contains(.dropMessage)
+    }
+
+    /// The plan for `tls`: after the `220` to STARTTLS is on the wire, before the handshake. Nothing is
+    /// proposed there, so `default` only means "go on with the handshake".
+    public init(tlsActions actions: [RuleAction]) {
+        self.proposal = nil
+        self.message = nil
+        self.enhancedStatusCodes = false
+        self.actions = actions
+        self.isTLSPlan = true
+        self.dropsMessage = false
+    }
+
+    /// The plan when no rule fires, shared rather than allocated per event.
+    public static let defaultActions: [RuleAction] = [.useDefault]
+
+    /// The next transport action. Call it first, then after each `send` (once a trickle is out) and `wait`.
+    public mutating func next() -> TransportAction {
+        precondition(!isFinished, "the plan has finished")
+        while nextIndex < actions.count {
+            let action = actions[nextIndex]
+            nextIndex += 1
+            switch action {
+            case .reply(let reply):
+                return send(reply.encoded(enhancedStatusCodes: enhancedStatusCodes), code: reply.code)
+            case .useDefault:
+                guard let proposal else { continue }
+                return send(proposal.encoded(enhancedStatusCodes: enhancedStatusCodes), code: proposal.code)
+            case .raw(let bytes):
+                return send(bytes, code: SMTPReply.leadingCode(String(decoding: bytes.prefix(4), as: UTF8.self)))
+            case .delay(let milliseconds):
+                return .wait(milliseconds: milliseconds)
+            case .trickle(let milliseconds):
+                trickleMilliseconds = max(1, milliseconds)
+            case .truncate(let bytes):
+                truncateBytes = bytes
+            case .withhold:
+                return finish(.withhold)
+            case .stall:
+                return finish(.stall)
+            case .close:
+                return finish(.close(.fin))
+            case .reset:
+                return finish(.close(.reset))
+            case .dropMessage:
+                continue
+            }
+        }
+        return finish(isTLSPlan ? .startHandshake : .commit(sentCode: sentCode))
+    }
+
+    /// The store asked for by `.store` finished; on success the held `2xx` leaves, on failure a `451` in its
+    /// place (RFC 5321 §4.2.5: the host keeps no responsibility for a message it could not keep).
+    public mutating func stored(_ success: Bool) -> TransportAction {
+        guard let held = heldReply else { preconditionFailure("no message was being stored") }
+        heldReply = nil
+        if success {
+            messageStored = true
+            return emit(held.bytes, code: held.code)
+        }
+        let failure = SMTPReply(451, "4.3.0", "Error: queue file write error")
+        if sentCode == nil { sentCode = failure.code }
+        return .send(failure.encoded(enhancedStatusCodes: enhancedStatusCodes), code: failure.code, trickleMilliseconds: nil)
+    }
+
+    /// A reply, cut by a pending `truncate`; an accepted message is stored before its first `2xx` leaves.
+    private mutating func send(_ bytes: [UInt8], code: Int?) -> TransportAction {
+        var bytes = bytes
+        if let limit = truncateBytes {
+            bytes = Array(bytes.prefix(limit))
+            truncateBytes = nil
+        }
+        if let code, (200...299).contains(code), let message, !messageStored, !dropsMessage {
+            heldReply = (bytes, code)
+            return .store(message)
+        }
+        return emit(bytes, code: code)
+    }
+
+    private mutating func emit(_ bytes: [UInt8], code: Int?) -> TransportAction {
+        if sentCode == nil { sentCode = code }
+        return .send(bytes, code: code, trickleMilliseconds: bytes.isEmpty ? nil : trickleMilliseconds)
+    }
+
+    private mutating func finish(_ action: TransportAction) -> TransportAction {
+        isFinished = true
+        return action
+    }
+}
