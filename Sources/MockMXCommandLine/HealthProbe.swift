@@ -209,7 +209,8 @@ extension HealthProbe {
     /// The API address a running `serve` wrote to its ready file (`"api": {"address", "host", "port"}`).
     public static func apiAddress(fromReadyFile path: String) -> Result<String, Failure> {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(Failure(description: "cannot read the ready file \(path) (is serve running and listening?)"))
+            return .failure(
+                Failure(description: "cannot read the ready file \(path) (is serve running and listening?)"))
         }
         guard let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
             let api = document["api"]

@@ -33,7 +33,8 @@ struct Health: ParsableCommand {
         let settings: ServeSettings
         do {
             settings = try ServeSettings.resolve(
-                flags: flags, environment: environment, inContainer: ContainerDetection.isContainer(environment: environment))
+                flags: flags, environment: environment,
+                inContainer: ContainerDetection.isContainer(environment: environment))
         } catch {
             Health.fail(error.description)
         }

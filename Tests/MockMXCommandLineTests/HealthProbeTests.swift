@@ -78,11 +78,12 @@ import Testing
     }
 
     @Test func theReadyFileNamesTheBoundAPI() throws {
-        let path = try readyFile(#"{"api":{"address":"127.0.0.1:41234","host":"127.0.0.1","port":41234},"pid":1,"smtp":[]}"#)
+        let path = try readyFile(Self.readyFileText)
         #expect(HealthProbe.apiAddress(fromReadyFile: path) == .success("127.0.0.1:41234"))
         #expect(
             HealthProbe.apiAddress(fromReadyFile: path + ".missing")
-                == .failure(.init(description: "cannot read the ready file \(path).missing (is serve running and listening?)")))
+                == .failure(
+                    .init(description: "cannot read the ready file \(path).missing (is serve running and listening?)")))
         let off = try readyFile(#"{"api":null,"pid":1,"smtp":[]}"#)
         #expect(
             HealthProbe.apiAddress(fromReadyFile: off)
@@ -95,8 +96,10 @@ import Testing
 
     /// `mockmx health --ready-file F` asks where F says the API is, not the default it would otherwise ask.
     @Test func aReadyFileGivenIsTheSourceOfTruth() throws {
-        let path = try readyFile(#"{"api":{"address":"127.0.0.1:41234","host":"127.0.0.1","port":41234},"pid":1,"smtp":[]}"#)
-        func address(_ flags: ServeSettings.Flags, _ environment: [String: String] = [:]) throws -> Result<String, HealthProbe.Failure> {
+        let path = try readyFile(Self.readyFileText)
+        func address(
+            _ flags: ServeSettings.Flags, _ environment: [String: String] = [:]
+        ) throws -> Result<String, HealthProbe.Failure> {
             let settings = try ServeSettings.resolve(flags: flags, environment: environment, inContainer: false)
             return HealthProbe.apiAddress(settings: settings, flags: flags)
         }
@@ -109,11 +112,17 @@ import Testing
         #expect(try address(.init()) == .success("127.0.0.1:8025"))
         #expect(
             try address(.init(api: "127.0.0.1:0"))
-                == .failure(.init(description: "the API address 127.0.0.1:0 has port 0; give the ready file, which names the port it got")))
+                == .failure(
+                    .init(
+                        description: "the API address 127.0.0.1:0 has port 0; "
+                            + "give the ready file, which names the port it got")))
         #expect(
             try address(.init(api: "none"))
                 == .failure(.init(description: "the control API is switched off ('none'); health needs it")))
     }
+
+    private static let readyFileText =
+        #"{"api":{"address":"127.0.0.1:41234","host":"127.0.0.1","port":41234},"pid":1,"smtp":[]}"#
 
     private func readyFile(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ready-\(UUID()).json").path

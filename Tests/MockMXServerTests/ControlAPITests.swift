@@ -396,7 +396,8 @@ import Testing
         #expect(Set(document.keys) == ["error", "diagnostics"])
         #expect(
             document["error"] as? String
-                == "the body is not JSON, as its Content-Type application/json says; the listener keeps scenario greylist")
+                == "the body is not JSON, as its Content-Type application/json says; "
+                    + "the listener keeps scenario greylist")
         #expect(document["diagnostics"] as? [String] == ["api:2:39: error: invalid JSON: a trailing comma before '}'"])
         #expect(try RawClient(port: api.smtpPorts[0]).replyLine() == "220 mx.greylist.test ESMTP mockmx")
 
@@ -450,7 +451,8 @@ import Testing
         let requests: [(String, String, String)] = [
             ("GET", "/api/v1/wait?messages=1&messages=5", "messages"),
             ("GET", "/api/v1/wait?messages=1&timeout=1s&timeout=2s", "timeout"),
-            ("GET", "/api/v1/messages?recipient=b@example.org&sender=a@example.com&recipient=x@example.org", "recipient"),
+            ("GET", "/api/v1/messages?recipient=b@example.org&sender=a@example.com&recipient=x@example.org",
+             "recipient"),
             ("PUT", "/api/v1/listeners/\(port)/scenario?name=greylist&name=tarpit", "name"),
             ("POST", "/api/v1/reset?scenarios=keep&scenarios=", "scenarios"),
         ]
