@@ -83,8 +83,9 @@ public struct HealthProbe: Sendable {
         return (host, port)
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    /// Why the probe could not ask or got no good answer, in one line.
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public var description: String
     }
 
     private static func exchange(
@@ -185,13 +186,40 @@ public struct HealthProbe: Sendable {
 }
 
 extension HealthProbe {
-    /// The API address a running `serve` wrote to its ready file (`"api": {"host", "port"}`), for an API bound
-    /// on port 0; nil when the file is missing or names no API.
-    public static func apiAddress(fromReadyFile path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path),
-            let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-            let api = document["api"] as? [String: Any], let address = api["address"] as? String
-        else { return nil }
-        return address
+    /// Where `mockmx health` asks. A ready file is what the running `serve` reports about itself, so when one
+    /// is given (`--ready-file`, or `MOCKMX_READY_FILE` unless `--api` is on the command line) its API address
+    /// is the answer, whatever `--api`, `MOCKMX_API` or the default say; else the address `serve` was told,
+    /// which cannot have port 0 (only the ready file knows the port it got).
+    public static func apiAddress(
+        settings: ServeSettings, flags: ServeSettings.Flags
+    ) -> Result<String, Failure> {
+        if let readyFile = settings.readyFile, flags.readyFile != nil || flags.api == nil {
+            return apiAddress(fromReadyFile: readyFile)
+        }
+        guard let address = settings.apiAddress else {
+            return .failure(Failure(description: "the control API is switched off ('none'); health needs it"))
+        }
+        guard !address.hasSuffix(":0") else {
+            return .failure(Failure(
+                description: "the API address \(address) has port 0; give the ready file, which names the port it got"))
+        }
+        return .success(address)
+    }
+
+    /// The API address a running `serve` wrote to its ready file (`"api": {"address", "host", "port"}`).
+    public static func apiAddress(fromReadyFile path: String) -> Result<String, Failure> {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(
+                Failure(description: "cannot read the ready file \(path) (is serve running and listening?)"))
+        }
+        guard let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let api = document["api"]
+        else {
+            return .failure(Failure(description: "\(path) is not a ready file: no \"api\" entry"))
+        }
+        guard let address = (api as? [String: Any])?["address"] as? String else {
+            return .failure(Failure(description: "the ready file \(path) says the control API is switched off"))
+        }
+        return .success(address)
     }
 }

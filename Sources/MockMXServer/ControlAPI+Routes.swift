@@ -73,7 +73,9 @@ extension ControlAPI {
                     .now(replaceScenario(onPort: captures[0], request))
                 },
             ]),
-            APIRoute("/api/v1/reset", [.post: Endpoint { [unowned self] _, _ in .now(reset()) }]),
+            APIRoute("/api/v1/reset", [
+                .post: Endpoint(parameters: ["scenarios"]) { [unowned self] request, _ in .now(reset(request)) },
+            ]),
         ]
     }
 
@@ -90,6 +92,9 @@ extension ControlAPI {
                 let known = endpoint.parameters.isEmpty
                     ? "it takes none" : "it takes " + endpoint.parameters.sorted().joined(separator: ", ")
                 return .now(.error(400, "unknown query parameter '\(unknown)' for \(request.pathText); \(known)"))
+            }
+            if let (name, count) = request.repeatedQuery.min(by: { $0.key < $1.key }) {
+                return .now(.error(400, "query parameter '\(name)' is given \(count) times; give it once"))
             }
             return endpoint.handle(request, captures)
         }

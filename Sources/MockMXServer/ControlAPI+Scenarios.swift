@@ -19,7 +19,8 @@ extension ControlAPI {
     /// engine they started with.
     ///
     /// The scenario is the body (YAML or JSON), or a bundled name as `?name=` or as the whole body. Only
-    /// bundled names are resolved: the API never reads files on the host's machine.
+    /// bundled names are resolved: the API never reads files on the host's machine. A body sent as JSON
+    /// (`Content-Type: application/json`) must be JSON by RFC 8259, not merely YAML that looks like it.
     func replaceScenario(onPort portText: String, _ request: APIRequest) -> APIResponse {
         let listeners: [SMTPListener]
         switch self.listeners(onPort: portText) {
@@ -37,6 +38,19 @@ extension ControlAPI {
                 scenario = try bundledScenario(name)
             } else if trimmed.isEmpty {
                 return .error(400, "send a scenario (YAML or JSON) as the body, or a bundled name (?name=greylist)")
+            } else if request.bodyIsJSON {
+                if let problem = JSONSyntax.problem(in: request.body) {
+                    let kept = listeners.map(\.engine.scenario.name).joined(separator: ", ")
+                    let diagnostic = ScenarioDiagnostic(
+                        file: "api", line: problem.line, column: problem.column, path: "",
+                        message: "invalid JSON: \(problem.message)")
+                    return .error(
+                        400,
+                        "the body is not JSON, as its Content-Type \(request.contentType ?? "") says; "
+                            + "the listener keeps scenario \(kept)",
+                        ["diagnostics": [diagnostic.description]])
+                }
+                scenario = try ScenarioLoader.load(yaml: body, file: "api")
             } else if ControlAPI.looksLikeName(trimmed) {
                 scenario = try bundledScenario(trimmed)
             } else {

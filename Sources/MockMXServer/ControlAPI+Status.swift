@@ -1,4 +1,5 @@
 import Foundation
+import MockMXScenario
 
 /// `/healthz`, `/metrics` and `POST /api/v1/reset`.
 extension ControlAPI {
@@ -56,14 +57,29 @@ extension ControlAPI {
         return APIResponse(status: 200, contentType: PrometheusText.contentType, body: Array(text.text.utf8))
     }
 
-    /// Back to a fresh host for the next test: messages, sessions and metrics cleared, and every listener's
-    /// rule state (`times:` counts, `session:` numbering, the `chance:` generator) as at start. Open sessions
-    /// go on.
-    func reset() -> APIResponse {
+    /// Back to a fresh host for the next test: messages, sessions and metrics cleared, and every listener back
+    /// on the scenario it started with (a scenario one test switched to would otherwise greylist the next), its
+    /// rule state (`times:` counts, `session:` numbering, the `chance:` generator) as at start. With
+    /// `?scenarios=keep` switched scenarios stay, their rule state reset all the same. Open sessions go on.
+    func reset(_ request: APIRequest) -> APIResponse {
+        let keepScenarios: Bool
+        switch request.query["scenarios"] {
+        case nil: keepScenarios = false
+        case "keep": keepScenarios = true
+        case let other?:
+            return .error(
+                400, "scenarios must be 'keep' (or left out to restore the start-up scenarios), found '\(other)'")
+        }
         runtime.messages.removeAll()
         runtime.sessions.removeAll()
         runtime.metrics.reset()
-        for listener in runtime.listeners { listener.engine.reset() }
+        for listener in runtime.listeners {
+            if keepScenarios {
+                listener.engine.reset()
+            } else {
+                listener.engine = ScenarioEngine(scenario: listener.startupScenario)
+            }
+        }
         return .json(["status": "reset"])
     }
 }

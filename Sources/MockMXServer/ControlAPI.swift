@@ -128,6 +128,12 @@ struct APIRequest {
     let path: [String]
     /// Query parameters, percent-decoded; a `+` stays a `+` (it is common in addresses).
     let query: [String: String]
+    /// How often each parameter given more than once was given: the router refuses such a request, as no
+    /// value can be chosen over the other without one of them being silently ignored.
+    let repeatedQuery: [String: Int]
+    /// The media type of the body, lowercased, without its parameters (`application/json; charset=utf-8`
+    /// → `application/json`); nil when the request names none.
+    let contentType: String?
     let body: [UInt8]
     private let authorization: String?
 
@@ -137,9 +143,14 @@ struct APIRequest {
         let uri = evhttp_request_get_evhttp_uri(handle)
         let rawPath = uri.flatMap { evhttp_uri_get_path($0) }.map { String(cString: $0) } ?? "/"
         path = APIRequest.segments(rawPath)
-        query = APIRequest.parameters(uri.flatMap { evhttp_uri_get_query($0) }.map { String(cString: $0) } ?? "")
-        authorization = evhttp_find_header(evhttp_request_get_input_headers(handle), "Authorization")
-            .map { String(cString: $0) }
+        (query, repeatedQuery) = APIRequest.parameters(
+            uri.flatMap { evhttp_uri_get_query($0) }.map { String(cString: $0) } ?? "")
+        let headers = evhttp_request_get_input_headers(handle)
+        authorization = evhttp_find_header(headers, "Authorization").map { String(cString: $0) }
+        contentType = evhttp_find_header(headers, "Content-Type").map {
+            String(cString: $0).split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
+                .trimmingCharacters(in: .whitespaces).lowercased()
+        }
         var body: [UInt8] = []
         if let input = evhttp_request_get_input_buffer(handle) {
             let length = evbuffer_get_length(input)
@@ -167,15 +178,23 @@ struct APIRequest {
             .map { String($0).removingPercentEncoding ?? String($0) }
     }
 
-    static func parameters(_ rawQuery: String) -> [String: String] {
+    /// The parameters by their decoded names, and the names given more than once with their counts.
+    static func parameters(_ rawQuery: String) -> (parameters: [String: String], repeated: [String: Int]) {
         var parameters: [String: String] = [:]
+        var repeated: [String: Int] = [:]
         for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0]).removingPercentEncoding ?? String(parts[0])
             let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
-            parameters[key] = value
+            if parameters.updateValue(value, forKey: key) != nil { repeated[key, default: 1] += 1 }
         }
-        return parameters
+        return (parameters, repeated)
+    }
+
+    /// `application/json` or a JSON-based type such as `application/problem+json`.
+    var bodyIsJSON: Bool {
+        guard let contentType else { return false }
+        return contentType == "application/json" || contentType.hasSuffix("+json")
     }
 }
 

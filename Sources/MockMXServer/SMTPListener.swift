@@ -9,6 +9,8 @@ final class SMTPListener {
     private(set) var port: Int = 0
     /// Replaced when a new scenario is applied; sessions keep the engine they started with.
     var engine: ScenarioEngine
+    /// The scenario the listener was started with, which `POST /api/v1/reset` brings back.
+    let startupScenario: Scenario
     private var listener: OpaquePointer?
     private unowned let runtime: HostRuntime
     let implicitTLS: Bool
@@ -18,6 +20,7 @@ final class SMTPListener {
     init(runtime: HostRuntime, address: String, scenario: Scenario, implicitTLS: Bool) throws {
         self.runtime = runtime
         self.engine = ScenarioEngine(scenario: scenario)
+        self.startupScenario = scenario
         self.implicitTLS = implicitTLS
         var storage = try SocketAddress.parse(address)
         let length = storage.ss_family == sa_family_t(AF_INET6)

@@ -6,9 +6,9 @@ import MockMXCommandLine
 struct Health: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Exit 0 when the mockmx serving here answers /healthz with status ok, else 1 with the reason.",
-        discussion: "Finds the control API as serve does: --api, then MOCKMX_API, then the default (127.0.0.1:8025, "
-            + "or 0.0.0.0:8025 in a container, asked on this machine). An API bound on port 0 is looked up in the "
-            + "ready file (--ready-file or MOCKMX_READY_FILE).")
+        discussion: "A ready file given (--ready-file, or MOCKMX_READY_FILE unless --api is given) names the API "
+            + "serve bound, and is asked. Else finds the control API as serve does: --api, then MOCKMX_API, then the "
+            + "default (127.0.0.1:8025, or 0.0.0.0:8025 in a container, asked on this machine).")
 
     @Option(help: ArgumentHelp("HOST:PORT of the control API.", valueName: "address"))
     var api: String?
@@ -21,7 +21,7 @@ struct Health: ParsableCommand {
 
     @Option(
         name: .customLong("ready-file"),
-        help: ArgumentHelp("serve's ready file, for an API bound on port 0.", valueName: "path"))
+        help: ArgumentHelp("serve's ready file; the API address it names is the one asked.", valueName: "path"))
     var readyFile: String?
 
     @Option(help: ArgumentHelp("Seconds to wait for the answer.", valueName: "seconds"))
@@ -29,23 +29,19 @@ struct Health: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
+        let flags = ServeSettings.Flags(api: api, apiToken: apiToken, readyFile: readyFile)
         let settings: ServeSettings
         do {
             settings = try ServeSettings.resolve(
-                flags: ServeSettings.Flags(api: api, apiToken: apiToken, readyFile: readyFile),
-                environment: environment, inContainer: ContainerDetection.isContainer(environment: environment))
+                flags: flags, environment: environment,
+                inContainer: ContainerDetection.isContainer(environment: environment))
         } catch {
             Health.fail(error.description)
         }
-        guard var address = settings.apiAddress else {
-            Health.fail("the control API is switched off ('none'); health needs it")
-        }
-        if address.hasSuffix(":0") {
-            guard let readyFile = settings.readyFile, let bound = HealthProbe.apiAddress(fromReadyFile: readyFile)
-            else {
-                Health.fail("the API address \(address) has port 0 and no ready file names the port it got")
-            }
-            address = bound
+        let address: String
+        switch HealthProbe.apiAddress(settings: settings, flags: flags) {
+        case .success(let found): address = found
+        case .failure(let failure): Health.fail(failure.description)
         }
         guard timeout > 0, timeout.isFinite else { Health.fail("--timeout: must be a number of seconds above 0") }
         let probe = HealthProbe(

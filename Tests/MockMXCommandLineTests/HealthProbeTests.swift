@@ -78,11 +78,55 @@ import Testing
     }
 
     @Test func theReadyFileNamesTheBoundAPI() throws {
+        let path = try readyFile(Self.readyFileText)
+        #expect(HealthProbe.apiAddress(fromReadyFile: path) == .success("127.0.0.1:41234"))
+        #expect(
+            HealthProbe.apiAddress(fromReadyFile: path + ".missing")
+                == .failure(
+                    .init(description: "cannot read the ready file \(path).missing (is serve running and listening?)")))
+        let off = try readyFile(#"{"api":null,"pid":1,"smtp":[]}"#)
+        #expect(
+            HealthProbe.apiAddress(fromReadyFile: off)
+                == .failure(.init(description: "the ready file \(off) says the control API is switched off")))
+        let other = try readyFile("[]")
+        #expect(
+            HealthProbe.apiAddress(fromReadyFile: other)
+                == .failure(.init(description: "\(other) is not a ready file: no \"api\" entry")))
+    }
+
+    /// `mockmx health --ready-file F` asks where F says the API is, not the default it would otherwise ask.
+    @Test func aReadyFileGivenIsTheSourceOfTruth() throws {
+        let path = try readyFile(Self.readyFileText)
+        func address(
+            _ flags: ServeSettings.Flags, _ environment: [String: String] = [:]
+        ) throws -> Result<String, HealthProbe.Failure> {
+            let settings = try ServeSettings.resolve(flags: flags, environment: environment, inContainer: false)
+            return HealthProbe.apiAddress(settings: settings, flags: flags)
+        }
+        #expect(try address(.init(readyFile: path)) == .success("127.0.0.1:41234"))
+        #expect(try address(.init(api: "127.0.0.1:8026", readyFile: path)) == .success("127.0.0.1:41234"))
+        #expect(try address(.init(readyFile: path), ["MOCKMX_API": "127.0.0.1:9"]) == .success("127.0.0.1:41234"))
+        #expect(try address(.init(), ["MOCKMX_READY_FILE": path]) == .success("127.0.0.1:41234"))
+        // Flags win over the environment: an --api on the command line beats a ready file from the environment.
+        #expect(try address(.init(api: "127.0.0.1:8026"), ["MOCKMX_READY_FILE": path]) == .success("127.0.0.1:8026"))
+        #expect(try address(.init()) == .success("127.0.0.1:8025"))
+        #expect(
+            try address(.init(api: "127.0.0.1:0"))
+                == .failure(
+                    .init(
+                        description: "the API address 127.0.0.1:0 has port 0; "
+                            + "give the ready file, which names the port it got")))
+        #expect(
+            try address(.init(api: "none"))
+                == .failure(.init(description: "the control API is switched off ('none'); health needs it")))
+    }
+
+    private static let readyFileText =
+        #"{"api":{"address":"127.0.0.1:41234","host":"127.0.0.1","port":41234},"pid":1,"smtp":[]}"#
+
+    private func readyFile(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ready-\(UUID()).json").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try #"{"api":{"address":"127.0.0.1:41234","host":"127.0.0.1","port":41234},"pid":1,"smtp":[]}"#
-            .write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(HealthProbe.apiAddress(fromReadyFile: path) == "127.0.0.1:41234")
-        #expect(HealthProbe.apiAddress(fromReadyFile: path + ".missing") == nil)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 }

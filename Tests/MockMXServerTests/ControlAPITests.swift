@@ -385,6 +385,91 @@ import Testing
         #expect(try client.replyLine() == "220 mx.greylist.test ESMTP mockmx")
     }
 
+    @Test func aJSONScenarioIsParsedStrictlyAsJSON() throws {
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")])
+        let path = "/api/v1/listeners/\(api.smtpPorts[0])/scenario"
+        let trailingComma = Array("{\n  \"host\": {\"hostname\": \"mx.json.test\"},\n}\n".utf8)
+        let refused = try api.request("PUT", path, body: trailingComma, contentType: "application/json")
+        #expect(refused.status == 400)
+        #expect(refused.headers["content-type"] == "application/json")
+        let document = try refused.object()
+        #expect(Set(document.keys) == ["error", "diagnostics"])
+        #expect(
+            document["error"] as? String
+                == "the body is not JSON, as its Content-Type application/json says; "
+                    + "the listener keeps scenario greylist")
+        #expect(document["diagnostics"] as? [String] == ["api:2:39: error: invalid JSON: a trailing comma before '}'"])
+        #expect(try RawClient(port: api.smtpPorts[0]).replyLine() == "220 mx.greylist.test ESMTP mockmx")
+
+        // The same text as YAML (which allows the comma) is a good scenario.
+        #expect(try api.request("PUT", path, body: trailingComma, contentType: "application/yaml").status == 200)
+        #expect(try RawClient(port: api.smtpPorts[0]).replyLine() == "220 mx.json.test ESMTP mockmx")
+        let json = Array(#"{"host": {"hostname": "mx.strict.test"}, "rules": []}"#.utf8)
+        #expect(try api.request("PUT", path, body: json, contentType: "Application/JSON; charset=utf-8").status == 200)
+        #expect(try RawClient(port: api.smtpPorts[0]).replyLine() == "220 mx.strict.test ESMTP mockmx")
+    }
+
+    @Test func badJSONBodiesAreLocatedAndNamed() throws {
+        let api = try APIHost()
+        let path = "/api/v1/listeners/\(api.smtpPorts[0])/scenario"
+        let cases: [(body: String, location: String, message: String)] = [
+            (#"{"rules": [{"on": "rcpt", "do": "default"},]}"#, "1:43", "a trailing comma before ']'"),
+            (#"{'host': {}}"#, "1:2", "expected a key in double quotes, found '''"),
+            (#"{"host" {}}"#, "1:9", "expected ':' after the key, found '{'"),
+            (#"{"host": {} "seed": 1}"#, "1:13", "expected ',' or '}' in an object, found '\"'"),
+            (#"{"seed": 01}"#, "1:11", "a number must not start with 0 followed by digits"),
+            (#"{"seed": 1.}"#, "1:12", "expected a digit, found '}'"),
+            ("{\"summary\": \"a\tb\"}", "1:15", "control character U+0009 in a string; escape it"),
+            (#"{"summary": "\q"}"#, "1:14", #"invalid escape '\q'"#),
+            (#"{"summary": "\u12G4"}"#, "1:14", #"'\u' needs four hexadecimal digits"#),
+            ("{\"summary\": \"open", "1:13", "the body ends inside this string"),
+            ("{\"rules\": [", "1:12", "expected a value, found the end of the body"),
+            (#"{} {}"#, "1:4", "'{' after the JSON value"),
+            (#"{"seed": True}"#, "1:10", "expected a value, found 'T'"),
+            ("greylist", "1:1", "expected a value, found 'g'"),
+            ("# comment\n{}", "1:1", "expected a value, found '#'"),
+            ("{\n\"summary\": \"é\" x}", "2:16", "expected ',' or '}' in an object, found 'x'"),
+            (String(repeating: "[", count: 600), "1:513", "nested deeper than 512 levels"),
+        ]
+        for (body, location, message) in cases {
+            let refused = try api.request("PUT", path, body: Array(body.utf8), contentType: "application/json")
+            #expect(refused.status == 400, "\(body)")
+            let diagnostics = try refused.object()["diagnostics"] as? [String]
+            #expect(diagnostics == ["api:\(location): error: invalid JSON: \(message)"], "\(body)")
+        }
+        // Good JSON that is a bad scenario gets the scenario's own diagnostics.
+        let unknownKey = try api.request(
+            "PUT", path, body: Array(#"{"banner": "x"}"#.utf8), contentType: "application/problem+json")
+        #expect(unknownKey.status == 400)
+        #expect(try unknownKey.errorMessage() == "the scenario has 1 error(s); the listener keeps scenario default")
+    }
+
+    @Test func aRepeatedQueryParameterIsRefusedOnEveryRoute() throws {
+        let api = try APIHost(scenarios: [.defaultPersona])
+        _ = try api.deliver()
+        let port = api.smtpPorts[0]
+        let requests: [(String, String, String)] = [
+            ("GET", "/api/v1/wait?messages=1&messages=5", "messages"),
+            ("GET", "/api/v1/wait?messages=1&timeout=1s&timeout=2s", "timeout"),
+            ("GET", "/api/v1/messages?recipient=b@example.org&sender=a@example.com&recipient=x@example.org",
+             "recipient"),
+            ("PUT", "/api/v1/listeners/\(port)/scenario?name=greylist&name=tarpit", "name"),
+            ("POST", "/api/v1/reset?scenarios=keep&scenarios=", "scenarios"),
+        ]
+        for (method, path, name) in requests {
+            let refused = try api.request(method, path)
+            #expect(refused.status == 400, "\(path)")
+            #expect(try refused.errorMessage() == "query parameter '\(name)' is given 2 times; give it once", "\(path)")
+        }
+        let thrice = try api.get("/api/v1/messages?sender=a&sender=b&sender=a")
+        #expect(try thrice.errorMessage() == "query parameter 'sender' is given 3 times; give it once")
+        // Percent-encoding does not hide a repeat.
+        let encoded = try api.get("/api/v1/messages?sender=a&s%65nder=b")
+        #expect(try encoded.errorMessage() == "query parameter 'sender' is given 2 times; give it once")
+        #expect(try api.listenerScenario("/api/v1/listeners/\(port)/scenario") == "default")
+        #expect(try api.get("/api/v1/messages").object()["total"] as? Int == 1)
+    }
+
     // MARK: - Reset, health, metrics
 
     @Test func resetClearsMessagesSessionsMetricsAndRuleCounters() async throws {
@@ -404,6 +489,48 @@ import Testing
         // Session numbering starts again: the next connection is "session 1" and greylisted again.
         try api.expectGreylisted(true)
         try api.expectGreylisted(false)
+    }
+
+    /// A suite sharing one host gets a clean slate per test: a scenario one test switched to does not greylist the
+    /// next. `?scenarios=keep` is for a suite that sets its scenarios up once.
+    @Test func resetRestoresEachListenersStartUpScenarioUnlessAskedToKeep() throws {
+        let api = try APIHost(scenarios: [.defaultPersona])
+        let path = "/api/v1/listeners/\(api.smtpPorts[0])/scenario"
+        #expect(try api.request("PUT", path + "?name=greylist").status == 200)
+        try api.expectGreylisted(true)
+
+        #expect(try api.request("POST", "/api/v1/reset").status == 200)
+        #expect(try api.listenerScenario(path) == "default")
+        let restored = try RawClient(port: api.smtpPorts[0])
+        #expect(try restored.replyLine() == "220 mockmx.test ESMTP mockmx")
+        try api.expectGreylisted(false)
+
+        #expect(try api.request("PUT", path + "?name=greylist").status == 200)
+        try api.expectGreylisted(true)
+        let kept = try api.request("POST", "/api/v1/reset?scenarios=keep")
+        #expect(kept.status == 200)
+        #expect(kept.text == #"{"status":"reset"}"# + "\n")
+        #expect(try api.listenerScenario(path) == "greylist")
+        // The kept scenario's rule state starts again all the same: the next session is greylisted as a first one.
+        try api.expectGreylisted(true)
+    }
+
+    @Test func resetRefusesWhatItDoesNotUnderstand() throws {
+        let api = try APIHost(scenarios: [.defaultPersona])
+        _ = try api.deliver()
+        let other = try api.request("POST", "/api/v1/reset?scenarios=drop")
+        #expect(other.status == 400)
+        #expect(
+            try other.errorMessage()
+                == "scenarios must be 'keep' (or left out to restore the start-up scenarios), found 'drop'")
+        let typo = try api.request("POST", "/api/v1/reset?scenario=keep")
+        #expect(typo.status == 400)
+        #expect(try typo.errorMessage() == "unknown query parameter 'scenario' for /api/v1/reset; it takes scenarios")
+        let twice = try api.request("POST", "/api/v1/reset?scenarios=keep&scenarios=keep")
+        #expect(twice.status == 400)
+        #expect(try twice.errorMessage() == "query parameter 'scenarios' is given 2 times; give it once")
+        // A refused reset resets nothing.
+        #expect(try api.get("/api/v1/messages").object()["total"] as? Int == 1)
     }
 
     @Test func healthAndPrometheusMetrics() async throws {
@@ -602,15 +729,26 @@ final class APIHost {
         try Curl.run(headers.flatMap { ["-H", $0] } + ["\(base)\(path)"])
     }
 
-    func request(_ method: String, _ path: String, body: [UInt8]? = nil) throws -> Curl.Result {
-        try start(method, path, body: body).finish()
+    func request(
+        _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/yaml"
+    ) throws -> Curl.Result {
+        try start(method, path, body: body, contentType: contentType).finish()
     }
 
-    func start(_ method: String, _ path: String, body: [UInt8]? = nil, maxTime: Double = 30) throws -> Curl.Running {
+    func start(
+        _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/yaml",
+        maxTime: Double = 30
+    ) throws -> Curl.Running {
         var arguments = method == "HEAD" ? ["-I"] : ["-X", method]
-        if body != nil { arguments += ["--data-binary", "@-", "-H", "Content-Type: application/yaml"] }
+        if body != nil { arguments += ["--data-binary", "@-", "-H", "Content-Type: \(contentType)"] }
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         return try Curl.start(arguments + ["\(base)\(path)"], input: body, maxTime: maxTime)
+    }
+
+    /// The scenario `GET /api/v1/listeners/{port}/scenario` names.
+    func listenerScenario(_ path: String) throws -> String? {
+        let listeners = try get(path).object()["listeners"] as? [[String: Any]]
+        return listeners?.first?["scenario"] as? String
     }
 
     /// A counter or gauge without labels from `/metrics`.
