@@ -240,6 +240,10 @@ extension ScenarioDocumentDecoder {
         var actions: [RuleAction] = []
         for item in items {
             guard let action = decodeAction(item.node, path: item.path) else { continue }
+            if event == ScenarioEvent.tls, let reason = Self.whyNotBeforeAHandshake(action) {
+                report(item.node, path: item.path, reason)
+                continue
+            }
             if action == .dropMessage, let event, event != ScenarioEvent.dataEnd, event != ScenarioEvent.bdatLast {
                 report(item.node, path: item.path,
                        "'drop-message' applies only to 'data.end' and 'bdat.last', not '\(event)'")
@@ -248,6 +252,23 @@ extension ScenarioDocumentDecoder {
             actions.append(action)
         }
         return actions.count == items.count ? actions : nil
+    }
+
+    /// `tls` fires after the `220` to STARTTLS is on the wire: no reply is proposed or sent there, so only the
+    /// actions that act on the connection mean something. A rule that would be ignored is refused instead.
+    private static func whyNotBeforeAHandshake(_ action: RuleAction) -> String? {
+        let name: String
+        switch action {
+        case .delay, .withhold, .stall, .close, .reset, .raw: return nil
+        case .reply: name = "reply"
+        case .useDefault: name = "default"
+        case .trickle: name = "trickle"
+        case .truncate: name = "truncate"
+        case .dropMessage: name = "drop-message"
+        }
+        return "'\(name)' cannot apply on tls: it runs after the 220 to STARTTLS, where no reply is sent; "
+            + "use delay, withhold, stall, close, reset or raw there (to answer STARTTLS itself, e.g. with 454, "
+            + "write the rule 'on: starttls')"
     }
 
     private mutating func decodeAction(_ node: Node, path: String) -> RuleAction? {

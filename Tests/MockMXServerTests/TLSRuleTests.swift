@@ -1,0 +1,131 @@
+import Foundation
+import MockMXScenario
+import MockMXServer
+import Testing
+
+/// `on: tls` rules run through the same plan executor as every other event: after the `220` to STARTTLS is
+/// on the wire, before the handshake.
+@Suite struct TLSRuleTests {
+    private func host(_ rules: String) throws -> LiveHost {
+        try LiveHost(yaml: """
+            host:
+              hostname: mx.tls.test
+              extensions: [PIPELINING, STARTTLS, ENHANCEDSTATUSCODES]
+            rules:
+            \(rules)
+            """)
+    }
+
+    /// Connects, says EHLO and STARTTLS, and gets the `220`.
+    private func startTLS(_ port: Int) throws -> RawClient {
+        let client = try RawClient(port: port)
+        _ = try client.reply()
+        try client.send("EHLO c.example\r\n")
+        _ = try client.reply()
+        try client.send("STARTTLS\r\n")
+        #expect(try client.replyLine() == "220 2.0.0 Ready to start TLS")
+        return client
+    }
+
+    /// The first bytes of a TLS 1.2 ClientHello record, enough for the host to see a handshake begin.
+    private let clientHelloStart: [UInt8] = [0x16, 0x03, 0x01, 0x00, 0x2F, 0x01, 0x00, 0x00, 0x2B, 0x03, 0x03]
+
+    @Test func delayThenResetResetsAfterTheDelay() async throws {
+        let live = try host("""
+              - on: tls
+                do: [{delay: 400ms}, reset]
+            """)
+        let client = try startTLS(live.port)
+        let sent = ContinuousClock.now
+        try client.send(clientHelloStart)
+        #expect(client.ending(timeout: 5).0 == .reset)
+        #expect(ContinuousClock.now - sent >= .milliseconds(400))
+        #expect(await live.waitForEndedSessions(1))
+        let session = live.host.sessions.all[0]
+        #expect(session.ended?.reason == .resetByRule)
+        let texts = session.transcript.map(\.text)
+        #expect(texts.contains { $0.hasSuffix("delay 400ms, reset") })
+        #expect(!texts.contains { $0.hasPrefix("TLS established") })
+    }
+
+    @Test(.enabled(if: ExternalClient.available("openssl"))) func delayThenResetDefeatsARealHandshake() async throws {
+        let live = try host("""
+              - on: tls
+                do: [{delay: 200ms}, reset]
+            """)
+        let result = try ExternalClient.run([
+            "openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:\(live.port)", "-brief",
+        ], input: "")
+        #expect(result.status != 0)
+        #expect(await live.waitForEndedSessions(1))
+        #expect(live.host.sessions.all[0].ended?.reason == .resetByRule)
+    }
+
+    @Test(.enabled(if: ExternalClient.available("swaks"))) func aDelayAloneSlowsTheHandshakeAndMailStillFlows() async throws {
+        let live = try host("""
+              - on: tls
+                do: {delay: 300ms}
+            """)
+        let started = ContinuousClock.now
+        let result = try ExternalClient.run([
+            "swaks", "--server", "127.0.0.1:\(live.port)", "--from", "s@example.com", "--to", "r@example.org", "--tls",
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        #expect(await live.waitForMessages(1))
+        #expect(live.messages.first?.receivedOverTLS == true)
+    }
+
+    @Test func closeAfterADelayEndsWithFin() async throws {
+        let live = try host("""
+              - on: tls
+                do: [{delay: 100ms}, close]
+            """)
+        let client = try startTLS(live.port)
+        try client.send(clientHelloStart)
+        #expect(client.ending(timeout: 5).0 == .fin)
+        #expect(await live.waitForEndedSessions(1))
+        #expect(live.host.sessions.all[0].ended?.reason == .closedByRule)
+    }
+
+    @Test(.enabled(if: ExternalClient.available("openssl"))) func rawBytesGoWhereTheHandshakeShouldStart() async throws {
+        let live = try host("""
+              - on: tls
+                do: {raw: "554 5.7.0 TLS inspection failed\\r\\n"}
+            """)
+        let result = try ExternalClient.run([
+            "openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:\(live.port)", "-brief",
+        ], input: "")
+        // The client expected a ServerHello and got a plaintext line: the handshake fails on it.
+        #expect(result.status != 0)
+        let client = try startTLS(live.port)
+        #expect(try client.readLine() == "554 5.7.0 TLS inspection failed")
+    }
+
+    @Test func withholdNeverAnswersTheHandshake() async throws {
+        let live = try host("""
+              - on: tls
+                do: withhold
+            """)
+        let client = try startTLS(live.port)
+        try client.send(clientHelloStart)
+        #expect(client.ending(timeout: 0.5).0 == .open)
+        let texts = live.host.sessions.all[0].transcript.map(\.text)
+        #expect(texts.contains("the handshake is never answered"))
+        #expect(live.host.sessions.all[0].ended == nil)
+    }
+
+    @Test(arguments: ["reply: \"454 4.7.0 TLS not available\"", "trickle: 1s", "default", "truncate: 3", "drop-message"])
+    func actionsThatCannotApplyBeforeAHandshakeAreRefusedWhereTheyAreWritten(_ action: String) throws {
+        let yaml = """
+            host: {extensions: [PIPELINING, STARTTLS]}
+            rules:
+              - on: tls
+                do: [{delay: 1s}, {\(action)}]
+            """
+        let error = try #require(throws: ScenarioLoadError.self) { try ScenarioLoader.load(yaml: yaml, file: "tls.yaml") }
+        let rendered = "\(error)"
+        #expect(rendered.hasPrefix("tls.yaml:4:23: error: rules[0].do[1]:"), "\(rendered)")
+        #expect(rendered.contains("cannot apply on tls"), "\(rendered)")
+    }
+}
