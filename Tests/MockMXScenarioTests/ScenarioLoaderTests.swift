@@ -166,7 +166,9 @@ import Testing
     @Test func everyKnownEventLoads() throws {
         for event in ScenarioEvent.known {
             let condition = event == "data.bytes" ? "\n    when: {bytes: 1}" : ""
-            let scenario = try loadScenario("rules:\n  - on: \(event)\(condition)\n    do: default\n")
+            // No reply is proposed on tls, so `default` cannot apply there.
+            let action = event == "tls" ? "{delay: 1ms}" : "default"
+            let scenario = try loadScenario("rules:\n  - on: \(event)\(condition)\n    do: \(action)\n")
             #expect(scenario.rules[0].event == event)
         }
     }

@@ -1,0 +1,195 @@
+import Foundation
+import MockMXScenario
+import SMTPProtocol
+
+/// The middle of the pipeline: a proposal becomes a plan (the first matching rule's actions, or the
+/// default), and the ``PlanExecutor``'s transport actions are performed here one at a time.
+extension SMTPConnection {
+    func begin(_ next: SMTPStep) {
+        recordInbound(next.event)
+        step = next
+        ruleLabel = nil
+        repliedInStep = false
+
+        let name = next.event.name
+        let occurrence: Int
+        if let index = occurrences.firstIndex(where: { $0.event == name }) {
+            occurrences[index].count += 1
+            occurrence = occurrences[index].count
+        } else {
+            occurrences.append((name, 1))
+            occurrence = 1
+        }
+        let context = RuleEventContext(
+            event: name,
+            isUnknownCommand: next.event.isUnknownCommand,
+            arguments: next.event.arguments,
+            helo: machine.helo,
+            sessionNumber: sessionNumber,
+            occurrence: occurrence,
+            messageNumber: machine.messageNumber,
+            clientAddress: record.clientAddress,
+            bytes: next.event.progressBytes)
+        let actions: [RuleAction]
+        if let rule = engine.match(context) {
+            actions = rule.effectiveActions
+            announce(rule)
+        } else {
+            actions = next.reply == nil ? [] : PlanExecutor.defaultActions
+        }
+        executor = PlanExecutor(step: next, actions: actions, enhancedStatusCodes: machine.usesEnhancedStatusCodes)
+        state = .executing
+        runPlan()
+    }
+
+    /// The rule that decides this step, in the transcript and the metrics.
+    func announce(_ rule: Rule) {
+        let label = "rule \(rule.index) (\(rule.location)) on \(rule.event)"
+        ruleLabel = label
+        host.metrics.ruleFired(label)
+        note("\(label): \(rule.effectiveActions.map(\.summary).joined(separator: ", "))", rule: label)
+    }
+
+    /// Performs the plan's actions until one waits (delay, trickle) or ends the step.
+    func runPlan() {
+        while state == .executing, let action = executor?.next() {
+            guard perform(action) else { return }
+        }
+    }
+
+    /// One transport action; false when the plan does not go on at once.
+    func perform(_ action: PlanExecutor.TransportAction) -> Bool {
+        switch action {
+        case .send(let bytes, let code, let trickleMilliseconds):
+            return transmit(bytes, code: code, trickleMilliseconds: trickleMilliseconds)
+        case .store(let message):
+            guard let next = executor?.stored(storeMessage(message)) else { return false }
+            return perform(next)
+        case .wait(let milliseconds):
+            wait(milliseconds) { $0.runPlan() }
+            return false
+        case .withhold where machine.isAwaitingTLS, .stall:
+            // Before a handshake withholding is stalling too: the ClientHello is not a line to record.
+            note(machine.isAwaitingTLS ? "the handshake is never answered" : "stalled: the host stops reading", rule: ruleLabel)
+            state = .stalled
+            transport?.stopReading()
+            actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
+                note("hold limit reached")
+                closeReason = .timeout
+                startClosing(.fin)
+            }
+        case .withhold:
+            note("withheld: no reply will be sent", rule: ruleLabel)
+            state = .withholding
+            transport?.setReadTimeout(milliseconds: engine.scenario.timeouts.holdMilliseconds)
+            recordAndDiscardInput()
+        case .close(let mode):
+            closeReason = mode == .reset ? .resetByRule : .closedByRule
+            guard machine.isAwaitingTLS else {
+                startClosing(mode)
+                return false
+            }
+            // The handshake is aborted where a broken middlebox aborts it: once the ClientHello arrives.
+            state = .abortingHandshake(mode)
+            transport?.setReadTimeout(milliseconds: engine.scenario.timeouts.idleMilliseconds)
+        case .commit(let sentCode):
+            finishStep(sentCode: sentCode)
+        case .startHandshake:
+            state = .startingHandshake
+            if outputLength == 0 { handshake() }
+        }
+        return false
+    }
+
+    func finishStep(sentCode: Int?) {
+        guard state == .executing, let finished = step else { return }  // not when a firewall dropped it
+        machine.commit(sentCode: sentCode)
+        step = nil
+        executor = nil
+        if machine.isAwaitingTLS {
+            state = .upgrading
+            transport?.stopReading()
+            if outputLength == 0 { upgradeToTLS() }
+            return
+        }
+        if finished.closesConnection {
+            if case .command(let verb, _, _) = finished.event, verb == "QUIT" {
+                closeReason = .clientQuit
+            } else if case .idle = finished.event {
+                closeReason = .timeout
+            }
+            startClosing(.fin)
+            return
+        }
+        state = .ready
+        if sentCode == 421 {
+            // RFC 5321 §3.8: a host that says 421 closes the transmission channel.
+            startClosing(.fin)
+        }
+    }
+
+    /// Puts a reply on the wire through the outbound firewall; false when it trickles and the plan resumes later.
+    func transmit(_ bytes: [UInt8], code: Int?, trickleMilliseconds: Int?) -> Bool {
+        if case .connect? = step?.event, !repliedInStep {
+            // Bytes that arrived before the greeting leaves were sent before it: the state machine must
+            // see them as such (strict pipelining refuses a client that talks first).
+            kernelReadsLeft = 1
+            _ = pullInput()
+            guard state == .executing else { return false }  // a firewall dropped the connection
+        }
+        repliedInStep = true
+        recordOutbound(bytes)
+        var wire = bytes
+        if let event = step?.event.name, let passed = firewall?.outbound(bytes, event: event), passed != bytes {
+            note("firewall passed it on as: " + Transcript.printable(passed))
+            wire = passed
+        }
+        if let trickleMilliseconds, !wire.isEmpty {
+            trickle(wire[...], interval: trickleMilliseconds)
+            return false
+        }
+        write(wire)
+        return true
+    }
+
+    func trickle(_ bytes: ArraySlice<UInt8>, interval: Int) {
+        write([bytes.first!])
+        let rest = bytes.dropFirst()
+        if rest.isEmpty {
+            wait(interval) { $0.runPlan() }
+        } else {
+            wait(interval) { $0.trickle(rest, interval: interval) }
+        }
+    }
+
+    func wait(_ milliseconds: Int, then: @escaping (SMTPConnection) -> Void) {
+        state = .waiting
+        actionTimer.schedule(milliseconds: milliseconds) { [unowned self] in
+            guard state == .waiting else { return }
+            state = .executing
+            then(self)
+            drive()
+        }
+    }
+
+    func storeMessage(_ message: ReceivedMessage) -> Bool {
+        let stored = StoredMessage(
+            message, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress)
+        do {
+            try host.messages.store(stored)
+        } catch {
+            note("message \(message.id) could not be spooled: \(error)")
+            return false
+        }
+        appendText(.note) { text in
+            text += "message ".utf8
+            text += message.id.utf8
+            text += " stored: ".utf8
+            text.appendDecimal(message.content.count)
+            text += " bytes for ".utf8
+            text.appendDecimal(message.recipients.count)
+            text += " recipient(s)".utf8
+        }
+        return true
+    }
+}
