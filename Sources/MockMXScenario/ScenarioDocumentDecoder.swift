@@ -11,8 +11,6 @@ import SMTPProtocol
 struct ScenarioDocumentDecoder {
     let file: String
     private(set) var diagnostics: [ScenarioDiagnostic] = []
-    /// The host's name once `host:` is decoded (it is decoded before `rules:`), for `{hostname}` in replies.
-    var hostname = SMTPServerConfiguration().hostname
 
     init(file: String) {
         self.file = file
@@ -38,6 +36,12 @@ struct ScenarioDocumentDecoder {
 
     /// The scenario described by `yaml`; meaningful only when ``diagnostics`` is empty afterwards.
     mutating func decode(yaml: String, name: String) -> Scenario {
+        Self.fillingInPlaceholders(of: decodeTemplate(yaml: yaml, name: name))
+    }
+
+    /// The scenario with its texts' placeholders as written, so that a file extending it can fill them in
+    /// with its own values.
+    private mutating func decodeTemplate(yaml: String, name: String) -> Scenario {
         var scenario = Scenario(name: name)
         if let alias = Self.aliasBeyondBudget(in: yaml) {
             let (line, column) = Self.position(ofByteOffset: alias.offset, in: yaml)
@@ -61,7 +65,6 @@ struct ScenarioDocumentDecoder {
         if let base {
             scenario = base
             scenario.name = name
-            hostname = base.host.hostname
         }
         if let node = fields["summary"] {
             scenario.summary = string(node, path: "summary")
@@ -99,12 +102,14 @@ struct ScenarioDocumentDecoder {
             report(node, path: "extends", "unknown bundled scenario '\(name)'\(Spelling.didYouMean(name, among: names))")
             return nil
         }
-        do {
-            return try ScenarioLoader.load(yaml: bundled.yaml, file: "\(name).yaml", name: name)
-        } catch {
+        var decoder = ScenarioDocumentDecoder(file: "\(name).yaml")
+        let base = decoder.decodeTemplate(yaml: bundled.yaml, name: name)
+        guard decoder.diagnostics.isEmpty else {
+            let error = ScenarioLoadError(diagnostics: decoder.diagnostics)
             report(node, path: "extends", "bundled scenario '\(name)' does not load: \(error)")
             return nil
         }
+        return base
     }
 
     // MARK: - Reporting
