@@ -18,7 +18,7 @@ extension ScenarioDocumentDecoder {
 
         var name: String?
         if let node = fields["name"] {
-            name = string(node, path: "\(path).name")
+            name = ruleName(node, path: "\(path).name", index: index)
         }
         var event: String?
         if let node = fields["on"] {
@@ -50,6 +50,20 @@ extension ScenarioDocumentDecoder {
         return Rule(
             index: index, location: location, name: name, event: event, conditions: conditions, actions: actions
         )
+    }
+
+    /// A name goes into log lines and metric labels, where a line break would forge a line of its own.
+    private mutating func ruleName(_ node: Node, path: String, index: Int) -> String? {
+        guard let name = string(node, path: path) else { return nil }
+        if name.isEmpty {
+            report(node, path: path, "a rule's name cannot be empty; leave 'name' out to have the rule called 'rule \(index)'")
+            return nil
+        }
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            report(node, path: path, "a rule's name is one line without control characters")
+            return nil
+        }
+        return name
     }
 
     // MARK: - Events
