@@ -104,16 +104,53 @@ import Testing
             rules:
               - {on: rcpr, do: default}
               - {on: data.ends, do: default}
-              - {on: "mail from", do: default}
+              - {on: "*", do: default}
               - {on: bdat, do: default}
             """
         #expect(renderedErrors(yaml) == [
             "test.yaml:2:10: error: rules[0].on: unknown event 'rcpr' (did you mean 'rcpt'?)",
             "test.yaml:3:10: error: rules[1].on: unknown event 'data.ends' (did you mean 'data.end'?)",
-            "test.yaml:4:10: error: rules[2].on: unknown event 'mail from'; expected connect, ehlo, helo, mail, "
+            "test.yaml:4:10: error: rules[2].on: unknown event '*'; expected connect, ehlo, helo, mail, "
                 + "rcpt, data, rset, noop, quit, vrfy, expn, help, starttls, auth, xexch50, unknown, data.end, "
                 + "data.bytes, bdat.chunk, bdat.last, xexch50.blob, tls or idle, or a command verb",
             "test.yaml:5:10: error: rules[3].on: BDAT is answered after its chunk: use 'bdat.chunk' or 'bdat.last'",
+        ])
+    }
+
+    @Test func aKnownEventWithSomethingAttachedIsNotTakenForACustomVerb() {
+        let yaml = """
+            rules:
+              - {on: rcpt-to, do: default}
+              - {on: MAIL_FROM, do: default}
+              - {on: ehlo-name, do: default}
+              - {on: "mail from", do: default}
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:2:10: error: rules[0].on: unknown event 'rcpt-to' (did you mean 'rcpt'?); "
+                + "for a custom verb of that name write 'on: {verb: rcpt-to}'",
+            "test.yaml:3:10: error: rules[1].on: unknown event 'MAIL_FROM' (did you mean 'mail'?)",
+            "test.yaml:4:10: error: rules[2].on: unknown event 'ehlo-name' (did you mean 'ehlo'?); "
+                + "for a custom verb of that name write 'on: {verb: ehlo-name}'",
+            "test.yaml:5:10: error: rules[3].on: unknown event 'mail from' (did you mean 'mail'?)",
+        ])
+    }
+
+    @Test func anExplicitCustomVerbMustBeAVerbOfItsOwn() {
+        let yaml = """
+            rules:
+              - {on: {verb: rcpt}, do: default}
+              - {on: {verb: "mail from"}, do: default}
+              - {on: {verb: data.end}, do: default}
+              - {on: {vreb: x-foo}, do: default}
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:2:17: error: rules[0].on.verb: 'rcpt' is an event of its own, not a custom verb; write 'on: rcpt'",
+            "test.yaml:3:17: error: rules[1].on.verb: a verb is letters, digits and '-', starting with a letter; "
+                + "found 'mail from'",
+            "test.yaml:4:17: error: rules[2].on.verb: 'data.end' is an event of its own, not a custom verb; "
+                + "write 'on: data.end'",
+            "test.yaml:5:10: error: rules[3].on: missing key 'verb' (the custom command's verb, e.g. 'on: {verb: XCLIENT}')",
+            "test.yaml:5:11: error: rules[3].on.vreb: unknown key 'vreb' (did you mean 'verb'?)",
         ])
     }
 
