@@ -133,10 +133,30 @@ struct ScenarioDocumentDecoder {
             let (line, column) = offset.map { Self.position(ofByteOffset: $0, in: yaml) } ?? (0, 0)
             report(line: line, column: column, path: "", "invalid YAML: \(problem)")
         case let .duplicatedKeysInMapping(duplicates, context):
-            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            report(line: context.mark.line, column: context.mark.column, path: "", "duplicate key \(keys)")
+            reportDuplicateKeys(duplicates, at: context.mark, in: yaml)
         default:
             report(line: 0, column: 0, path: "", "invalid YAML: \(error)")
+        }
+    }
+
+    private mutating func reportDuplicateKeys(_ keys: [String], at mark: Mark, in yaml: String) {
+        let listed = keys.map { "'\($0)'" }.joined(separator: ", ")
+        switch keys.first.map({ Self.searchRepeatedKeys(in: yaml, firstReported: $0, at: mark) }) ?? .notFound {
+        case let .found(repetitions):
+            for repetition in repetitions {
+                let first = "\(repetition.first.line):\(repetition.first.column)"
+                report(line: repetition.line, column: repetition.column, path: "",
+                       "duplicate key '\(repetition.key)' (first at \(first))")
+            }
+        case let .stopped(error):
+            report(line: mark.line, column: mark.column, path: "", "duplicate key \(listed) (given again below)")
+            // The renamed text has the lines and columns of `yaml`, not its byte offsets (reader errors').
+            switch error {
+            case .scanner, .parser, .composer: reportSyntaxError(error, in: yaml)
+            default: break
+            }
+        case .notFound:
+            report(line: mark.line, column: mark.column, path: "", "duplicate key \(listed)")
         }
     }
 

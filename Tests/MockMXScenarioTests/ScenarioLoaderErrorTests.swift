@@ -95,8 +95,47 @@ import Testing
         ])
     }
 
-    @Test func duplicateKeysAreReported() {
-        #expect(renderedErrors("seed: 1\nseed: 2\n") == ["test.yaml:1:1: error: duplicate key 'seed'"])
+    @Test func aDuplicateKeyIsReportedWhereItIsRepeated() {
+        #expect(renderedErrors("seed: 1\nseed: 2\n") == ["test.yaml:2:1: error: duplicate key 'seed' (first at 1:1)"])
+    }
+
+    @Test func duplicateKeysAreFoundInNestedFlowAndQuotedMappings() {
+        let yaml = """
+            rules:
+              - on: rcpt
+                do: default
+                on: mail
+              - {on: rcpt, when: {nth: 1, "nth": 2}, do: default}
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:4:5: error: duplicate key 'on' (first at 2:5)",
+            "test.yaml:5:31: error: duplicate key 'nth' (first at 5:23)",
+        ])
+    }
+
+    @Test func everyRepetitionOfAKeyIsReported() {
+        // The firewall example that once stood in Scenarios/README.md: two alternatives in one block.
+        let yaml = """
+            firewall: asa-esmtp
+            firewall:
+              persona: pix-mailguard
+            seed: 1
+            seed: 2
+            'seed': 3
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:2:1: error: duplicate key 'firewall' (first at 1:1)",
+            "test.yaml:5:1: error: duplicate key 'seed' (first at 4:1)",
+            "test.yaml:6:1: error: duplicate key 'seed' (first at 4:1)",
+        ])
+    }
+
+    @Test func aDuplicateBeforeASyntaxErrorIsReportedWithIt() {
+        // Past the duplicate the parser meets the syntax error, so the repetition cannot be placed.
+        #expect(renderedErrors("host:\n  hostname: a\n  hostname: b\nrules: [\n") == [
+            "test.yaml:2:3: error: duplicate key 'hostname' (given again below)",
+            "test.yaml:5:1: error: invalid YAML: did not find expected node content (while parsing a flow node at 5:1)",
+        ])
     }
 
     @Test func unknownEventsSuggestTheClosestKnownOne() {
