@@ -38,7 +38,7 @@ extension ScenarioDocumentDecoder {
         var renamed: [Position: String] = [:]
         var next = (key: key, position: Position(line: mark.line, column: mark.column))
         for round in 0..<duplicateKeyRounds {
-            guard let index = scalarIndex(of: next.position, in: scalars),
+            guard let index = scalarIndex(line: next.position.line, column: next.position.column, in: scalars),
                   let sentinel = Unicode.Scalar(0xE000 + round),
                   rename(&scalars, keyAt: index, key: next.key, to: sentinel)
             else { return .notFound }
@@ -73,29 +73,6 @@ extension ScenarioDocumentDecoder {
         else { return false }
         scalars[start] = sentinel
         return true
-    }
-
-    /// The index of the scalar at a 1-based line and column as libyaml counts them: CRLF, CR, LF, NEL, LS
-    /// and PS each end a line, and a leading byte order mark takes no column.
-    private static func scalarIndex(of position: Position, in scalars: [Unicode.Scalar]) -> Int? {
-        var line = 1
-        var lineStart = scalars.first == "\u{FEFF}" ? 1 : 0
-        var index = lineStart
-        while line < position.line, index < scalars.count {
-            switch scalars[index] {
-            case "\r" where index + 1 < scalars.count && scalars[index + 1] == "\n":
-                index += 1
-                fallthrough
-            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
-                line += 1
-                lineStart = index + 1
-            default:
-                break
-            }
-            index += 1
-        }
-        let target = lineStart + position.column - 1
-        return line == position.line && target < scalars.count ? target : nil
     }
 
     /// Every mapping holding a renamed key: its keys grouped by their text as written, each after the first

@@ -125,6 +125,10 @@ struct ScenarioDocumentDecoder {
 
     private mutating func reportSyntaxError(_ error: YamlError, in yaml: String) {
         switch error {
+        case let .scanner(context, problem, mark, _) where problem == Self.unknownEscapeProblem:
+            let detail = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
+            let hint = Self.unknownEscapeHint(escapeAt: mark, quotedScalarAt: context?.mark, in: yaml)
+            report(line: mark.line, column: mark.column, path: "", "invalid YAML: \(problem)\(hint.escape)\(detail)\(hint.advice)")
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
             let .composer(context, problem, mark, _):
             let detail = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
@@ -168,6 +172,29 @@ struct ScenarioDocumentDecoder {
             lineStart = index + 1
         }
         return (line, offset - lineStart + 1)
+    }
+
+    /// The index of the scalar at a 1-based line and column as libyaml counts them: CRLF, CR, LF, NEL, LS
+    /// and PS each end a line, and a leading byte order mark takes no column.
+    static func scalarIndex(line targetLine: Int, column: Int, in scalars: [Unicode.Scalar]) -> Int? {
+        var line = 1
+        var lineStart = scalars.first == "\u{FEFF}" ? 1 : 0
+        var index = lineStart
+        while line < targetLine, index < scalars.count {
+            switch scalars[index] {
+            case "\r" where index + 1 < scalars.count && scalars[index + 1] == "\n":
+                index += 1
+                fallthrough
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                line += 1
+                lineStart = index + 1
+            default:
+                break
+            }
+            index += 1
+        }
+        let target = lineStart + column - 1
+        return line == targetLine && column >= 1 && target < scalars.count ? target : nil
     }
 
     // MARK: - Generic node access

@@ -138,6 +138,20 @@ import Testing
         ])
     }
 
+    @Test func aSingleBackslashInDoubleQuotesSaysHowToWriteIt() {
+        let yaml = #"""
+            rules:
+              - on: rcpt
+                when: {args: "@foo\.test"}
+                do: default
+            """#
+        #expect(renderedErrors(yaml) == [
+            #"test.yaml:3:23: error: invalid YAML: found unknown escape character '\.' "#
+                + #"(while parsing a quoted scalar at 3:18); in double quotes a backslash starts an escape: "#
+                + #"write it doubled ('\\.') or put the text in single quotes ('@foo\.test')"#,
+        ])
+    }
+
     @Test func unknownEventsSuggestTheClosestKnownOne() {
         let yaml = """
             rules:
