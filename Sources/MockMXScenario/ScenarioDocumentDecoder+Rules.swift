@@ -155,6 +155,9 @@ extension ScenarioDocumentDecoder {
         if let node = fields["nth"] {
             conditions.nth = integer(node, path: "\(path).nth", minimum: 1)
         }
+        if let node = fields["nth-in-message"] {
+            conditions.nthInMessage = integer(node, path: "\(path).nth-in-message", minimum: 1)
+        }
         if let node = fields["message"] {
             conditions.message = integer(node, path: "\(path).message", minimum: 1)
         }

@@ -26,7 +26,9 @@ struct ScenarioDocumentDecoder {
     static let timeoutKeys = ["idle", "hold"]
     static let ruleKeys = ["name", "on", "when", "do"]
     static let customVerbKeys = ["verb"]
-    static let conditionKeys = ["args", "helo", "session", "nth", "message", "times", "chance", "client", "bytes"]
+    static let conditionKeys = [
+        "args", "helo", "session", "nth", "nth-in-message", "message", "times", "chance", "client", "bytes",
+    ]
     static let bareActions = ["default", "withhold", "stall", "close", "reset", "drop-message"]
     static let valuedActions = ["reply", "delay", "trickle", "truncate", "raw"]
     static let firewallKeys = [

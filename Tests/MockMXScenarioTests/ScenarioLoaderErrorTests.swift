@@ -207,6 +207,16 @@ import Testing
         ])
     }
 
+    @Test func nthInMessageIsACountFromOne() {
+        #expect(renderedErrors("rules:\n  - {on: rcpt, when: {nth-in-message: 0}, do: default}\n") == [
+            "test.yaml:2:39: error: rules[0].when.nth-in-message: must be at least 1, found 0",
+        ])
+        #expect(renderedErrors("rules:\n  - {on: rcpt, when: {nth-in-mesage: 2}, do: default}\n") == [
+            "test.yaml:2:23: error: rules[0].when.nth-in-mesage: unknown key 'nth-in-mesage' "
+                + "(did you mean 'nth-in-message'?)",
+        ])
+    }
+
     @Test func unknownActionsSuggestTheClosestKnownOne() {
         let yaml = """
             rules:
