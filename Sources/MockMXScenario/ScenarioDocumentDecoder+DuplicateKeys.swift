@@ -77,7 +77,9 @@ extension ScenarioDocumentDecoder {
 
     /// Every mapping holding a renamed key: its keys grouped by their text as written, each after the first
     /// a repetition. A mapping reached through several aliases is one mapping, reported once.
-    private static func collectRepetitions(in node: Node, renamed: [Position: String], into found: inout [KeyRepetition]) {
+    private static func collectRepetitions(
+        in node: Node, renamed: [Position: String], into found: inout [KeyRepetition]
+    ) {
         switch node {
         case let .mapping(mapping):
             var firstOccurrence: [String: Position] = [:]
@@ -86,7 +88,8 @@ extension ScenarioDocumentDecoder {
                     let position = Position(line: mark.line, column: mark.column)
                     if let text = renamed[position] ?? key.string {
                         if let first = firstOccurrence[text] {
-                            let repetition = KeyRepetition(key: text, line: mark.line, column: mark.column, first: first)
+                            let repetition = KeyRepetition(
+                                key: text, line: mark.line, column: mark.column, first: first)
                             if !found.contains(repetition) { found.append(repetition) }
                         } else {
                             firstOccurrence[text] = position

@@ -56,7 +56,8 @@ extension ScenarioDocumentDecoder {
     private mutating func ruleName(_ node: Node, path: String, index: Int) -> String? {
         guard let name = string(node, path: path) else { return nil }
         if name.isEmpty {
-            report(node, path: path, "a rule's name cannot be empty; leave 'name' out to have the rule called 'rule \(index)'")
+            report(node, path: path,
+                   "a rule's name cannot be empty; leave 'name' out to have the rule called 'rule \(index)'")
             return nil
         }
         if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
@@ -116,7 +117,8 @@ extension ScenarioDocumentDecoder {
             return nil
         }
         guard Self.isVerb(name) else {
-            report(verbNode, path: verbPath, "a verb is letters, digits and '-', starting with a letter; found '\(text)'")
+            report(verbNode, path: verbPath,
+                   "a verb is letters, digits and '-', starting with a letter; found '\(text)'")
             return nil
         }
         return name

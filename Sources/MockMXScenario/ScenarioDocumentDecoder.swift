@@ -130,7 +130,8 @@ struct ScenarioDocumentDecoder {
         case let .scanner(context, problem, mark, _) where problem == Self.unknownEscapeProblem:
             let detail = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
             let hint = Self.unknownEscapeHint(escapeAt: mark, quotedScalarAt: context?.mark, in: yaml)
-            report(line: mark.line, column: mark.column, path: "", "invalid YAML: \(problem)\(hint.escape)\(detail)\(hint.advice)")
+            report(line: mark.line, column: mark.column, path: "",
+                   "invalid YAML: \(problem)\(hint.escape)\(detail)\(hint.advice)")
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
             let .composer(context, problem, mark, _):
             let detail = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
