@@ -8,6 +8,8 @@ public struct RuleConditions: Sendable, Equatable {
     public var session: SessionSelector?
     /// `nth:` — the event's 1-based occurrence in the session.
     public var nth: Int?
+    /// `nth-in-message:` — the event's 1-based occurrence in the current message (transaction).
+    public var nthInMessage: Int?
     /// `message:` — the 1-based number of the message (transaction) in the session.
     public var message: Int?
     /// `times:` — the rule fires for its first N matches on the engine, then never.
@@ -24,6 +26,7 @@ public struct RuleConditions: Sendable, Equatable {
         helo: RulePattern? = nil,
         session: SessionSelector? = nil,
         nth: Int? = nil,
+        nthInMessage: Int? = nil,
         message: Int? = nil,
         times: Int? = nil,
         chance: Double? = nil,
@@ -34,6 +37,7 @@ public struct RuleConditions: Sendable, Equatable {
         self.helo = helo
         self.session = session
         self.nth = nth
+        self.nthInMessage = nthInMessage
         self.message = message
         self.times = times
         self.chance = chance
@@ -50,6 +54,7 @@ public struct RuleConditions: Sendable, Equatable {
     func holdsIgnoringCountersAndChance(for context: RuleEventContext, _ subjects: inout EventSubjects) -> Bool {
         if let session, !session.contains(context.sessionNumber) { return false }
         if let nth, context.occurrence != nth { return false }
+        if let nthInMessage, context.messageOccurrence != nthInMessage { return false }
         if let message, context.messageNumber != message { return false }
         if let bytes {
             guard let received = context.bytes, received >= bytes else { return false }

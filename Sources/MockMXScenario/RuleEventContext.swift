@@ -16,6 +16,12 @@ public struct RuleEventContext: Sendable {
     public var occurrence: Int
     /// 1-based number of the message (transaction) being handled in this session (`message:`).
     public var messageNumber: Int
+    /// 1-based: how many times this event has occurred in the current message, this one included
+    /// (`nth-in-message:`). Every event's count starts afresh where a transaction begins or ends: before
+    /// MAIL, RSET, HELO and EHLO are counted (so each is 1; RFC 5321 §4.1.4: RSET and HELO/EHLO abort
+    /// the transaction) and after `data.end` or `bdat.last`. Outside a transaction (NOOP after the end of
+    /// data) events count from the last of these.
+    public var messageOccurrence: Int
     /// The client's address as text: `127.0.0.1`, `::1`.
     public var clientAddress: String
     /// For `data.bytes`: message content bytes received so far.
@@ -29,6 +35,7 @@ public struct RuleEventContext: Sendable {
         sessionNumber: Int = 1,
         occurrence: Int = 1,
         messageNumber: Int = 1,
+        messageOccurrence: Int = 1,
         clientAddress: String = "127.0.0.1",
         bytes: Int? = nil
     ) {
@@ -39,6 +46,7 @@ public struct RuleEventContext: Sendable {
         self.sessionNumber = sessionNumber
         self.occurrence = occurrence
         self.messageNumber = messageNumber
+        self.messageOccurrence = messageOccurrence
         self.clientAddress = clientAddress
         self.bytes = bytes
     }

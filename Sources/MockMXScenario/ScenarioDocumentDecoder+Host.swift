@@ -11,6 +11,7 @@ extension ScenarioDocumentDecoder {
             return (defaults, timeouts, tls)
         }
 
+        var hostname = defaults.hostname
         if let node = fields["hostname"], let value = string(node, path: "host.hostname") {
             if value.isEmpty || value.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
                 report(node, path: "host.hostname", "a hostname is one word with no spaces or control characters, found '\(value)'")
@@ -45,9 +46,9 @@ extension ScenarioDocumentDecoder {
             limits.messageSize = size
         }
 
-        var greeting = base?.host.greeting
+        var greeting = base?.host.greeting ?? Self.defaultGreeting
         if let node = fields["greeting"] {
-            greeting = reply(node, path: "host.greeting", isGreeting: true)
+            greeting = reply(node, path: "host.greeting", isGreeting: true) ?? greeting
         }
 
         var configuration = SMTPServerConfiguration(
@@ -111,9 +112,9 @@ extension ScenarioDocumentDecoder {
         return nil
     }
 
-    /// A reply from a string or a list of lines, `{hostname}` replaced by the host's name. A string may
-    /// hold several lines (a YAML block scalar). A greeting may leave out the code (it is then 220) and
-    /// must be 2xx, 4xx or 5xx; other replies must start with a code in 200...599.
+    /// A reply from a string or a list of lines, `{hostname}` left for ``fillingInPlaceholders(of:)``. A
+    /// string may hold several lines (a YAML block scalar). A greeting may leave out the code (it is then
+    /// 220) and must be 2xx, 4xx or 5xx; other replies must start with a code in 200...599.
     mutating func reply(_ node: Node, path: String, isGreeting: Bool = false) -> SMTPReply? {
         var lines: [(text: String, node: Node, path: String)] = []
         switch node {
@@ -129,9 +130,6 @@ extension ScenarioDocumentDecoder {
         guard !lines.isEmpty else {
             report(node, path: path, "a reply needs at least one line")
             return nil
-        }
-        for index in lines.indices {
-            lines[index].text = lines[index].text.replacing("{hostname}", with: hostname)
         }
         var isValid = true
         for line in lines where line.text.unicodeScalars.contains("\r") {

@@ -18,7 +18,7 @@ extension ScenarioDocumentDecoder {
 
         var name: String?
         if let node = fields["name"] {
-            name = string(node, path: "\(path).name")
+            name = ruleName(node, path: "\(path).name", index: index)
         }
         var event: String?
         if let node = fields["on"] {
@@ -52,9 +52,25 @@ extension ScenarioDocumentDecoder {
         )
     }
 
+    /// A name goes into log lines and metric labels, where a line break would forge a line of its own.
+    private mutating func ruleName(_ node: Node, path: String, index: Int) -> String? {
+        guard let name = string(node, path: path) else { return nil }
+        if name.isEmpty {
+            report(node, path: path,
+                   "a rule's name cannot be empty; leave 'name' out to have the rule called 'rule \(index)'")
+            return nil
+        }
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            report(node, path: path, "a rule's name is one line without control characters")
+            return nil
+        }
+        return name
+    }
+
     // MARK: - Events
 
     private mutating func decodeEvent(_ node: Node, path: String) -> String? {
+        if case .mapping = node { return decodeCustomVerb(node, path: path) }
         guard let text = string(node, path: path) else { return nil }
         let name = text.lowercased()
         if ScenarioEvent.known.contains(name) { return name }
@@ -62,16 +78,59 @@ extension ScenarioDocumentDecoder {
             report(node, path: path, "BDAT is answered after its chunk: use 'bdat.chunk' or 'bdat.last'")
             return nil
         }
-        // A custom verb, unless it is one or two letters off a known event: `rcpr` is a typo, not a verb.
-        let suggestion = Spelling.suggestion(for: name, among: ScenarioEvent.known)
-        if Self.isVerb(name), suggestion == nil || ScenarioEvent.nearMissVerbs.contains(name) { return name }
-        if let suggestion {
-            report(node, path: path, "unknown event '\(text)' (did you mean '\(suggestion)'?)")
+        // A custom verb, unless it is one or two letters off a known event (`rcpr` is a typo) or a known
+        // event with something attached (`rcpt-to`, `mail from` name the command, not a verb of their own).
+        let typo = Spelling.suggestion(for: name, among: ScenarioEvent.known)
+        let attached = Self.knownEvent(withSomethingAttached: name)
+        if Self.isVerb(name), (typo == nil && attached == nil) || ScenarioEvent.nearMissVerbs.contains(name) {
+            return name
+        }
+        if let typo {
+            report(node, path: path, "unknown event '\(text)' (did you mean '\(typo)'?)")
+        } else if let attached {
+            let explicit = Self.isVerb(name) ? "; for a custom verb of that name write 'on: {verb: \(text)}'" : ""
+            report(node, path: path, "unknown event '\(text)' (did you mean '\(attached)'?)\(explicit)")
         } else {
             let events = Self.list(ScenarioEvent.known, conjunction: "or")
             report(node, path: path, "unknown event '\(text)'; expected \(events), or a command verb")
         }
         return nil
+    }
+
+    /// `on: {verb: RCPT-TO}`: a custom verb said to be one, for a name otherwise taken for a typo or for a
+    /// known event with something attached.
+    private mutating func decodeCustomVerb(_ node: Node, path: String) -> String? {
+        guard let fields = fields(of: node, path: path, keys: Self.customVerbKeys) else { return nil }
+        guard let verbNode = fields["verb"] else {
+            report(node, path: path, "missing key 'verb' (the custom command's verb, e.g. 'on: {verb: XCLIENT}')")
+            return nil
+        }
+        let verbPath = "\(path).verb"
+        guard let text = string(verbNode, path: verbPath) else { return nil }
+        let name = text.lowercased()
+        if name == "bdat" {
+            report(verbNode, path: verbPath, "BDAT is answered after its chunk: use 'bdat.chunk' or 'bdat.last'")
+            return nil
+        }
+        if ScenarioEvent.known.contains(name) {
+            report(verbNode, path: verbPath, "'\(text)' is an event of its own, not a custom verb; write 'on: \(name)'")
+            return nil
+        }
+        guard Self.isVerb(name) else {
+            report(verbNode, path: verbPath,
+                   "a verb is letters, digits and '-', starting with a letter; found '\(text)'")
+            return nil
+        }
+        return name
+    }
+
+    /// The known event `name` starts with when a separator follows it (`rcpt-to`, `mail_from`, `ehlo name`),
+    /// the longest if several do.
+    private static func knownEvent(withSomethingAttached name: String) -> String? {
+        let separators: Set<Character> = ["-", "_", " ", ".", ":"]
+        return ScenarioEvent.known
+            .filter { name.hasPrefix($0) && name.dropFirst($0.count).first.map(separators.contains) == true }
+            .max { $0.count < $1.count }
     }
 
     // MARK: - Conditions
@@ -97,6 +156,9 @@ extension ScenarioDocumentDecoder {
         }
         if let node = fields["nth"] {
             conditions.nth = integer(node, path: "\(path).nth", minimum: 1)
+        }
+        if let node = fields["nth-in-message"] {
+            conditions.nthInMessage = integer(node, path: "\(path).nth-in-message", minimum: 1)
         }
         if let node = fields["message"] {
             conditions.message = integer(node, path: "\(path).message", minimum: 1)

@@ -11,8 +11,6 @@ import SMTPProtocol
 struct ScenarioDocumentDecoder {
     let file: String
     private(set) var diagnostics: [ScenarioDiagnostic] = []
-    /// The host's name once `host:` is decoded (it is decoded before `rules:`), for `{hostname}` in replies.
-    var hostname = SMTPServerConfiguration().hostname
 
     init(file: String) {
         self.file = file
@@ -27,7 +25,10 @@ struct ScenarioDocumentDecoder {
     static let limitKeys = ["message-size", "recipients", "line-length"]
     static let timeoutKeys = ["idle", "hold"]
     static let ruleKeys = ["name", "on", "when", "do"]
-    static let conditionKeys = ["args", "helo", "session", "nth", "message", "times", "chance", "client", "bytes"]
+    static let customVerbKeys = ["verb"]
+    static let conditionKeys = [
+        "args", "helo", "session", "nth", "nth-in-message", "message", "times", "chance", "client", "bytes",
+    ]
     static let bareActions = ["default", "withhold", "stall", "close", "reset", "drop-message"]
     static let valuedActions = ["reply", "delay", "trickle", "truncate", "raw"]
     static let firewallKeys = [
@@ -38,6 +39,12 @@ struct ScenarioDocumentDecoder {
 
     /// The scenario described by `yaml`; meaningful only when ``diagnostics`` is empty afterwards.
     mutating func decode(yaml: String, name: String) -> Scenario {
+        Self.fillingInPlaceholders(of: decodeTemplate(yaml: yaml, name: name))
+    }
+
+    /// The scenario with its texts' placeholders as written, so that a file extending it can fill them in
+    /// with its own values.
+    private mutating func decodeTemplate(yaml: String, name: String) -> Scenario {
         var scenario = Scenario(name: name)
         if let alias = Self.aliasBeyondBudget(in: yaml) {
             let (line, column) = Self.position(ofByteOffset: alias.offset, in: yaml)
@@ -61,7 +68,6 @@ struct ScenarioDocumentDecoder {
         if let base {
             scenario = base
             scenario.name = name
-            hostname = base.host.hostname
         }
         if let node = fields["summary"] {
             scenario.summary = string(node, path: "summary")
@@ -99,12 +105,14 @@ struct ScenarioDocumentDecoder {
             report(node, path: "extends", "unknown bundled scenario '\(name)'\(Spelling.didYouMean(name, among: names))")
             return nil
         }
-        do {
-            return try ScenarioLoader.load(yaml: bundled.yaml, file: "\(name).yaml", name: name)
-        } catch {
+        var decoder = ScenarioDocumentDecoder(file: "\(name).yaml")
+        let base = decoder.decodeTemplate(yaml: bundled.yaml, name: name)
+        guard decoder.diagnostics.isEmpty else {
+            let error = ScenarioLoadError(diagnostics: decoder.diagnostics)
             report(node, path: "extends", "bundled scenario '\(name)' does not load: \(error)")
             return nil
         }
+        return base
     }
 
     // MARK: - Reporting
@@ -119,6 +127,11 @@ struct ScenarioDocumentDecoder {
 
     private mutating func reportSyntaxError(_ error: YamlError, in yaml: String) {
         switch error {
+        case let .scanner(context, problem, mark, _) where problem == Self.unknownEscapeProblem:
+            let detail = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
+            let hint = Self.unknownEscapeHint(escapeAt: mark, quotedScalarAt: context?.mark, in: yaml)
+            report(line: mark.line, column: mark.column, path: "",
+                   "invalid YAML: \(problem)\(hint.escape)\(detail)\(hint.advice)")
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
             let .composer(context, problem, mark, _):
             let detail = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
@@ -127,10 +140,30 @@ struct ScenarioDocumentDecoder {
             let (line, column) = offset.map { Self.position(ofByteOffset: $0, in: yaml) } ?? (0, 0)
             report(line: line, column: column, path: "", "invalid YAML: \(problem)")
         case let .duplicatedKeysInMapping(duplicates, context):
-            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            report(line: context.mark.line, column: context.mark.column, path: "", "duplicate key \(keys)")
+            reportDuplicateKeys(duplicates, at: context.mark, in: yaml)
         default:
             report(line: 0, column: 0, path: "", "invalid YAML: \(error)")
+        }
+    }
+
+    private mutating func reportDuplicateKeys(_ keys: [String], at mark: Mark, in yaml: String) {
+        let listed = keys.map { "'\($0)'" }.joined(separator: ", ")
+        switch keys.first.map({ Self.searchRepeatedKeys(in: yaml, firstReported: $0, at: mark) }) ?? .notFound {
+        case let .found(repetitions):
+            for repetition in repetitions {
+                let first = "\(repetition.first.line):\(repetition.first.column)"
+                report(line: repetition.line, column: repetition.column, path: "",
+                       "duplicate key '\(repetition.key)' (first at \(first))")
+            }
+        case let .stopped(error):
+            report(line: mark.line, column: mark.column, path: "", "duplicate key \(listed) (given again below)")
+            // The renamed text has the lines and columns of `yaml`, not its byte offsets (reader errors').
+            switch error {
+            case .scanner, .parser, .composer: reportSyntaxError(error, in: yaml)
+            default: break
+            }
+        case .notFound:
+            report(line: mark.line, column: mark.column, path: "", "duplicate key \(listed)")
         }
     }
 
@@ -142,6 +175,29 @@ struct ScenarioDocumentDecoder {
             lineStart = index + 1
         }
         return (line, offset - lineStart + 1)
+    }
+
+    /// The index of the scalar at a 1-based line and column as libyaml counts them: CRLF, CR, LF, NEL, LS
+    /// and PS each end a line, and a leading byte order mark takes no column.
+    static func scalarIndex(line targetLine: Int, column: Int, in scalars: [Unicode.Scalar]) -> Int? {
+        var line = 1
+        var lineStart = scalars.first == "\u{FEFF}" ? 1 : 0
+        var index = lineStart
+        while line < targetLine, index < scalars.count {
+            switch scalars[index] {
+            case "\r" where index + 1 < scalars.count && scalars[index + 1] == "\n":
+                index += 1
+                fallthrough
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                line += 1
+                lineStart = index + 1
+            default:
+                break
+            }
+            index += 1
+        }
+        let target = lineStart + column - 1
+        return line == targetLine && column >= 1 && target < scalars.count ? target : nil
     }
 
     // MARK: - Generic node access

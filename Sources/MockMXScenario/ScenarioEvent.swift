@@ -1,7 +1,8 @@
 /// The event names a rule's `on:` can use.
 ///
 /// Besides these, any verb-like name (`[A-Za-z][A-Za-z0-9-]*`) names that custom command, lower-cased
-/// (`on: X-LINK2STATE` → `x-link2state`), unless it is a near miss of a known event (a typo).
+/// (`on: X-LINK2STATE` → `x-link2state`), unless it is a near miss of a known event (a typo) or a known
+/// event with something attached (`rcpt-to`); `on: {verb: NAME}` names any verb as a custom one.
 public enum ScenarioEvent {
     /// Fires when the connection is accepted, before the greeting.
     public static let connect = "connect"

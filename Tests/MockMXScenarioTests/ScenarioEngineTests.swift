@@ -108,6 +108,28 @@ import Testing
         #expect(engine.match(rcpt("c@x", occurrence: 3)) == nil)
     }
 
+    @Test func nthInMessageSelectsTheOccurrenceInTheMessage() throws {
+        // "The second RCPT of each message gets 452."
+        let engine = try engine("""
+            rules:
+              - {on: rcpt, when: {nth-in-message: 2}, do: {reply: "452 4.5.3 Too many recipients"}}
+            """)
+        let rcpts = [(1, 1, 1), (2, 1, 2), (3, 1, 3), (4, 2, 1), (5, 2, 2)].map { occurrence, message, inMessage in
+            RuleEventContext(event: "rcpt", occurrence: occurrence, messageNumber: message,
+                             messageOccurrence: inMessage)
+        }
+        #expect(rcpts.map { engine.match($0)?.index } == [nil, 0, nil, nil, 0])
+    }
+
+    @Test func nthKeepsCountingInTheSession() throws {
+        let engine = try engine("rules:\n  - {on: rcpt, when: {nth: 2}, do: close}\n")
+        let secondInSessionFirstInMessage = RuleEventContext(event: "rcpt", occurrence: 2, messageNumber: 2,
+                                                              messageOccurrence: 1)
+        let firstInSessionSecondInMessage = RuleEventContext(event: "rcpt", occurrence: 1, messageOccurrence: 2)
+        #expect(engine.match(secondInSessionFirstInMessage)?.index == 0)
+        #expect(engine.match(firstInSessionSecondInMessage) == nil)
+    }
+
     @Test func messageSelectsTheTransaction() throws {
         let engine = try engine("rules:\n  - {on: mail, when: {message: 3}, do: close}\n")
         let results = (1...4).map { engine.match(RuleEventContext(event: "mail", messageNumber: $0)) != nil }

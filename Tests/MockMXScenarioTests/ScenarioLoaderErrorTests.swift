@@ -95,8 +95,61 @@ import Testing
         ])
     }
 
-    @Test func duplicateKeysAreReported() {
-        #expect(renderedErrors("seed: 1\nseed: 2\n") == ["test.yaml:1:1: error: duplicate key 'seed'"])
+    @Test func aDuplicateKeyIsReportedWhereItIsRepeated() {
+        #expect(renderedErrors("seed: 1\nseed: 2\n") == ["test.yaml:2:1: error: duplicate key 'seed' (first at 1:1)"])
+    }
+
+    @Test func duplicateKeysAreFoundInNestedFlowAndQuotedMappings() {
+        let yaml = """
+            rules:
+              - on: rcpt
+                do: default
+                on: mail
+              - {on: rcpt, when: {nth: 1, "nth": 2}, do: default}
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:4:5: error: duplicate key 'on' (first at 2:5)",
+            "test.yaml:5:31: error: duplicate key 'nth' (first at 5:23)",
+        ])
+    }
+
+    @Test func everyRepetitionOfAKeyIsReported() {
+        // The firewall example that once stood in Scenarios/README.md: two alternatives in one block.
+        let yaml = """
+            firewall: asa-esmtp
+            firewall:
+              persona: pix-mailguard
+            seed: 1
+            seed: 2
+            'seed': 3
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:2:1: error: duplicate key 'firewall' (first at 1:1)",
+            "test.yaml:5:1: error: duplicate key 'seed' (first at 4:1)",
+            "test.yaml:6:1: error: duplicate key 'seed' (first at 4:1)",
+        ])
+    }
+
+    @Test func aDuplicateBeforeASyntaxErrorIsReportedWithIt() {
+        // Past the duplicate the parser meets the syntax error, so the repetition cannot be placed.
+        #expect(renderedErrors("host:\n  hostname: a\n  hostname: b\nrules: [\n") == [
+            "test.yaml:2:3: error: duplicate key 'hostname' (given again below)",
+            "test.yaml:5:1: error: invalid YAML: did not find expected node content (while parsing a flow node at 5:1)",
+        ])
+    }
+
+    @Test func aSingleBackslashInDoubleQuotesSaysHowToWriteIt() {
+        let yaml = #"""
+            rules:
+              - on: rcpt
+                when: {args: "@foo\.test"}
+                do: default
+            """#
+        #expect(renderedErrors(yaml) == [
+            #"test.yaml:3:23: error: invalid YAML: found unknown escape character '\.' "#
+                + #"(while parsing a quoted scalar at 3:18); in double quotes a backslash starts an escape: "#
+                + #"write it doubled ('\\.') or put the text in single quotes ('@foo\.test')"#,
+        ])
     }
 
     @Test func unknownEventsSuggestTheClosestKnownOne() {
@@ -104,16 +157,63 @@ import Testing
             rules:
               - {on: rcpr, do: default}
               - {on: data.ends, do: default}
-              - {on: "mail from", do: default}
+              - {on: "*", do: default}
               - {on: bdat, do: default}
             """
         #expect(renderedErrors(yaml) == [
             "test.yaml:2:10: error: rules[0].on: unknown event 'rcpr' (did you mean 'rcpt'?)",
             "test.yaml:3:10: error: rules[1].on: unknown event 'data.ends' (did you mean 'data.end'?)",
-            "test.yaml:4:10: error: rules[2].on: unknown event 'mail from'; expected connect, ehlo, helo, mail, "
+            "test.yaml:4:10: error: rules[2].on: unknown event '*'; expected connect, ehlo, helo, mail, "
                 + "rcpt, data, rset, noop, quit, vrfy, expn, help, starttls, auth, xexch50, unknown, data.end, "
                 + "data.bytes, bdat.chunk, bdat.last, xexch50.blob, tls or idle, or a command verb",
             "test.yaml:5:10: error: rules[3].on: BDAT is answered after its chunk: use 'bdat.chunk' or 'bdat.last'",
+        ])
+    }
+
+    @Test func aKnownEventWithSomethingAttachedIsNotTakenForACustomVerb() {
+        let yaml = """
+            rules:
+              - {on: rcpt-to, do: default}
+              - {on: MAIL_FROM, do: default}
+              - {on: ehlo-name, do: default}
+              - {on: "mail from", do: default}
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:2:10: error: rules[0].on: unknown event 'rcpt-to' (did you mean 'rcpt'?); "
+                + "for a custom verb of that name write 'on: {verb: rcpt-to}'",
+            "test.yaml:3:10: error: rules[1].on: unknown event 'MAIL_FROM' (did you mean 'mail'?)",
+            "test.yaml:4:10: error: rules[2].on: unknown event 'ehlo-name' (did you mean 'ehlo'?); "
+                + "for a custom verb of that name write 'on: {verb: ehlo-name}'",
+            "test.yaml:5:10: error: rules[3].on: unknown event 'mail from' (did you mean 'mail'?)",
+        ])
+    }
+
+    @Test func anExplicitCustomVerbMustBeAVerbOfItsOwn() {
+        let yaml = """
+            rules:
+              - {on: {verb: rcpt}, do: default}
+              - {on: {verb: "mail from"}, do: default}
+              - {on: {verb: data.end}, do: default}
+              - {on: {vreb: x-foo}, do: default}
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:2:17: error: rules[0].on.verb: 'rcpt' is an event of its own, not a custom verb; write 'on: rcpt'",
+            "test.yaml:3:17: error: rules[1].on.verb: a verb is letters, digits and '-', starting with a letter; "
+                + "found 'mail from'",
+            "test.yaml:4:17: error: rules[2].on.verb: 'data.end' is an event of its own, not a custom verb; "
+                + "write 'on: data.end'",
+            "test.yaml:5:10: error: rules[3].on: missing key 'verb' (the custom command's verb, e.g. 'on: {verb: XCLIENT}')",
+            "test.yaml:5:11: error: rules[3].on.vreb: unknown key 'vreb' (did you mean 'verb'?)",
+        ])
+    }
+
+    @Test func nthInMessageIsACountFromOne() {
+        #expect(renderedErrors("rules:\n  - {on: rcpt, when: {nth-in-message: 0}, do: default}\n") == [
+            "test.yaml:2:39: error: rules[0].when.nth-in-message: must be at least 1, found 0",
+        ])
+        #expect(renderedErrors("rules:\n  - {on: rcpt, when: {nth-in-mesage: 2}, do: default}\n") == [
+            "test.yaml:2:23: error: rules[0].when.nth-in-mesage: unknown key 'nth-in-mesage' "
+                + "(did you mean 'nth-in-message'?)",
         ])
     }
 

@@ -163,6 +163,18 @@ import Testing
         #expect(scenario.rules.map(\.event) == ["lhlo", "xclient"])
     }
 
+    @Test func aCustomVerbCanBeNamedExplicitly() throws {
+        // Taken as a typo or as `rcpt` with something attached when written as a bare event name.
+        let scenario = try loadScenario("""
+            rules:
+              - on: {verb: RCPT-TO}
+                do: {reply: "250 2.0.0 ok"}
+              - {on: {verb: rcpr}, do: default}
+              - {on: {verb: X-LINK2STATE}, do: default}
+            """)
+        #expect(scenario.rules.map(\.event) == ["rcpt-to", "rcpr", "x-link2state"])
+    }
+
     @Test func everyKnownEventLoads() throws {
         for event in ScenarioEvent.known {
             let condition = event == "data.bytes" ? "\n    when: {bytes: 1}" : ""
