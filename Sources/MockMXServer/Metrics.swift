@@ -7,7 +7,7 @@ public final class Metrics: @unchecked Sendable {
     public struct Snapshot: Sendable, Equatable {
         /// `sessions_total`, `bytes_sent`, `bytes_received`, …
         public var counters: [String: Int]
-        /// Firings per rule label (`rule 2 (greylist.yaml:14:5) on rcpt`).
+        /// Firings per rule: its name, or `rule N` for a rule without one (``Rule/metricLabel``).
         public var rules: [String: Int]
         /// Replies written per reply code.
         public var replies: [Int: Int]

@@ -17,7 +17,8 @@ public struct TranscriptEntry: Sendable, Equatable {
     public var time: Date
     public var direction: Direction
     public var text: String
-    /// The rule that decided this step, e.g. `rule 2 (greylist.yaml:14:5) on rcpt`.
+    /// The rule that decided this step, as ``Rule/label`` gives it: `greylisted on first contact (greylist.yaml:11:5)`, or
+    /// `rule 2 (mine.yaml:14:5)` for a rule without a name.
     public var rule: String?
 }
 

@@ -174,7 +174,7 @@ import Testing
             "server: 221 2.0.0 Bye",
         ])
         let greylistReply = try #require(transcript.first { ($0["text"] as? String)?.hasPrefix("451") == true })
-        #expect((greylistReply["rule"] as? String)?.hasPrefix("rule 0 (greylist.yaml:") == true)
+        #expect(greylistReply["rule"] as? String == "greylisted on first contact (greylist.yaml:11:5)")
         #expect(transcript.first?["rule"] is NSNull)
 
         let missing = try api.get("/api/v1/sessions/nosuch")
@@ -556,8 +556,8 @@ import Testing
             "mockmx_replies_total{code=\"221\"} 2", "# TYPE mockmx_rule_fired_total counter",
             "mockmx_api_waits_pending 0", "mockmx_connections_refused_total 0",
         ]))
-        let ruleLine = #"mockmx_rule_fired_total{rule="rule 0 (greylist.yaml:"#
-        #expect(lines.contains { $0.hasPrefix(ruleLine) && $0.hasSuffix(" 1") })
+        // A named rule is counted under its name (an unnamed one under `rule N`).
+        #expect(lines.contains(#"mockmx_rule_fired_total{rule="greylisted on first contact"} 1"#))
         #expect(try api.metric("mockmx_bytes_sent_total") > 100)
         #expect(try api.metric("mockmx_bytes_received_total") > 50)
     }

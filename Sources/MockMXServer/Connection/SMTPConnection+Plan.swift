@@ -12,14 +12,11 @@ extension SMTPConnection {
         repliedInStep = false
 
         let name = next.event.name
-        let occurrence: Int
-        if let index = occurrences.firstIndex(where: { $0.event == name }) {
-            occurrences[index].count += 1
-            occurrence = occurrences[index].count
-        } else {
-            occurrences.append((name, 1))
-            occurrence = 1
-        }
+        // RFC 5321 §4.1.4: MAIL starts a transaction, RSET and HELO/EHLO abort one.
+        if Self.startsTransactionCount.contains(name) { messageOccurrences.reset() }
+        let occurrence = occurrences.count(name)
+        let messageOccurrence = messageOccurrences.count(name)
+        if name == ScenarioEvent.dataEnd || name == ScenarioEvent.bdatLast { messageOccurrences.reset() }
         let context = RuleEventContext(
             event: name,
             isUnknownCommand: next.event.isUnknownCommand,
@@ -28,6 +25,7 @@ extension SMTPConnection {
             sessionNumber: sessionNumber,
             occurrence: occurrence,
             messageNumber: machine.messageNumber,
+            messageOccurrence: messageOccurrence,
             clientAddress: record.clientAddress,
             bytes: next.event.progressBytes)
         let actions: [RuleAction]
@@ -42,12 +40,14 @@ extension SMTPConnection {
         runPlan()
     }
 
+    /// Events whose per-message count starts afresh.
+    private static let startsTransactionCount: Set<String> = ["mail", "rset", "helo", "ehlo"]
+
     /// The rule that decides this step, in the transcript and the metrics.
     func announce(_ rule: Rule) {
-        let label = "rule \(rule.index) (\(rule.location)) on \(rule.event)"
-        ruleLabel = label
-        host.metrics.ruleFired(label)
-        note("\(label): \(rule.effectiveActions.map(\.summary).joined(separator: ", "))", rule: label)
+        ruleLabel = rule.label
+        host.metrics.ruleFired(rule.metricLabel)
+        note("\(rule.label) on \(rule.event): \(rule.effectiveActions.map(\.summary).joined(separator: ", "))", rule: rule.label)
     }
 
     /// Performs the plan's actions until one waits (delay, trickle) or ends the step.
@@ -165,10 +165,13 @@ extension SMTPConnection {
     func wait(_ milliseconds: Int, then: @escaping (SMTPConnection) -> Void) {
         state = .waiting
         actionTimer.schedule(milliseconds: milliseconds) { [unowned self] in
-            guard state == .waiting else { return }
-            state = .executing
-            then(self)
-            drive()
+            // The step may end the session (a delayed 221), and teardown releases the last reference.
+            withExtendedLifetime(self) {
+                guard state == .waiting else { return }
+                state = .executing
+                then(self)
+                drive()
+            }
         }
     }
 

@@ -71,9 +71,9 @@ final class SMTPConnection {
     /// Whether this step has sent anything yet: the greeting reads pre-greeting input just before it leaves.
     @exclusivity(unchecked) var repliedInStep = false
     @exclusivity(unchecked) var ruleLabel: String?
-    /// How often each event happened in this session (`nth:`): a handful of names, so a list costs less
-    /// memory and time than a dictionary.
-    @exclusivity(unchecked) var occurrences: [(event: String, count: Int)] = []
+    /// How often each event happened in this session (`nth:`) and in this transaction (`nth-in-message:`).
+    @exclusivity(unchecked) var occurrences = EventCounts()
+    @exclusivity(unchecked) var messageOccurrences = EventCounts()
     @exclusivity(unchecked) var shutdownRequested = false
 
     lazy var actionTimer = LoopTimer(loop: host.loop)
