@@ -60,15 +60,21 @@ public final class SessionRecord: Sendable {
         self.log = Mutex(TranscriptLog(maxEntries: maxEntries))
     }
 
-    func append(_ direction: TranscriptEntry.Direction, _ text: String, rule: String? = nil) -> TranscriptEntry {
-        let entry = TranscriptEntry(time: Date(), direction: direction, text: text, rule: rule)
+    /// `time`: when the entry happened (a client line: when its bytes arrived); now when nil.
+    func append(
+        _ direction: TranscriptEntry.Direction, _ text: String, rule: String? = nil, at time: Date? = nil
+    ) -> TranscriptEntry {
+        let entry = TranscriptEntry(time: time ?? Date(), direction: direction, text: text, rule: rule)
         log.withLock { $0.append(entry) }
         return entry
     }
 
     /// Appends a line whose UTF-8 text `write` appends.
-    func appendText(_ direction: TranscriptEntry.Direction, rule: String? = nil, _ write: (inout [UInt8]) -> Void) {
-        let time = Date()
+    func appendText(
+        _ direction: TranscriptEntry.Direction, rule: String? = nil, at time: Date? = nil,
+        _ write: (inout [UInt8]) -> Void
+    ) {
+        let time = time ?? Date()
         log.withLock { $0.append(time: time, direction: direction, rule: rule, text: write) }
     }
 

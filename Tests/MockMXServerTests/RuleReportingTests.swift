@@ -66,3 +66,33 @@ import Testing
         ])
     }
 }
+
+/// A client line is dated when its bytes arrived, not when its step ran.
+@Suite struct ArrivalTimeTests {
+    @Test func aCommandPipelinedDuringADelayIsDatedWhenItArrived() async throws {
+        let live = try LiveHost(yaml: """
+            host: {extensions: [PIPELINING, ENHANCEDSTATUSCODES]}
+            rules:
+              - on: mail
+                do: [{delay: 400ms}, default]
+            """)
+        let client = try RawClient(port: live.port)
+        _ = try client.reply()
+        try client.send("EHLO c\r\n")
+        _ = try client.reply()
+        try client.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nQUIT\r\n")
+        for _ in 0..<3 { _ = try client.reply() }
+        #expect(await live.waitForEndedSessions(1))
+        let transcript = live.host.sessions.all[0].transcript
+        let mail = try #require(transcript.first { $0.text.hasPrefix("MAIL FROM") })
+        let rcpt = try #require(transcript.first { $0.text.hasPrefix("RCPT TO") })
+        let mailReply = try #require(transcript.first { $0.direction == .server && $0.text.hasPrefix("250 2.1.0") })
+        // Both commands came in one read, before the delayed reply to MAIL left.
+        #expect(rcpt.time == mail.time)
+        #expect(mailReply.time.timeIntervalSince(rcpt.time) >= 0.4)
+        // The transcript stays in the order things happened on the host, not by time.
+        let rcptIndex = try #require(transcript.firstIndex { $0.text.hasPrefix("RCPT TO") })
+        let replyIndex = try #require(transcript.firstIndex { $0.direction == .server && $0.text.hasPrefix("250 2.1.0") })
+        #expect(replyIndex < rcptIndex)
+    }
+}

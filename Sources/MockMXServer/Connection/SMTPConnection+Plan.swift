@@ -6,7 +6,8 @@ import SMTPProtocol
 /// default), and the ``PlanExecutor``'s transport actions are performed here one at a time.
 extension SMTPConnection {
     func begin(_ next: SMTPStep) {
-        recordInbound(next.event)
+        // The event's last byte is the one before what the state machine still buffers.
+        recordInbound(next.event, arrivedAt: arrivals.arrival(ofByteAt: arrivals.total - machine.bufferedByteCount - 1))
         step = next
         ruleLabel = nil
         repliedInStep = false

@@ -24,7 +24,7 @@ extension SMTPConnection {
     /// STARTTLS is dropped unread (CVE-2011-0411).
     func handshake() {
         executor = nil
-        heldInput = []
+        heldInput.removeAll()
         guard let tlsContext = try? listener.tlsContext(),
             transport?.startTLS(tlsContext, idleTimeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds) == true
         else {
@@ -41,6 +41,7 @@ extension SMTPConnection {
         guard state == .handshaking else { return }
         note("TLS established: \(transport?.tlsDescription ?? "?")")
         state = .ready
+        arrivals.restart()
         if !machine.hasGreeted {
             begin(machine.connect())
         } else {

@@ -9,55 +9,58 @@ extension SMTPConnection {
         append(.note, text, rule: rule)
     }
 
-    func append(_ direction: TranscriptEntry.Direction, _ text: String, rule: String? = nil) {
-        let entry = record.append(direction, text, rule: rule)
+    /// `time`: when the line's bytes arrived; now when nil.
+    func append(_ direction: TranscriptEntry.Direction, _ text: String, rule: String? = nil, at time: Date? = nil) {
+        let entry = record.append(direction, text, rule: rule, at: time)
         host.transcriptWritten(record, entry)
     }
 
     /// One line of bytes for the transcript: `verb`, a space and `bytes` escaped.
     func appendLine(
         _ direction: TranscriptEntry.Direction, verb: String? = nil, _ bytes: UnsafeBufferPointer<UInt8>,
-        rule: String? = nil
+        rule: String? = nil, at time: Date? = nil
     ) {
-        appendText(direction, rule: rule) { Transcript.appendLine(verb: verb, bytes, to: &$0) }
+        appendText(direction, rule: rule, at: time) { Transcript.appendLine(verb: verb, bytes, to: &$0) }
     }
 
     /// A transcript line whose UTF-8 text `write` appends: straight into the session's log, with a
     /// `String` made only when a handler watches entries live.
     func appendText(
-        _ direction: TranscriptEntry.Direction, rule: String? = nil, _ write: (inout [UInt8]) -> Void
+        _ direction: TranscriptEntry.Direction, rule: String? = nil, at time: Date? = nil,
+        _ write: (inout [UInt8]) -> Void
     ) {
-        guard transcriptWatched else { return record.appendText(direction, rule: rule, write) }
+        guard transcriptWatched else { return record.appendText(direction, rule: rule, at: time, write) }
         var text: [UInt8] = []
         write(&text)
-        append(direction, String(decoding: text, as: UTF8.self), rule: rule)
+        append(direction, String(decoding: text, as: UTF8.self), rule: rule, at: time)
     }
 
-    func recordInbound(_ event: SMTPEvent) {
+    /// The client's side of a step, dated when its bytes arrived.
+    func recordInbound(_ event: SMTPEvent, arrivedAt time: Date?) {
         // Behind a firewall the client's own lines were recorded as read; these are what the host got.
         let received: TranscriptEntry.Direction = firewall == nil ? .client : .hostReceived
         switch event {
         case .connect, .idle:
             break
         case .command(let verb, let arguments, _):
-            arguments.withUnsafeBufferPointer { appendLine(received, verb: verb, $0) }
+            arguments.withUnsafeBufferPointer { appendLine(received, verb: verb, $0, at: time) }
         case .malformedLine(let problem):
             note("malformed command line: \(problem.rawValue)")
         case .dataProgress(let bytes):
             note("message content reached \(bytes) bytes")
         case .dataEnd(let bytes):
-            appendText(received) { text in
+            appendText(received, at: time) { text in
                 text.append(UInt8(ascii: "<"))
                 text.appendDecimal(bytes)
                 text += " bytes of message content>".utf8
             }
-            appendText(received) { $0.append(UInt8(ascii: ".")) }
+            appendText(received, at: time) { $0.append(UInt8(ascii: ".")) }
         case .xexch50Blob(let bytes):
-            append(received, "<\(bytes) bytes of XEXCH50 blob>")
+            append(received, "<\(bytes) bytes of XEXCH50 blob>", at: time)
         case .bdatChunk(let bytes, let last, _):
-            append(received, "BDAT \(bytes)\(last ? " LAST" : "") <\(bytes) bytes of chunk>")
+            append(received, "BDAT \(bytes)\(last ? " LAST" : "") <\(bytes) bytes of chunk>", at: time)
         case .authResponse:
-            append(received, "<AUTH response>")
+            append(received, "<AUTH response>", at: time)
         }
     }
 

@@ -45,9 +45,10 @@ final class SMTPConnection {
     let engine: ScenarioEngine
     /// nil when TLS could not be set up for an implicit-TLS listener.
     @exclusivity(unchecked) var transport: ClientTransport?
-    /// What the client sent while a step was in progress (a delay, a trickle), read so that a client
-    /// that goes away is noticed at once; handed to the session when it is ready.
-    @exclusivity(unchecked) var heldInput: [UInt8] = []
+    /// What a plain client sent while a step was in progress.
+    @exclusivity(unchecked) var heldInput = HeldInput()
+    /// When the bytes handed to the state machine arrived.
+    @exclusivity(unchecked) var arrivals = ArrivalTimes()
     /// A read saw the client's end (true: an error, false: it closed): nothing more will come.
     @exclusivity(unchecked) var clientEnded: Bool?
     /// Kernel reads left in this pass of `drive`. Replies leave at once, so a fast client's next
@@ -288,10 +289,12 @@ final class SMTPConnection {
     func pullInput() -> Int {
         if !heldInput.isEmpty {
             // Taken out before it is fed: the session must not see `heldInput` change under it.
-            let held = Array(heldInput.prefix(SMTPConnection.inputChunk))
-            heldInput.removeFirst(held.count)
-            held.withUnsafeBufferPointer { feed($0) }
-            return held.count
+            var moved = 0
+            for piece in heldInput.take(upTo: SMTPConnection.inputChunk) where state != .closed {
+                piece.bytes.withUnsafeBufferPointer { feed($0, arrivedAt: piece.time) }
+                moved += piece.bytes.count
+            }
+            return moved
         }
         if transport?.readsFromKernel == true {
             guard kernelReadsLeft > 0 else { return 0 }  // the read event fires again on the next loop pass
@@ -299,7 +302,7 @@ final class SMTPConnection {
         }
         switch transport?.read(into: host.loop.readBuffer) {
         case .data(let bytes):
-            feed(bytes)
+            feed(bytes, arrivedAt: Date())
             return bytes.count
         case .ended(let error):
             clientEnded = error
@@ -310,22 +313,24 @@ final class SMTPConnection {
     }
 
     /// Hands the client's bytes to the session, through the firewall when there is one.
-    private func feed(_ chunk: UnsafeBufferPointer<UInt8>) {
+    private func feed(_ chunk: UnsafeBufferPointer<UInt8>, arrivedAt time: Date) {
         host.metrics.bytesReceived(chunk.count)
         if firewall == nil {
             machine.receive(chunk)
+            arrivals.received(chunk.count, at: time)
         } else {
-            passThroughFirewall(Array(chunk))
+            passThroughFirewall(Array(chunk), arrivedAt: time)
         }
     }
 
-    private func passThroughFirewall(_ chunk: [UInt8]) {
+    private func passThroughFirewall(_ chunk: [UInt8], arrivedAt time: Date) {
         guard let filtered = firewall?.inbound(chunk) else { return }
         for line in filtered.commandLines {
-            line.sent.withUnsafeBufferPointer { Transcript.forEachLine($0) { appendLine(.client, $0) } }
+            line.sent.withUnsafeBufferPointer { Transcript.forEachLine($0) { appendLine(.client, $0, at: time) } }
         }
         for text in filtered.notes { note(text) }
         machine.receive(filtered.bytes)
+        arrivals.received(filtered.bytes.count, at: time)
         if let reason = filtered.dropReason {
             note("firewall dropped the connection: \(reason)")
             closeReason = .droppedByFirewall
@@ -341,7 +346,7 @@ final class SMTPConnection {
         guard transport?.readsFromKernel == true else { return }
         switch transport?.read(into: host.loop.readBuffer) {
         case .data(let bytes):
-            heldInput.append(contentsOf: bytes)
+            heldInput.append(bytes, at: Date())
             if heldInput.count >= ClientTransport.heldInputLimit { transport?.stopReading() }
         case .ended(let error):
             connectionEnded(error: error)
@@ -352,7 +357,7 @@ final class SMTPConnection {
 
     /// Input nobody will answer: read and dropped, so the client's end is still noticed.
     private func discardInput() {
-        heldInput = []
+        heldInput.removeAll()
         while true {
             switch transport?.read(into: host.loop.readBuffer) {
             case .data:
@@ -367,9 +372,9 @@ final class SMTPConnection {
 
     /// While withholding: the client's bytes are still read and shown in the transcript.
     func recordAndDiscardInput() {
-        let held = heldInput
-        heldInput = []
-        held.withUnsafeBufferPointer { Transcript.forEachLine($0) { appendLine(.client, $0) } }
+        for piece in heldInput.take(upTo: heldInput.count) {
+            piece.bytes.withUnsafeBufferPointer { Transcript.forEachLine($0) { appendLine(.client, $0, at: piece.time) } }
+        }
         while true {
             switch transport?.read(into: host.loop.readBuffer) {
             case .data(let bytes):
