@@ -107,9 +107,9 @@ public final class MessageStore: @unchecked Sendable {
         if let blob = message.xexch50 {
             files.append(SpoolFile(name: "\(message.id).xexch50", contents: Data(blob.bytes)))
         }
-        let envelope = try JSONSerialization.data(
-            withJSONObject: message.envelope, options: [.sortedKeys, .prettyPrinted])
-        files.append(SpoolFile(name: "\(message.id).json", contents: envelope))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        files.append(SpoolFile(name: "\(message.id).json", contents: try encoder.encode(message.envelope)))
         return files
     }
 }

@@ -23,6 +23,19 @@ import Testing
         #expect(plain.map(\.name) == ["S1.1.eml", "S1.1.json"])
     }
 
+    @Test func theSpooledEnvelopeHasEveryKeyWithNullsAndReadsBackAsTheSameEnvelope() throws {
+        let blob = XEXCH50Blob(bytes: Array(repeating: 7, count: 10), recipientArgument: 2)
+        let message = MessageStoreTests.message(xexch50: blob)
+        let json = try #require(try MessageStore.spoolFiles(for: message).last?.contents)
+        let document = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        #expect(Set(document.keys) == ControlAPITests.envelopeKeys)
+        #expect(document["helo"] is NSNull && document["authenticatedUser"] is NSNull)
+        #expect(document["xexch50"] as? [String: Int] == ["size": 10, "recipientArgument": 2])
+        let parameters = try #require(document["mailParameters"] as? [[String: String]])
+        #expect(parameters == [["key": "BODY", "value": "8BITMIME"]])
+        #expect(try JSONDecoder().decode(MessageEnvelope.self, from: json) == message.envelope)
+    }
+
     @Test func aSpooledMessageWithABlobLeavesAllThreeFiles() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-spool-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
