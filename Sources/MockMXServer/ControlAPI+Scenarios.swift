@@ -1,5 +1,6 @@
 import Foundation
 import MockMXScenario
+import StrictJSON
 
 /// `/api/v1/listeners…`: which scenario each listener plays, and switching it at run time.
 extension ControlAPI {

@@ -2,21 +2,23 @@
 /// reads YAML, which takes far more than JSON (trailing commas, single quotes, comments, bare words), and
 /// Foundation's JSON parser on Linux takes trailing commas too: without this, a body no JSON parser elsewhere
 /// accepts would be applied, and the sender's mistake would surface only where its JSON is read strictly.
-struct JSONSyntax {
+public struct JSONSyntax {
     /// Where the text stops being JSON: 1-based line and column (in Unicode scalars, as the scenario
     /// diagnostics count), and what is wrong there.
-    struct Problem: Error, Equatable {
-        var line: Int
-        var column: Int
-        var message: String
+    public struct Problem: Error, Equatable {
+        public var line: Int
+        public var column: Int
+        public var message: String
     }
 
     /// Deeper nesting is refused rather than recursed into: a 1 MiB body of `[` would overflow the loop
     /// thread's stack.
-    static let maxDepth = 512
+    public static let maxDepth = 512
 
-    /// Nil when `bytes` (UTF-8) is exactly one JSON value with optional whitespace around it.
-    static func problem(in bytes: [UInt8]) -> Problem? {
+    /// Nil when `bytes` is exactly one JSON value with optional whitespace around it. The bytes are taken as
+    /// UTF-8 unchecked (bytes above 0x7F pass inside strings): the control API refuses a body that is not UTF-8
+    /// before it asks.
+    public static func problem(in bytes: [UInt8]) -> Problem? {
         var scanner = Scanner(bytes: bytes)
         do throws(Failure) {
             scanner.skipWhitespace()
