@@ -7,7 +7,8 @@ import StrictJSON
 ///
 /// Invariants: it never crashes; its answer does not change when asked twice; a reported location is inside the
 /// input (a line it has, a column up to one past that line's end); for UTF-8 input, whatever it accepts
-/// Foundation's JSONSerialization accepts too, so the check never lets through what a JSON parser refuses; and
+/// Foundation's JSONSerialization accepts too, so the check never lets through what a JSON parser refuses — but
+/// for numbers beyond a Double, which RFC 8259 §6 lets each parser limit and most take as infinity; and
 /// what JSONSerialization writes back from an accepted value is accepted as well, so nothing Foundation
 /// itself produces is refused.
 enum JSONSyntaxFuzzer {
@@ -19,7 +20,7 @@ enum JSONSyntaxFuzzer {
             return
         }
         // Not UTF-8: the API refuses it before asking; anything goes.
-        guard String(validating: data, as: UTF8.self) != nil else { return }
+        guard String(validating: data, as: UTF8.self) != nil, !hasNumberBeyondDouble(data) else { return }
         let value: Any
         do {
             value = try JSONSerialization.jsonObject(with: Data(data), options: .fragmentsAllowed)
@@ -36,6 +37,39 @@ enum JSONSyntaxFuzzer {
                 "refused JSONSerialization's own output at \(problem.line):\(problem.column) (\(problem.message)): "
                     + printable(written))
         }
+    }
+
+    /// Whether a number outside strings overflows a Double or underflows it to zero (JSONSerialization refuses
+    /// both). Only asked about accepted, hence well-formed, JSON.
+    static func hasNumberBeyondDouble(_ data: [UInt8]) -> Bool {
+        var inString = false
+        var escaped = false
+        var number: [UInt8] = []
+        for byte in data + [0x20] {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == 0x22 {
+                    inString = false
+                }
+                continue
+            }
+            if byte == 0x22 { inString = true }
+            if Array("-+.0123456789eE".utf8).contains(byte) {
+                number.append(byte)
+                continue
+            }
+            guard !number.isEmpty else { continue }
+            let mantissa = number.prefix { $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") }
+            let value = Double(String(decoding: number, as: UTF8.self))
+            if value.map({ !$0.isFinite || ($0 == 0 && mantissa.contains { (0x31...0x39).contains($0) }) }) ?? true {
+                return true
+            }
+            number = []
+        }
+        return false
     }
 
     /// Lines split at LF and counted in Unicode scalars, as the checker counts them.

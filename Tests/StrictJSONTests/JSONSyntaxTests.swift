@@ -23,6 +23,16 @@ import Testing
         #expect(problem("") == "1:1: expected a value, found the end of the body")
     }
 
+    /// RFC 8259 leaves them to each parser, and Foundation's refuses them (found by FuzzJSONSyntax).
+    @Test func refusesUnpairedSurrogateEscapes() {
+        #expect(problem(#"["\ud83d\ude00"]"#) == nil)
+        #expect(problem(#"["\ud83d"]"#) == "1:3: a high surrogate escape without its low surrogate")
+        #expect(problem(#"["\ud83d\n"]"#) == "1:3: a high surrogate escape without its low surrogate")
+        #expect(problem(#"["\ud83d\u00e9"]"#) == "1:3: a high surrogate escape without its low surrogate")
+        #expect(problem(#"["\ude00"]"#) == "1:3: a low surrogate escape without a high surrogate before it")
+        #expect(problem(#"["\ud83d\u12"]"#) == #"1:9: '\u' needs four hexadecimal digits"#)
+    }
+
     /// Columns count Unicode scalars, as the scenario diagnostics do: `é` is one column, not two bytes.
     @Test func columnsCountScalarsNotBytes() {
         #expect(problem(#"{"é": 1,}"#) == "1:8: a trailing comma before '}'")
