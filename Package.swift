@@ -26,10 +26,13 @@ let package = Package(
             name: "MockMXScenario",
             dependencies: ["SMTPProtocol", .product(name: "Yams", package: "Yams")]
         ),
+        // Pure: RFC 8259 syntax with located errors, for the control API's JSON bodies. Its own module so that
+        // its fuzz target builds without libevent and the server.
+        .target(name: "StrictJSON"),
         // libevent transport, message store, transcripts, control API, in-process API.
         .target(
             name: "MockMXServer",
-            dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario"]
+            dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON"]
         ),
         // Pure: the CLI's settings from flags, MOCKMX_* variables and defaults; JSON log lines; the health probe.
         .target(name: "MockMXCommandLine", dependencies: ["MockMXScenario"]),
@@ -50,10 +53,13 @@ let package = Package(
         .executableTarget(
             name: "FuzzFirewallFilter", dependencies: ["FuzzSupport", "MockMXScenario", "SMTPProtocol"],
             path: "Fuzz/FuzzFirewallFilter"),
+        .executableTarget(
+            name: "FuzzJSONSyntax", dependencies: ["FuzzSupport", "StrictJSON"], path: "Fuzz/FuzzJSONSyntax"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
         .testTarget(name: "MockMXCommandLineTests", dependencies: ["MockMXCommandLine"]),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         // Uses exactly what the MockMX library product exports, the way a user's test suite does.
         .testTarget(name: "MockMXLibraryTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
     ],

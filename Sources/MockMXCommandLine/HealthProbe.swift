@@ -212,14 +212,15 @@ extension HealthProbe {
             return .failure(
                 Failure(description: "cannot read the ready file \(path) (is serve running and listening?)"))
         }
-        guard let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-            let api = document["api"]
-        else {
-            return .failure(Failure(description: "\(path) is not a ready file: no \"api\" entry"))
+        let readyFile: ReadyFile
+        do throws(ReadyFile.Malformed) {
+            readyFile = try ReadyFile(json: data)
+        } catch {
+            return .failure(Failure(description: "\(path) is not a ready file: \(error)"))
         }
-        guard let address = (api as? [String: Any])?["address"] as? String else {
+        guard let api = readyFile.api else {
             return .failure(Failure(description: "the ready file \(path) says the control API is switched off"))
         }
-        return .success(address)
+        return .success(api.address)
     }
 }

@@ -1,7 +1,7 @@
 /// An SMTP-inspecting middlebox between client and host (`firewall:`), as a set of byte-level knobs.
 ///
 /// This type only describes the filter; the transport applies it. The presets reproduce the devices
-/// in smtp-wire-facts.md; keys written next to `persona:` override the preset's values.
+/// in docs/wire-facts.md ("Firewalls that inspect SMTP"); keys written next to `persona:` override the preset's values.
 public struct FirewallConfiguration: Sendable, Equatable {
     /// Devices with a known, documented behaviour.
     public enum Persona: String, Sendable, CaseIterable {

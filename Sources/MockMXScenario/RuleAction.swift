@@ -28,8 +28,8 @@ public enum RuleAction: Sendable, Equatable {
     case dropMessage
 
     /// Whether this action puts something on the wire or ends the session. A rule with none of these
-    /// is followed by `default` (SCENARIO-FORMAT: "a rule whose actions send nothing … is followed by
-    /// default"), so `do: delay: 2s` delays the normal reply instead of swallowing it.
+    /// is followed by `default` (Scenarios/README.md, "Actions": "A rule that sends nothing is followed by
+    /// `default`"), so `do: delay: 2s` delays the normal reply instead of swallowing it.
     public var sendsOrEnds: Bool {
         switch self {
         case .reply, .useDefault, .withhold, .close, .reset, .raw, .stall:

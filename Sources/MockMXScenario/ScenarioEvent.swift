@@ -21,7 +21,7 @@ public enum ScenarioEvent {
     /// No input for the host's idle timeout.
     public static let idle = "idle"
 
-    /// The commands the protocol implements, lower-cased, in the order of SCENARIO-FORMAT.md. BDAT is
+    /// The commands the protocol implements, lower-cased, in the order of Scenarios/README.md. BDAT is
     /// not among them: it is answered once, after its chunk, as `bdat.chunk` / `bdat.last`.
     public static let commands: [String] = [
         "ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "quit",

@@ -10,16 +10,16 @@ struct APIResponse {
     static let jsonType = "application/json"
 
     /// A JSON body with sorted keys, so responses are stable byte for byte.
-    static func json(_ object: Any, status: Int = 200) -> APIResponse {
-        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: options))
-            ?? Data(#"{"error":"response could not be encoded"}"#.utf8)
+    static func json(_ body: some Encodable, status: Int = 200) -> APIResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data(#"{"error":"response could not be encoded"}"#.utf8)
         return APIResponse(status: status, contentType: jsonType, body: Array(data) + [0x0A])
     }
 
-    /// `{"error": message}` plus any further fields.
-    static func error(_ status: Int, _ message: String, _ details: [String: Any] = [:]) -> APIResponse {
-        json(details.merging(["error": message]) { _, new in new }, status: status)
+    /// `{"error": message}`, plus `diagnostics` when there are some.
+    static func error(_ status: Int, _ message: String, diagnostics: [String]? = nil) -> APIResponse {
+        json(APIError(error: message, diagnostics: diagnostics), status: status)
     }
 
     static func bytes(_ bytes: [UInt8], type: String) -> APIResponse {
@@ -39,6 +39,13 @@ struct APIResponse {
         default: "Status \(status)"
         }
     }
+}
+
+/// The body of every error answer; `diagnostics` is left out when nil.
+struct APIError: Encodable {
+    var error: String
+    /// A refused scenario's located errors, one `file:line:column: error: path: message` each.
+    var diagnostics: [String]?
 }
 
 /// A handler's answer: now, or later from the loop (a long poll keeps its evhttp request until then).

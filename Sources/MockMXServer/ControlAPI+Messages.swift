@@ -12,21 +12,19 @@ extension ControlAPI {
         if let sender = request.query["sender"]?.lowercased() {
             messages = messages.filter { $0.mailFrom.lowercased() == sender }
         }
-        return .json([
-            "total": messages.count,
-            "accepted": runtime.messages.totalAccepted,
-            "messages": messages.map(\.envelope),
-        ])
+        let list = MessageList(
+            total: messages.count, accepted: runtime.messages.totalAccepted, messages: messages.map(\.envelope))
+        return .json(list)
     }
 
     /// The envelope plus `headers` (`[[name, value], …]` in order, unfolded) and `text` (the content as
     /// UTF-8, invalid bytes replaced; `/raw` has the exact bytes).
     func message(_ id: String) -> APIResponse {
         guard let message = runtime.messages.message(id: id) else { return noSuchMessage(id) }
-        var document = message.envelope
-        document["headers"] = message.headerFields.map { [$0.name, $0.value] }
-        document["text"] = String(decoding: message.content, as: UTF8.self)
-        return .json(document)
+        return .json(
+            MessageDetail(
+                envelope: message.envelope, headers: message.headerFields.map { [$0.name, $0.value] },
+                text: String(decoding: message.content, as: UTF8.self)))
     }
 
     func rawMessage(_ id: String) -> APIResponse {
@@ -43,10 +41,40 @@ extension ControlAPI {
     func deleteMessages() -> APIResponse {
         let count = runtime.messages.all.count
         runtime.messages.removeAll()
-        return .json(["deleted": count])
+        return .json(DeletedCount(deleted: count))
     }
 
     private func noSuchMessage(_ id: String) -> APIResponse {
         .error(404, "no message with id '\(id)' (it may have been deleted, reset or dropped by retention)")
     }
+}
+
+/// `GET /api/v1/messages`.
+struct MessageList: Encodable {
+    var total: Int
+    var accepted: Int
+    var messages: [MessageEnvelope]
+}
+
+/// `GET /api/v1/messages/{id}`: the envelope's keys and `headers` and `text` beside them, in one object.
+struct MessageDetail: Encodable {
+    var envelope: MessageEnvelope
+    var headers: [[String]]
+    var text: String
+
+    func encode(to encoder: any Encoder) throws {
+        try envelope.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(headers, forKey: .headers)
+        try container.encode(text, forKey: .text)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case headers, text
+    }
+}
+
+/// `DELETE /api/v1/messages`: how many were removed.
+struct DeletedCount: Encodable {
+    var deleted: Int
 }

@@ -1,15 +1,16 @@
 import Foundation
 import MockMXScenario
+import StrictJSON
 
 /// `/api/v1/listeners…`: which scenario each listener plays, and switching it at run time.
 extension ControlAPI {
     func listListeners() -> APIResponse {
-        .json(["listeners": runtime.listeners.map(describe)])
+        .json(ListenerList(listeners: runtime.listeners.map(describe)))
     }
 
     func scenario(onPort portText: String) -> APIResponse {
         switch listeners(onPort: portText) {
-        case .success(let listeners): .json(["listeners": listeners.map(describe)])
+        case .success(let listeners): .json(ListenerList(listeners: listeners.map(describe)))
         case .failure(let failure): failure.response
         }
     }
@@ -48,7 +49,7 @@ extension ControlAPI {
                         400,
                         "the body is not JSON, as its Content-Type \(request.contentType ?? "") says; "
                             + "the listener keeps scenario \(kept)",
-                        ["diagnostics": [diagnostic.description]])
+                        diagnostics: [diagnostic.description])
                 }
                 scenario = try ScenarioLoader.load(yaml: body, file: "api")
             } else if ControlAPI.looksLikeName(trimmed) {
@@ -60,20 +61,16 @@ extension ControlAPI {
             let kept = listeners.map(\.engine.scenario.name).joined(separator: ", ")
             return .error(
                 400, "the scenario has \(error.diagnostics.count) error(s); the listener keeps scenario \(kept)",
-                ["diagnostics": error.diagnostics.map(\.description)])
+                diagnostics: error.diagnostics.map(\.description))
         }
         for listener in listeners { listener.engine = ScenarioEngine(scenario: scenario) }
-        return .json(["listeners": listeners.map(describe)])
+        return .json(ListenerList(listeners: listeners.map(describe)))
     }
 
-    func describe(_ listener: SMTPListener) -> [String: Any] {
-        [
-            "address": listener.name,
-            "host": listener.host,
-            "port": listener.port,
-            "scenario": listener.engine.scenario.name,
-            "summary": listener.engine.scenario.summary as Any? ?? NSNull(),
-        ]
+    func describe(_ listener: SMTPListener) -> ListenerDescription {
+        ListenerDescription(
+            address: listener.name, host: listener.host, port: listener.port,
+            scenario: listener.engine.scenario.name, summary: listener.engine.scenario.summary)
     }
 
     /// Every listener bound to that port (an IPv4 and an IPv6 one may share it).
@@ -113,4 +110,32 @@ extension ControlAPI {
 struct APIResponseFailure: Error {
     let response: APIResponse
     init(_ response: APIResponse) { self.response = response }
+}
+
+/// A listener as the API shows it: where it listens and the scenario it plays now.
+struct ListenerDescription: Encodable {
+    var address: String
+    var host: String
+    var port: Int
+    var scenario: String
+    /// The scenario's one-line summary; `null` when it has none.
+    var summary: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(address, forKey: .address)
+        try container.encode(host, forKey: .host)
+        try container.encode(port, forKey: .port)
+        try container.encode(scenario, forKey: .scenario)
+        try container.encode(summary, forKey: .summary)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case address, host, port, scenario, summary
+    }
+}
+
+/// `{"listeners": […]}`.
+struct ListenerList: Encodable {
+    var listeners: [ListenerDescription]
 }

@@ -7,12 +7,10 @@ extension ControlAPI {
     func listSessions() -> APIResponse {
         let sessions = runtime.sessions.all
         let messageIDs = messageIDsBySession()
-        return .json([
-            "total": sessions.count,
-            "started": runtime.sessions.totalStarted,
-            "ended": runtime.sessions.totalEnded,
-            "sessions": sessions.map { summary($0, messageIDs: messageIDs[$0.id] ?? []) },
-        ])
+        let list = SessionList(
+            total: sessions.count, started: runtime.sessions.totalStarted, ended: runtime.sessions.totalEnded,
+            sessions: sessions.map { summary($0, messageIDs: messageIDs[$0.id] ?? []) })
+        return .json(list)
     }
 
     /// One session with its full transcript: `[{time, direction, text, rule}]`.
@@ -20,35 +18,103 @@ extension ControlAPI {
         guard let session = runtime.sessions.session(id: id) else {
             return .error(404, "no session with id '\(id)' (it may have been reset or dropped by retention)")
         }
-        var document = summary(session, messageIDs: messageIDsBySession()[id] ?? [])
-        document["transcript"] = session.transcript.map { entry -> [String: Any] in
-            [
-                "time": ISO8601.string(entry.time),
-                "direction": entry.direction.rawValue,
-                "text": entry.text,
-                "rule": entry.rule as Any? ?? NSNull(),
-            ]
-        }
-        return .json(document)
+        let detail = SessionDetail(
+            summary: summary(session, messageIDs: messageIDsBySession()[id] ?? []),
+            transcript: session.transcript.map {
+                SessionDetail.Entry(
+                    time: ISO8601.string($0.time), direction: $0.direction.rawValue, text: $0.text, rule: $0.rule)
+            })
+        return .json(detail)
     }
 
-    private func summary(_ session: SessionRecord, messageIDs: [String]) -> [String: Any] {
+    private func summary(_ session: SessionRecord, messageIDs: [String]) -> SessionSummary {
         let ended = session.ended
-        return [
-            "id": session.id,
-            "listener": session.listener,
-            "scenario": session.scenario,
-            "client": session.clientAddress,
-            "startedAt": ISO8601.string(session.startedAt),
-            "endedAt": ended.map { ISO8601.string($0.at) } as Any? ?? NSNull(),
-            "endReason": ended.map(\.reason.rawValue) as Any? ?? NSNull(),
-            "messages": messageIDs,
-            "transcriptEntries": session.transcript.count,
-            "omittedTranscriptEntries": session.omittedEntryCount,
-        ]
+        return SessionSummary(
+            id: session.id, listener: session.listener, scenario: session.scenario, client: session.clientAddress,
+            startedAt: ISO8601.string(session.startedAt), endedAt: ended.map { ISO8601.string($0.at) },
+            endReason: ended.map(\.reason.rawValue), messages: messageIDs, transcriptEntries: session.transcript.count,
+            omittedTranscriptEntries: session.omittedEntryCount)
     }
 
     private func messageIDsBySession() -> [String: [String]] {
         Dictionary(grouping: runtime.messages.all, by: \.sessionID).mapValues { $0.map(\.id) }
+    }
+}
+
+/// `GET /api/v1/sessions`.
+struct SessionList: Encodable {
+    var total: Int
+    var started: Int
+    var ended: Int
+    var sessions: [SessionSummary]
+}
+
+/// A session without its transcript; `endedAt` and `endReason` are `null` while it is open.
+struct SessionSummary: Encodable {
+    var id: String
+    var listener: String
+    var scenario: String
+    var client: String
+    var startedAt: String
+    var endedAt: String?
+    var endReason: String?
+    /// The ids of the messages it delivered that are still retained.
+    var messages: [String]
+    var transcriptEntries: Int
+    var omittedTranscriptEntries: Int
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(listener, forKey: .listener)
+        try container.encode(scenario, forKey: .scenario)
+        try container.encode(client, forKey: .client)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(endedAt, forKey: .endedAt)
+        try container.encode(endReason, forKey: .endReason)
+        try container.encode(messages, forKey: .messages)
+        try container.encode(transcriptEntries, forKey: .transcriptEntries)
+        try container.encode(omittedTranscriptEntries, forKey: .omittedTranscriptEntries)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, listener, scenario, client, startedAt, endedAt, endReason, messages, transcriptEntries
+        case omittedTranscriptEntries
+    }
+}
+
+/// `GET /api/v1/sessions/{id}`: the summary's keys and `transcript` beside them, in one object.
+struct SessionDetail: Encodable {
+    /// A transcript entry; `rule` is `null` for lines no rule shaped.
+    struct Entry: Encodable {
+        var time: String
+        var direction: String
+        var text: String
+        var rule: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(time, forKey: .time)
+            try container.encode(direction, forKey: .direction)
+            try container.encode(text, forKey: .text)
+            try container.encode(rule, forKey: .rule)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case time, direction, text, rule
+        }
+    }
+
+    var summary: SessionSummary
+    var transcript: [Entry]
+
+    func encode(to encoder: any Encoder) throws {
+        try summary.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(transcript, forKey: .transcript)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case transcript
     }
 }

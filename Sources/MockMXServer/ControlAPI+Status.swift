@@ -8,9 +8,9 @@ extension ControlAPI {
     func health() -> APIResponse {
         let listeners = runtime.listeners.map(describe)
         guard !runtime.shuttingDown else {
-            return .json(["status": "shutting-down", "listeners": listeners], status: 503)
+            return .json(HealthReport(status: "shutting-down", listeners: listeners), status: 503)
         }
-        return .json(["status": "ok", "listeners": listeners])
+        return .json(HealthReport(status: "ok", listeners: listeners))
     }
 
     func metricsText() -> APIResponse {
@@ -80,6 +80,17 @@ extension ControlAPI {
                 listener.engine = ScenarioEngine(scenario: listener.startupScenario)
             }
         }
-        return .json(["status": "reset"])
+        return .json(ResetReport(status: "reset"))
     }
+}
+
+/// `/healthz`: `ok`, or `shutting-down` with a 503, and the listeners.
+struct HealthReport: Encodable {
+    var status: String
+    var listeners: [ListenerDescription]
+}
+
+/// `{"status": "reset"}`.
+struct ResetReport: Encodable {
+    var status: String
 }

@@ -33,6 +33,15 @@ enum WaitCounter: String, CaseIterable {
     case sessions
 }
 
+/// A long poll's answer; `error` only on a 408.
+struct WaitCounts: Encodable {
+    /// Messages accepted since start or reset.
+    var messages: Int
+    /// Sessions ended since start or reset.
+    var sessions: Int
+    var error: String?
+}
+
 /// How a long poll ends.
 enum WaitOutcome {
     case reached, timedOut, hostStopping
@@ -123,12 +132,9 @@ extension ControlAPI {
 
     /// `{"messages": accepted, "sessions": ended}` as they are now, plus the error for a 408.
     private func waitCounts(status: Int, error: String? = nil) -> APIResponse {
-        var document: [String: Any] = [
-            "messages": runtime.messages.totalAccepted,
-            "sessions": runtime.sessions.totalEnded,
-        ]
-        if let error { document["error"] = error }
-        return .json(document, status: status)
+        .json(
+            WaitCounts(messages: runtime.messages.totalAccepted, sessions: runtime.sessions.totalEnded, error: error),
+            status: status)
     }
 
     // MARK: - The client going away

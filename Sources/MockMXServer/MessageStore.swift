@@ -88,14 +88,28 @@ public final class MessageStore: @unchecked Sendable {
     }
 
     private func write(_ message: StoredMessage, to directory: URL) throws {
-        let content = directory.appendingPathComponent("\(message.id).eml")
-        let envelope = directory.appendingPathComponent("\(message.id).json")
-        let json = try JSONSerialization.data(withJSONObject: message.envelope, options: [.sortedKeys, .prettyPrinted])
-        // Content first, envelope last: a reader that sees the envelope sees a complete message.
-        try Data(message.content).write(to: content, options: .atomic)
-        try json.write(to: envelope, options: .atomic)
-        if let blob = message.xexch50 {
-            try Data(blob.bytes).write(to: directory.appendingPathComponent("\(message.id).xexch50"), options: .atomic)
+        for file in try MessageStore.spoolFiles(for: message) {
+            try file.contents.write(to: directory.appendingPathComponent(file.name), options: .atomic)
         }
+    }
+
+    /// A file of a spooled message: its name in the spool directory and what it holds.
+    struct SpoolFile {
+        var name: String
+        var contents: Data
+    }
+
+    /// The files a message is spooled as, in the order they are written, each atomically: the content and
+    /// any XEXCH50 blob first, the envelope last, so a reader that sees `<id>.json` finds every file it
+    /// describes complete.
+    static func spoolFiles(for message: StoredMessage) throws -> [SpoolFile] {
+        var files = [SpoolFile(name: "\(message.id).eml", contents: Data(message.content))]
+        if let blob = message.xexch50 {
+            files.append(SpoolFile(name: "\(message.id).xexch50", contents: Data(blob.bytes)))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        files.append(SpoolFile(name: "\(message.id).json", contents: try encoder.encode(message.envelope)))
+        return files
     }
 }

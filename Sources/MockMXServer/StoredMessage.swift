@@ -25,29 +25,17 @@ public struct StoredMessage: Sendable, Equatable {
 
     public var size: Int { content.count }
 
-    /// The envelope as JSON-ready values (spool files, the HTTP API).
-    public var envelope: [String: Any] {
-        var envelope: [String: Any] = [
-            "id": id,
-            "session": sessionID,
-            "listener": listener,
-            "client": clientAddress,
-            "helo": heloName as Any? ?? NSNull(),
-            "mailFrom": mailFrom,
-            "mailParameters": mailParameters.map(\.json),
-            "recipients": recipients,
-            "recipientParameters": recipientParameters.map { $0.map(\.json) },
-            "authenticatedUser": authenticatedUser as Any? ?? NSNull(),
-            "tls": receivedOverTLS,
-            "size": size,
-            "receivedAt": ISO8601.string(receivedAt),
-        ]
-        if let xexch50 {
-            envelope["xexch50"] = ["size": xexch50.bytes.count, "recipientArgument": xexch50.recipientArgument]
-        } else {
-            envelope["xexch50"] = NSNull()
-        }
-        return envelope
+    /// The envelope as the spool and the HTTP API write it.
+    public var envelope: MessageEnvelope {
+        MessageEnvelope(
+            id: id, session: sessionID, listener: listener, client: clientAddress, helo: heloName, mailFrom: mailFrom,
+            mailParameters: mailParameters.map { MessageEnvelope.Parameter($0) }, recipients: recipients,
+            recipientParameters: recipientParameters.map { $0.map { MessageEnvelope.Parameter($0) } },
+            authenticatedUser: authenticatedUser, tls: receivedOverTLS, size: size,
+            receivedAt: ISO8601.string(receivedAt),
+            xexch50: xexch50.map {
+                MessageEnvelope.XEXCH50Summary(size: $0.bytes.count, recipientArgument: $0.recipientArgument)
+            })
     }
 }
 
@@ -62,8 +50,10 @@ extension StoredMessage {
     }
 }
 
-extension SMTPParameter {
-    fileprivate var json: [String: Any] { ["key": key, "value": value as Any? ?? NSNull()] }
+extension MessageEnvelope.Parameter {
+    init(_ parameter: SMTPParameter) {
+        self.init(key: parameter.key, value: parameter.value)
+    }
 }
 
 enum ISO8601 {

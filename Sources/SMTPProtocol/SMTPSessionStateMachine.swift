@@ -453,7 +453,7 @@ public struct SMTPSessionStateMachine: Sendable {
         }
     }
 
-    /// XEXCH50 as Exchange answers it (see notes/smtp-wire-facts.md).
+    /// XEXCH50 as Exchange answers it (docs/wire-facts.md, "XEXCH50").
     private mutating func xexch50(arguments: [UInt8], step: (SMTPReply, Bool) -> SMTPStep) -> SMTPStep {
         guard heloName != nil, let transaction else {
             return step(reply(503, "5.5.2", "Need mail command"), false)

@@ -140,21 +140,16 @@ struct Serve: ParsableCommand {
     }
 
     static func writeReadyFile(_ path: String, bound: [BoundListener], api: BoundAddress? = nil) throws {
-        let document: [String: Any] = [
-            "pid": Int(getpid()),
-            "smtp": bound.map { listener -> [String: Any] in
-                [
-                    "host": listener.host, "port": listener.port, "address": listener.name,
-                    "scenario": listener.scenario, "implicitTLS": listener.implicitTLS,
-                    "tlsFingerprint": listener.tlsFingerprint as Any? ?? NSNull(),
-                    "tlsAuthority": listener.tlsAuthority as Any? ?? NSNull(),
-                ]
+        let readyFile = ReadyFile(
+            pid: Int(getpid()),
+            smtp: bound.map {
+                ReadyFile.Listener(
+                    host: $0.host, port: $0.port, address: $0.name, scenario: $0.scenario, implicitTLS: $0.implicitTLS,
+                    tlsFingerprint: $0.tlsFingerprint, tlsAuthority: $0.tlsAuthority)
             },
-            "api": api.map { ["host": $0.host, "port": $0.port, "address": $0.name] } as Any? ?? NSNull(),
-        ]
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])
+            api: api.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) })
         // Written whole then renamed, so a watcher never reads half a file.
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try readyFile.json().write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }
 

@@ -3,7 +3,8 @@ import MockMXScenario
 import MockMXServer
 import Testing
 
-/// The originating case: an Exchange 2003 server delivering with XEXCH50 (see smtp-wire-facts.md).
+/// The originating case: an Exchange 2003 server delivering with XEXCH50 (docs/wire-facts.md, "The case mockmx
+/// was written for").
 @Suite struct ExchangeSequenceTests {
     @Test func exchangeReplaysXEXCH50StepByStep() async throws {
         let live = try LiveHost(scenario: try ScenarioLoader.resolve("exchange-2003"))

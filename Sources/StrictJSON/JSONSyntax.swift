@@ -2,21 +2,23 @@
 /// reads YAML, which takes far more than JSON (trailing commas, single quotes, comments, bare words), and
 /// Foundation's JSON parser on Linux takes trailing commas too: without this, a body no JSON parser elsewhere
 /// accepts would be applied, and the sender's mistake would surface only where its JSON is read strictly.
-struct JSONSyntax {
+public struct JSONSyntax {
     /// Where the text stops being JSON: 1-based line and column (in Unicode scalars, as the scenario
     /// diagnostics count), and what is wrong there.
-    struct Problem: Error, Equatable {
-        var line: Int
-        var column: Int
-        var message: String
+    public struct Problem: Error, Equatable {
+        public var line: Int
+        public var column: Int
+        public var message: String
     }
 
     /// Deeper nesting is refused rather than recursed into: a 1 MiB body of `[` would overflow the loop
     /// thread's stack.
-    static let maxDepth = 512
+    public static let maxDepth = 512
 
-    /// Nil when `bytes` (UTF-8) is exactly one JSON value with optional whitespace around it.
-    static func problem(in bytes: [UInt8]) -> Problem? {
+    /// Nil when `bytes` is exactly one JSON value with optional whitespace around it. The bytes are taken as
+    /// UTF-8 unchecked (bytes above 0x7F pass inside strings): the control API refuses a body that is not UTF-8
+    /// before it asks.
+    public static func problem(in bytes: [UInt8]) -> Problem? {
         var scanner = Scanner(bytes: bytes)
         do throws(Failure) {
             scanner.skipWhitespace()
@@ -180,16 +182,42 @@ private struct Scanner {
         if Array(#""\/bfnrt"#.utf8).contains(letter) {
             position += 1
         } else if letter == UInt8(ascii: "u") {
-            let digits = bytes[(position + 1)...].prefix(4)
-            guard digits.count == 4, digits.allSatisfy({ UInt8(ascii: "0")...UInt8(ascii: "9") ~= $0
-                || UInt8(ascii: "a")...UInt8(ascii: "f") ~= $0 || UInt8(ascii: "A")...UInt8(ascii: "F") ~= $0 })
-            else { throw JSONSyntax.Failure(at: backslash, #"'\u' needs four hexadecimal digits"#) }
-            position += 5
+            let unit = try codeUnit(at: backslash)
+            // RFC 8259 §8.2 leaves an unpaired surrogate to each parser; Foundation's refuses the string, and so
+            // do most, so a body with one would be applied here and refused wherever else it is read.
+            switch unit {
+            case 0xD800...0xDBFF:
+                guard bytes[position...].starts(with: Array(#"\u"#.utf8)),
+                    case 0xDC00...0xDFFF = try codeUnit(at: position)
+                else { throw JSONSyntax.Failure(at: backslash, "a high surrogate escape without its low surrogate") }
+            case 0xDC00...0xDFFF:
+                throw JSONSyntax.Failure(at: backslash, "a low surrogate escape without a high surrogate before it")
+            default:
+                break
+            }
         } else if letter >= 0x20, letter < 0x7F {
             throw JSONSyntax.Failure(at: backslash, "invalid escape '\\\(Character(Unicode.Scalar(letter)))'")
         } else {
             throw JSONSyntax.Failure(at: backslash, "invalid escape: a backslash before \(found())")
         }
+    }
+
+    /// The UTF-16 code unit of the `\uXXXX` escape whose backslash is at `backslash`; moves past it.
+    private mutating func codeUnit(at backslash: Int) throws(JSONSyntax.Failure) -> UInt16 {
+        var unit: UInt16 = 0
+        for digit in bytes[(backslash + 2)...].prefix(4) {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): unit = unit << 4 | UInt16(digit - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): unit = unit << 4 | UInt16(digit - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): unit = unit << 4 | UInt16(digit - UInt8(ascii: "A") + 10)
+            default: throw JSONSyntax.Failure(at: backslash, #"'\u' needs four hexadecimal digits"#)
+            }
+        }
+        guard backslash + 6 <= bytes.count else {
+            throw JSONSyntax.Failure(at: backslash, #"'\u' needs four hexadecimal digits"#)
+        }
+        position = backslash + 6
+        return unit
     }
 
     private mutating func number() throws(JSONSyntax.Failure) {

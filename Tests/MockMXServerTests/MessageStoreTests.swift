@@ -1,0 +1,49 @@
+import Foundation
+import SMTPProtocol
+import Testing
+
+@testable import MockMXServer
+
+/// The spool: what a reader of the directory may rely on.
+@Suite struct MessageStoreTests {
+    static func message(xexch50: XEXCH50Blob?) -> StoredMessage {
+        StoredMessage(
+            id: "S1.1", sessionID: "S1", listener: "127.0.0.1:2525", clientAddress: "127.0.0.1", heloName: nil,
+            mailFrom: "a@b.example", mailParameters: [SMTPParameter(key: "BODY", value: "8BITMIME")],
+            recipients: ["c@d.example"], recipientParameters: [[]], authenticatedUser: nil, receivedOverTLS: false,
+            receivedAt: Date(timeIntervalSince1970: 0), content: Array("hello\r\n".utf8), xexch50: xexch50)
+    }
+
+    @Test func theEnvelopeIsWrittenAfterTheContentAndTheBlob() throws {
+        let blob = XEXCH50Blob(bytes: [0x0D, 0x0A, 0x2E, 0x0D, 0x0A, 0x00], recipientArgument: 2)
+        let files = try MessageStore.spoolFiles(for: MessageStoreTests.message(xexch50: blob))
+        #expect(files.map(\.name) == ["S1.1.eml", "S1.1.xexch50", "S1.1.json"])
+        #expect(files[1].contents == Data(blob.bytes))
+        let plain = try MessageStore.spoolFiles(for: MessageStoreTests.message(xexch50: nil))
+        #expect(plain.map(\.name) == ["S1.1.eml", "S1.1.json"])
+    }
+
+    @Test func theSpooledEnvelopeHasEveryKeyWithNullsAndReadsBackAsTheSameEnvelope() throws {
+        let blob = XEXCH50Blob(bytes: Array(repeating: 7, count: 10), recipientArgument: 2)
+        let message = MessageStoreTests.message(xexch50: blob)
+        let json = try #require(try MessageStore.spoolFiles(for: message).last?.contents)
+        let document = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        #expect(Set(document.keys) == ControlAPITests.envelopeKeys)
+        #expect(document["helo"] is NSNull && document["authenticatedUser"] is NSNull)
+        #expect(document["xexch50"] as? [String: Int] == ["size": 10, "recipientArgument": 2])
+        let parameters = try #require(document["mailParameters"] as? [[String: String]])
+        #expect(parameters == [["key": "BODY", "value": "8BITMIME"]])
+        #expect(try JSONDecoder().decode(MessageEnvelope.self, from: json) == message.envelope)
+    }
+
+    @Test func aSpooledMessageWithABlobLeavesAllThreeFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-spool-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try MessageStore(retention: 10, spoolDirectory: directory)
+        let blob = XEXCH50Blob(bytes: Array(repeating: 1, count: 5), recipientArgument: 2)
+        try store.store(MessageStoreTests.message(xexch50: blob))
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(names == ["S1.1.eml", "S1.1.json", "S1.1.xexch50"])
+        #expect(FileManager.default.contents(atPath: "\(directory)/S1.1.xexch50") == Data(blob.bytes))
+    }
+}
