@@ -169,7 +169,7 @@ public struct FirewallFilter: Sendable {
     /// Rewrites a reply on its way to the client. `event` is the scenario event it answers.
     public mutating func outbound(_ reply: [UInt8], event: String) -> [UInt8] {
         switch event {
-        case "connect" where configuration.maskBanner:
+        case ScenarioEvent.connect where configuration.maskBanner:
             // PIX/ASA hide the host's software: all but '2', '0', spaces and line ends become '*'.
             return reply.map { [0x32, 0x30, 0x20, 0x0D, 0x0A].contains($0) ? $0 : UInt8(ascii: "*") }
         case "ehlo":

@@ -107,8 +107,18 @@ enum ScalarSyntax {
 }
 
 /// A scalar that does not parse; `message` is ready for a diagnostic.
-struct ScalarSyntaxError: Error {
-    var message: String
+/// Durations as scenario files write them, for the other inputs that take one (the API's `timeout=`), so
+/// every duration a user types reads and rounds the same.
+public enum ScenarioDuration {
+    /// `250ms`, `2s`, `1.5s`, `5m` → milliseconds; a unit is required.
+    public static func milliseconds(_ text: String) -> Result<Int, ScalarSyntaxError> {
+        ScalarSyntax.milliseconds(text)
+    }
+}
+
+public struct ScalarSyntaxError: Error {
+    /// What is wrong, for a person.
+    public var message: String
 
     init(_ message: String) {
         self.message = message

@@ -18,7 +18,7 @@ extension ControlAPI {
         var text = PrometheusText()
         text.add(
             "mockmx_sessions_total", .counter, help: "SMTP sessions accepted since start or reset.",
-            value: snapshot.counters["sessions_total"] ?? 0)
+            value: snapshot.sessions)
         text.add(
             "mockmx_sessions_active", .gauge, help: "SMTP sessions open now.", value: runtime.openConnectionCount)
         text.add(
@@ -27,7 +27,7 @@ extension ControlAPI {
         text.add(
             "mockmx_connections_refused_total", .counter,
             help: "Connections refused with 421 because the host had its maximum of open connections.",
-            value: snapshot.counters["connections_refused"] ?? 0)
+            value: snapshot.connectionsRefused)
         text.add(
             "mockmx_messages_total", .counter, help: "Messages accepted since start or reset.",
             value: runtime.messages.totalAccepted)
@@ -43,14 +43,14 @@ extension ControlAPI {
             samples: snapshot.rules.sorted { $0.key < $1.key }.map { ([("rule", $0.key)], $0.value) })
         text.add(
             "mockmx_bytes_sent_total", .counter, help: "Bytes written to SMTP clients.",
-            value: snapshot.counters["bytes_sent"] ?? 0)
+            value: snapshot.bytesSent)
         text.add(
             "mockmx_bytes_received_total", .counter, help: "Bytes read from SMTP clients.",
-            value: snapshot.counters["bytes_received"] ?? 0)
+            value: snapshot.bytesReceived)
         text.add(
             "mockmx_log_lines_dropped_total", .counter,
             help: "Log lines dropped because mockmx's standard output or error was not being read.",
-            value: snapshot.counters["log_lines_dropped"] ?? 0)
+            value: snapshot.logLinesDropped)
         text.add(
             "mockmx_api_waits_pending", .gauge, help: "Control API long polls waiting for their condition.",
             value: pendingWaits.count)

@@ -1,5 +1,6 @@
 import CLibEvent
 import Foundation
+import MockMXScenario
 
 /// A long poll (`/api/v1/wait`) holding its evhttp request until the counters reach their targets.
 final class PendingWait {
@@ -186,23 +187,16 @@ extension ControlAPI {
         var message: String
     }
 
-    /// `500ms`, `5s`, `1.5s`, `1m` like scenario durations; default 5 s, at most 5 minutes.
+    /// A duration as scenarios write them (`500ms`, `5s`, `1m`); default 5 s, at most 5 minutes.
     static func waitMilliseconds(_ text: String?) -> Result<Int, WaitProblem> {
         guard let text else { return .success(defaultWaitMilliseconds) }
-        let malformed = WaitProblem(message: "timeout must be a duration such as 500ms, 5s or 1m, found '\(text)'")
-        let number = text.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-        let scale: Double
-        switch text.dropFirst(number.count) {
-        case "ms": scale = 1
-        case "s": scale = 1_000
-        case "m": scale = 60_000
-        default: return .failure(malformed)
-        }
-        guard let value = Double(number), value.isFinite else { return .failure(malformed) }
-        let milliseconds = (value * scale).rounded(.up)
-        guard milliseconds <= Double(maxWaitMilliseconds) else {
+        switch ScenarioDuration.milliseconds(text) {
+        case .failure(let error):
+            return .failure(WaitProblem(message: "timeout: \(error.message)"))
+        case .success(let milliseconds) where milliseconds > maxWaitMilliseconds:
             return .failure(WaitProblem(message: "timeout must be at most 5m, found '\(text)'"))
+        case .success(let milliseconds):
+            return .success(milliseconds)
         }
-        return .success(Int(milliseconds))
     }
 }

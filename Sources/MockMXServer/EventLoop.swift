@@ -116,7 +116,7 @@ final class LoopTimer {
 
     func schedule(milliseconds: Int, _ action: @escaping () -> Void) {
         self.action = action
-        var interval = timeval(tv_sec: milliseconds / 1000, tv_usec: Int((milliseconds % 1000) * 1000))
+        var interval = timeval(milliseconds: milliseconds)
         mockmx_evtimer_add(event, &interval)
     }
 
@@ -132,4 +132,11 @@ final class LoopTimer {
 public struct HostError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension timeval {
+    /// libevent's timeouts are `timeval`s; mockmx's durations are milliseconds.
+    init(milliseconds: Int) {
+        self.init(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+    }
 }

@@ -70,7 +70,7 @@ final class HostRuntime {
         guard connections.count < configuration.maxConnections else {
             // Refused before any session exists, like Postfix's anvil limit; the write cannot block on a new socket.
             // Counted first: whoever reads the 421 may look at the metrics at once.
-            metrics.add("connections_refused")
+            metrics.connectionRefused()
             let hostname = listener.engine.scenario.host.hostname
             let refusal = Array("421 4.7.0 \(hostname) Error: too many connections\r\n".utf8)
             _ = refusal.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -84,7 +84,7 @@ final class HostRuntime {
         let connection = SMTPConnection(host: self, listener: listener, fd: fd, clientAddress: client, sessionID: id)
         connections[ObjectIdentifier(connection)] = connection
         sessions.add(connection.record)
-        metrics.add("sessions_total")
+        metrics.sessionStarted()
         connection.start()
     }
 

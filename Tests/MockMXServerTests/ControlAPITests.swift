@@ -240,7 +240,7 @@ import Testing
         let cases = [
             ("/api/v1/wait", "give messages=N (messages accepted) and/or sessions=N (sessions ended)"),
             ("/api/v1/wait?messages=-1", "messages must be a whole number ≥ 0, found '-1'"),
-            ("/api/v1/wait?messages=1&timeout=5", "timeout must be a duration such as 500ms, 5s or 1m, found '5'"),
+            ("/api/v1/wait?messages=1&timeout=5", "timeout: a duration needs a unit: ms, s or m (e.g. '5ms')"),
             ("/api/v1/wait?messages=1&timeout=6m", "timeout must be at most 5m, found '6m'"),
             (
                 "/api/v1/wait?message=1",

@@ -351,7 +351,7 @@ import Testing
             clients.append(client)
         }
         #expect(greetings == ["220 ": 1_000, "421 ": count - 1_000])
-        #expect(host.metrics.snapshot.counters["connections_refused"] == count - 1_000)
+        #expect(host.metrics.snapshot.connectionsRefused == count - 1_000)
         let served = clients[0]
         try served.send("HELO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nhi\r\n.\r\n")
         for _ in 0..<4 { _ = try served.reply() }

@@ -123,6 +123,6 @@ import Testing
         #expect(third.ending().0 == .fin)
         try first.send("NOOP\r\n")
         #expect(try first.replyLine() == "250 2.0.0 Ok")
-        #expect(host.metrics.snapshot.counters["connections_refused"] == 1)
+        #expect(host.metrics.snapshot.connectionsRefused == 1)
     }
 }

@@ -56,8 +56,7 @@ struct ClientSocket {
     /// Watches for input; with no input for `timeoutMilliseconds` the callback gets `EV_TIMEOUT` (a
     /// persistent event restarts its timeout each time it fires). Calling it again changes the timeout.
     mutating func startReading(timeoutMilliseconds: Int) {
-        var timeout = timeval(
-            tv_sec: timeoutMilliseconds / 1000, tv_usec: Int((timeoutMilliseconds % 1000) * 1000))
+        var timeout = timeval(milliseconds: timeoutMilliseconds)
         event_add(readEvent, &timeout)
         isReading = true
     }

@@ -81,7 +81,7 @@ struct ClientTransport {
     /// Changes the read timeout (the idle timeout, or the hold limit of a withheld session).
     mutating func setReadTimeout(milliseconds: Int) {
         if socket != nil { return socket!.startReading(timeoutMilliseconds: milliseconds) }
-        var timeout = timeval(tv_sec: milliseconds / 1000, tv_usec: Int((milliseconds % 1000) * 1000))
+        var timeout = timeval(milliseconds: milliseconds)
         bufferevent_set_timeouts(bufferEvent, &timeout, nil)
     }
 
