@@ -27,6 +27,10 @@ public struct SMTPSessionStateMachine: Sendable {
         /// STARTTLS was accepted; the transport runs the handshake and calls `tlsEstablished()`.
         case awaitingTLS
         case closed
+        /// Holds the place while a payload (the message, the blob) is out of the enum being appended to:
+        /// left in, it would be a second reference and every append would copy the whole payload
+        /// (copy-on-write). Never seen outside `nextStep()`.
+        case modifying
     }
 
     struct Transaction: Sendable {
@@ -144,6 +148,8 @@ public struct SMTPSessionStateMachine: Sendable {
         switch phase {
         case .awaitingGreeting, .closed, .awaitingTLS:
             return nil
+        case .modifying:
+            preconditionFailure("the phase is being modified")
         case .refused, .commands:
             return nextCommand()
         case .authenticating(let exchange):
@@ -160,8 +166,7 @@ public struct SMTPSessionStateMachine: Sendable {
             pending = .other
             return SMTPStep(event: .malformedLine(.tooLong), reply: reply(500, "5.5.2", "Error: line too long"))
         case .data(var receiver):
-            // Out of the enum first: a second reference would make every append copy the whole message.
-            phase = .closed
+            phase = .modifying
             let outcome = receiver.consume(&input)
             phase = .data(receiver)
             switch outcome {
@@ -174,7 +179,7 @@ public struct SMTPSessionStateMachine: Sendable {
                 return endOfData(receiver)
             }
         case .blob(let announced, let recipientArgument, var received):
-            phase = .closed
+            phase = .modifying
             let take = min(announced - received.count, input.count)
             received.append(contentsOf: input.bytes(0..<take))
             input.consume(take)
