@@ -11,10 +11,9 @@ struct SMTPAuthExchange: Sendable {
 }
 
 extension SMTPSessionStateMachine {
-    mutating func auth(arguments: [UInt8], event: SMTPEvent) -> SMTPStep {
-        pending = .other
-        func refuse(_ code: Int, _ enhanced: String, _ text: String) -> SMTPStep {
-            SMTPStep(event: event, reply: reply(code, enhanced, text))
+    func auth(arguments: [UInt8], event: SMTPEvent) -> Proposal {
+        func refuse(_ code: Int, _ enhanced: String, _ text: String) -> Proposal {
+            .noEffect(event, reply(code, enhanced, text))
         }
         guard heloName != nil else { return refuse(503, "5.5.1", "Error: send HELO/EHLO first") }
         guard authenticatedUser == nil else { return refuse(503, "5.5.1", "Error: already authenticated") }
@@ -32,34 +31,32 @@ extension SMTPSessionStateMachine {
         let initial = words.count == 2 ? Array(words[1]) : nil
         switch mechanism {
         case .plain:
-            guard let initial else { return challenge(exchange, "", event: event) }
+            guard let initial else { return challenge(exchange, [], event: event) }
             return respond(exchange, initial, event: event)
         case .login:
-            guard let initial else { return challenge(exchange, "Username:", event: event) }
+            guard let initial else { return challenge(exchange, Array("Username:".utf8), event: event) }
             return respond(exchange, initial, event: event)
         case .cramMD5:
             guard initial == nil else { return refuse(501, "5.5.4", "CRAM-MD5 takes no initial response") }
             exchange.challenge = Array("<\(sessionID).\(acceptedMessages)@\(configuration.hostname)>".utf8)
-            return SMTPStep(event: event, reply: challengeReply(exchange, Base64.encode(exchange.challenge)))
+            return challenge(exchange, exchange.challenge, event: event)
         }
     }
 
     /// The next line while an exchange is in progress: a response, or `*` to cancel.
-    mutating func nextAuthResponse(_ exchange: SMTPAuthExchange) -> SMTPStep? {
-        guard let (line, _) = takeCommandLine() else { return isDiscardingLongLine ? nextStep() : nil }
+    mutating func nextAuthResponse(_ exchange: SMTPAuthExchange) -> Proposal? {
+        guard let (line, _) = takeCommandLine() else { return isDiscardingLongLine ? nextProposal() : nil }
         phase = .commands
-        pending = .other
         if line == [UInt8(ascii: "*")] {
-            return SMTPStep(event: .authResponse, reply: reply(501, "5.7.0", "Authentication aborted"))
+            return .noEffect(.authResponse, reply(501, "5.7.0", "Authentication aborted"))
         }
         return respond(exchange, line, event: .authResponse)
     }
 
-    private mutating func respond(_ exchange: SMTPAuthExchange, _ response: [UInt8], event: SMTPEvent) -> SMTPStep {
-        pending = .other
+    private func respond(_ exchange: SMTPAuthExchange, _ response: [UInt8], event: SMTPEvent) -> Proposal {
         // `=` is the empty initial response (RFC 4954 §4).
         guard let decoded = response == [UInt8(ascii: "=")] ? [] : Base64.decode(response) else {
-            return SMTPStep(event: event, reply: reply(501, "5.5.2", "Cannot decode response"))
+            return .noEffect(event, reply(501, "5.5.2", "Cannot decode response"))
         }
         var exchange = exchange
         switch exchange.mechanism {
@@ -73,7 +70,7 @@ extension SMTPSessionStateMachine {
         case .login:
             guard let user = exchange.username else {
                 exchange.username = String(decoding: decoded, as: UTF8.self)
-                return challenge(exchange, "Password:", event: event)
+                return challenge(exchange, Array("Password:".utf8), event: event)
             }
             let password = String(decoding: decoded, as: UTF8.self)
             return verdict(user: accepts(user, password) ? user : nil, event: event)
@@ -94,21 +91,15 @@ extension SMTPSessionStateMachine {
         configuration.auth.acceptAny || configuration.auth.users[user] == password
     }
 
-    private mutating func challenge(_ exchange: SMTPAuthExchange, _ prompt: String, event: SMTPEvent) -> SMTPStep {
-        SMTPStep(event: event, reply: challengeReply(exchange, prompt.isEmpty ? "" : Base64.encode(Array(prompt.utf8))))
+    /// A `334` with `data` in base64 (empty for PLAIN without an initial response); committed, the
+    /// exchange waits for the client's answer.
+    private func challenge(_ exchange: SMTPAuthExchange, _ data: [UInt8], event: SMTPEvent) -> Proposal {
+        Proposal(
+            event, SMTPReply(334, nil, data.isEmpty ? "" : Base64.encode(data)), effect: .authChallenge(exchange))
     }
 
-    private mutating func challengeReply(_ exchange: SMTPAuthExchange, _ text: String) -> SMTPReply {
-        pending = .authChallenge(exchange)
-        return SMTPReply(334, nil, text)
-    }
-
-    private mutating func verdict(user: String?, event: SMTPEvent) -> SMTPStep {
-        guard let user else {
-            pending = .other
-            return SMTPStep(event: event, reply: reply(535, "5.7.8", "Error: authentication failed"))
-        }
-        pending = .authVerdict(user: user)
-        return SMTPStep(event: event, reply: reply(235, "2.7.0", "Authentication successful"))
+    private func verdict(user: String?, event: SMTPEvent) -> Proposal {
+        guard let user else { return .noEffect(event, reply(535, "5.7.8", "Error: authentication failed")) }
+        return Proposal(event, reply(235, "2.7.0", "Authentication successful"), effect: .authVerdict(user: user))
     }
 }

@@ -1,22 +1,20 @@
 /// CHUNKING / BDAT (RFC 3030): byte-counted chunks, one reply per chunk, no dot-stuffing.
 extension SMTPSessionStateMachine {
     /// `BDAT <size> [LAST]`: the chunk is read (and consumed even when it will be refused) before the reply.
-    mutating func bdat(arguments: [UInt8], event: SMTPEvent) -> SMTPStep? {
+    mutating func bdat(arguments: [UInt8], event: SMTPEvent) -> Proposal? {
         let words = arguments.split(separator: 0x20)
         guard (1...2).contains(words.count), let size = decimal(words[0]),
             words.count == 1 || String(decoding: words[1], as: UTF8.self).uppercased() == "LAST"
         else {
-            pending = .other
-            return SMTPStep(event: event, reply: reply(501, "5.5.4", "Syntax: BDAT size [LAST]"))
+            return .noEffect(event, reply(501, "5.5.4", "Syntax: BDAT size [LAST]"))
         }
-        pending = nil
         // Content is kept only for a chunk that can be accepted; others are read and dropped.
         if let current = transaction, !current.recipients.isEmpty, current.chunked == nil { transaction?.chunked = [] }
-        phase = .chunk(announced: size, last: words.count == 2, arguments: arguments, received: 0)
-        return nextStep()
+        return nextChunk(announced: size, last: words.count == 2, arguments: arguments, received: 0)
     }
 
-    mutating func nextChunk(announced: Int, last: Bool, arguments: [UInt8], received: Int) -> SMTPStep? {
+    /// Reads the chunk's bytes (the phase stays `.chunk` until all arrived), then proposes its reply.
+    mutating func nextChunk(announced: Int, last: Bool, arguments: [UInt8], received: Int) -> Proposal? {
         let take = min(announced - received, input.count)
         if take > 0, var current = transaction, current.chunked != nil {
             let room = configuration.limits.messageSize - current.chunkedBytes
@@ -35,24 +33,25 @@ extension SMTPSessionStateMachine {
         }
         phase = .commands
         let event = SMTPEvent.bdatChunk(bytes: announced, last: last, arguments: arguments)
-        pending = .other
         guard heloName != nil else {
-            return SMTPStep(event: event, reply: reply(503, "5.5.1", "Error: send HELO/EHLO first"))
+            return .noEffect(event, reply(503, "5.5.1", "Error: send HELO/EHLO first"))
         }
-        guard let transaction else { return SMTPStep(event: event, reply: reply(503, "5.5.1", "Error: need MAIL command")) }
+        guard let transaction else { return .noEffect(event, reply(503, "5.5.1", "Error: need MAIL command")) }
         guard !transaction.recipients.isEmpty else {
             let code = transaction.rejectedRecipients > 0 ? 554 : 503
             let text = code == 554 ? "Error: no valid recipients" : "Error: need RCPT command"
-            return SMTPStep(event: event, reply: reply(code, "5.5.1", text))
+            return .noEffect(event, reply(code, "5.5.1", text))
         }
-        pending = .chunk(last: last)
+        // Every reply from here on is about the chunk: a refusal aborts the transaction (`.chunk`).
         if transaction.chunkedBytes > configuration.limits.messageSize {
-            return SMTPStep(event: event, reply: reply(552, "5.3.4", "Error: message file too big"))
+            return Proposal(event, reply(552, "5.3.4", "Error: message file too big"), effect: .chunk(last: last))
         }
         guard last else {
-            return SMTPStep(event: event, reply: reply(250, "2.0.0", "Ok: \(announced) octets received"))
+            return Proposal(
+                event, reply(250, "2.0.0", "Ok: \(announced) octets received"), effect: .chunk(last: last))
         }
         let message = message(content: transaction.chunked ?? [])
-        return SMTPStep(event: event, reply: reply(250, "2.0.0", "Ok: queued as \(message.id)"), message: message)
+        return Proposal(
+            event, reply(250, "2.0.0", "Ok: queued as \(message.id)"), effect: .chunk(last: true), message: message)
     }
 }
