@@ -21,8 +21,9 @@ public struct PlanExecutor: Sendable {
         /// With `trickleMilliseconds` one byte leaves per interval, and ``next()`` is asked once the last one
         /// is out.
         case send([UInt8], code: Int?, trickleMilliseconds: Int?)
-        /// Store the accepted message, then report with ``stored(_:)``: its `2xx` may only leave afterwards.
-        case store(ReceivedMessage)
+        /// Store the accepted message (the step's ``SMTPStep/message``), then report with ``stored(_:)``: its
+        /// `2xx` may only leave afterwards. (No payload: actions stay small, and are returned often.)
+        case store
         /// Wait, then ask ``next()``.
         case wait(milliseconds: Int)
         /// Never answer again: keep reading and recording the client's input until the hold limit.
@@ -37,10 +38,9 @@ public struct PlanExecutor: Sendable {
         case startHandshake
     }
 
-    /// The state machine's proposal, or (in proxy mode) the reply another host gave.
-    private let proposal: SMTPReply?
-    /// The message an accepted end of data carries; stored before the `2xx` leaves.
-    private let message: ReceivedMessage?
+    /// The step being answered: its event, its proposal — the state machine's, or (in proxy mode) the reply
+    /// another host gave — and the message an accepted end of data carries. nil for `tls` and an idle executor.
+    public let step: SMTPStep?
     private let enhancedStatusCodes: Bool
     private let actions: [RuleAction]
     private let isTLSPlan: Bool
@@ -54,27 +54,37 @@ public struct PlanExecutor: Sendable {
     /// The first reply code sent in this step: the one the state machine commits.
     public private(set) var sentCode: Int?
     /// Whether the plan has finished (committed, handed over to TLS, or ended the session).
-    public private(set) var isFinished = false
+    public private(set) var isFinished: Bool
+
+    /// No plan: what a connection holds between steps.
+    public init() {
+        self.step = nil
+        self.enhancedStatusCodes = false
+        self.actions = []
+        self.isTLSPlan = false
+        self.dropsMessage = false
+        self.isFinished = true
+    }
 
     /// The plan for a protocol event: `actions` from the matched rule, or `[.useDefault]` when none matched.
     public init(step: SMTPStep, actions: [RuleAction], enhancedStatusCodes: Bool) {
-        self.proposal = step.reply
-        self.message = step.message
+        self.step = step
         self.enhancedStatusCodes = enhancedStatusCodes
         self.actions = actions
         self.isTLSPlan = false
         self.dropsMessage = actions.contains(.dropMessage)
+        self.isFinished = false
     }
 
     /// The plan for `tls`: after the `220` to STARTTLS is on the wire, before the handshake. Nothing is
     /// proposed there, so `default` only means "go on with the handshake".
     public init(tlsActions actions: [RuleAction]) {
-        self.proposal = nil
-        self.message = nil
+        self.step = nil
         self.enhancedStatusCodes = false
         self.actions = actions
         self.isTLSPlan = true
         self.dropsMessage = false
+        self.isFinished = false
     }
 
     /// The plan when no rule fires, shared rather than allocated per event.
@@ -90,7 +100,7 @@ public struct PlanExecutor: Sendable {
             case .reply(let reply):
                 return send(reply.encoded(enhancedStatusCodes: enhancedStatusCodes), code: reply.code)
             case .useDefault:
-                guard let proposal else { continue }
+                guard let proposal = step?.reply else { continue }
                 return send(proposal.encoded(enhancedStatusCodes: enhancedStatusCodes), code: proposal.code)
             case .raw(let bytes):
                 return send(bytes, code: SMTPReply.leadingCode(String(decoding: bytes.prefix(4), as: UTF8.self)))
@@ -136,9 +146,9 @@ public struct PlanExecutor: Sendable {
             bytes = Array(bytes.prefix(limit))
             truncateBytes = nil
         }
-        if let code, (200...299).contains(code), let message, !messageStored, !dropsMessage {
+        if let code, (200...299).contains(code), step?.message != nil, !messageStored, !dropsMessage {
             heldReply = (bytes, code)
-            return .store(message)
+            return .store
         }
         return emit(bytes, code: code)
     }

@@ -18,12 +18,19 @@ struct ClientTransport {
     /// The TLS connection.
     private var bufferEvent: OpaquePointer?
     private let base: OpaquePointer
-    /// The connection's address, handed to every callback.
-    private let context: UnsafeMutableRawPointer
+    /// The connection's address, handed to every callback; set when it opens.
+    private var context: UnsafeMutableRawPointer?
 
-    /// A plain connection; `context` is the ``SMTPConnection`` the callbacks go to.
-    init(plain fd: Int32, base: OpaquePointer, context: UnsafeMutableRawPointer) {
+    /// Not open yet.
+    init(base: OpaquePointer) {
         self.base = base
+    }
+
+    /// Open: a connection's bytes go through it; closed ones and failed TLS set-ups are not.
+    var isOpen: Bool { socket != nil || bufferEvent != nil }
+
+    /// A plain connection on `fd`; `context` is the ``SMTPConnection`` the callbacks go to.
+    mutating func openPlain(_ fd: Int32, context: UnsafeMutableRawPointer) {
         self.context = context
         socket = ClientSocket(
             base: base, fd: fd, context: context,
@@ -36,15 +43,15 @@ struct ClientTransport {
             })
     }
 
-    /// A TLS connection accepting its handshake on `fd`; nil (and `fd` closed) when TLS cannot be set up.
-    init?(tls fd: Int32, context tlsContext: TLSContext, base: OpaquePointer, connection: UnsafeMutableRawPointer) {
-        self.base = base
-        self.context = connection
+    /// A TLS connection accepting its handshake on `fd`; false (and `fd` closed) when TLS cannot be set up.
+    mutating func openTLS(_ fd: Int32, tls tlsContext: TLSContext, context: UnsafeMutableRawPointer) -> Bool {
+        self.context = context
         guard let bufferEvent = ClientTransport.makeTLSBufferEvent(fd: fd, context: tlsContext, base: base) else {
             Glibc.close(fd)
-            return nil
+            return false
         }
         self.bufferEvent = bufferEvent
+        return true
     }
 
     /// Is the connection over TLS.

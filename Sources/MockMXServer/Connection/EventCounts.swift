@@ -1,19 +1,44 @@
-/// How often each event happened (`nth:` in a session, `nth-in-message:` in a transaction): a handful of
-/// names, so a list costs less memory and time than a dictionary.
+/// How often each event happened: in the session (`nth:`) and in the current transaction (`nth-in-message:`).
+/// A handful of names per session, so one list looked up once per event costs less than dictionaries; the
+/// names that bound a transaction are recognized once, when they first occur.
 struct EventCounts {
-    private var counts: [(event: String, count: Int)] = []
-
-    /// Counts one more `event`; returns its 1-based occurrence.
-    mutating func count(_ event: String) -> Int {
-        if let index = counts.firstIndex(where: { $0.event == event }) {
-            counts[index].count += 1
-            return counts[index].count
-        }
-        counts.append((event, 1))
-        return 1
+    private enum Boundary {
+        case none
+        /// MAIL starts a transaction, RSET and HELO/EHLO abort one (RFC 5321 §4.1.4).
+        case starts
+        /// The end of data ends one.
+        case ends
     }
 
-    mutating func reset() {
-        counts.removeAll(keepingCapacity: true)
+    private var counts: [(event: String, session: Int, message: Int, boundary: Boundary)] = []
+
+    /// Counts one more `event`; returns its 1-based occurrence in the session and in the transaction.
+    mutating func count(_ event: String) -> (session: Int, message: Int) {
+        guard let index = counts.firstIndex(where: { $0.event == event }) else {
+            let boundary = EventCounts.boundary(of: event)
+            if boundary == .starts { resetMessageCounts() }
+            counts.append((event, 1, 1, boundary))
+            if boundary == .ends { resetMessageCounts() }
+            return (1, 1)
+        }
+        let boundary = counts[index].boundary
+        if boundary == .starts { resetMessageCounts() }
+        counts[index].session += 1
+        counts[index].message += 1
+        let counted = (counts[index].session, counts[index].message)
+        if boundary == .ends { resetMessageCounts() }
+        return counted
+    }
+
+    private mutating func resetMessageCounts() {
+        for index in counts.indices { counts[index].message = 0 }
+    }
+
+    private static func boundary(of event: String) -> Boundary {
+        switch event {
+        case "mail", "rset", "helo", "ehlo": .starts
+        case "data.end", "bdat.last": .ends
+        default: .none
+        }
     }
 }

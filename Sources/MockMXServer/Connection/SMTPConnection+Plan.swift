@@ -8,16 +8,11 @@ extension SMTPConnection {
     func begin(_ next: SMTPStep) {
         // The event's last byte is the one before what the state machine still buffers.
         recordInbound(next.event, arrivedAt: arrivals.arrival(ofByteAt: arrivals.total - machine.bufferedByteCount - 1))
-        step = next
         ruleLabel = nil
         repliedInStep = false
 
         let name = next.event.name
-        // RFC 5321 §4.1.4: MAIL starts a transaction, RSET and HELO/EHLO abort one.
-        if Self.startsTransactionCount.contains(name) { messageOccurrences.reset() }
-        let occurrence = occurrences.count(name)
-        let messageOccurrence = messageOccurrences.count(name)
-        if name == ScenarioEvent.dataEnd || name == ScenarioEvent.bdatLast { messageOccurrences.reset() }
+        let (occurrence, messageOccurrence) = occurrences.count(name)
         let context = RuleEventContext(
             event: name,
             isUnknownCommand: next.event.isUnknownCommand,
@@ -41,9 +36,6 @@ extension SMTPConnection {
         runPlan()
     }
 
-    /// Events whose per-message count starts afresh.
-    private static let startsTransactionCount: Set<String> = ["mail", "rset", "helo", "ehlo"]
-
     /// The rule that decides this step, in the transcript and the metrics.
     func announce(_ rule: Rule) {
         ruleLabel = rule.label
@@ -53,7 +45,8 @@ extension SMTPConnection {
 
     /// Performs the plan's actions until one waits (delay, trickle) or ends the step.
     func runPlan() {
-        while state == .executing, let action = executor?.next() {
+        while state == .executing, !executor.isFinished {
+            let action = executor.next()
             guard perform(action) else { return }
         }
     }
@@ -63,8 +56,9 @@ extension SMTPConnection {
         switch action {
         case .send(let bytes, let code, let trickleMilliseconds):
             return transmit(bytes, code: code, trickleMilliseconds: trickleMilliseconds)
-        case .store(let message):
-            guard let next = executor?.stored(storeMessage(message)) else { return false }
+        case .store:
+            guard let message = executor.step?.message else { return false }
+            let next = executor.stored(storeMessage(message))
             return perform(next)
         case .wait(let milliseconds):
             wait(milliseconds) { $0.runPlan() }
@@ -73,7 +67,7 @@ extension SMTPConnection {
             // Before a handshake withholding is stalling too: the ClientHello is not a line to record.
             note(machine.isAwaitingTLS ? "the handshake is never answered" : "stalled: the host stops reading", rule: ruleLabel)
             state = .stalled
-            transport?.stopReading()
+            transport.stopReading()
             actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
                 note("hold limit reached")
                 closeReason = .timeout
@@ -82,7 +76,7 @@ extension SMTPConnection {
         case .withhold:
             note("withheld: no reply will be sent", rule: ruleLabel)
             state = .withholding
-            transport?.setReadTimeout(milliseconds: engine.scenario.timeouts.holdMilliseconds)
+            transport.setReadTimeout(milliseconds: engine.scenario.timeouts.holdMilliseconds)
             recordAndDiscardInput()
         case .close(let mode):
             closeReason = mode == .reset ? .resetByRule : .closedByRule
@@ -92,7 +86,7 @@ extension SMTPConnection {
             }
             // The handshake is aborted where a broken middlebox aborts it: once the ClientHello arrives.
             state = .abortingHandshake(mode)
-            transport?.setReadTimeout(milliseconds: engine.scenario.timeouts.idleMilliseconds)
+            transport.setReadTimeout(milliseconds: engine.scenario.timeouts.idleMilliseconds)
         case .commit(let sentCode):
             finishStep(sentCode: sentCode)
         case .startHandshake:
@@ -103,13 +97,12 @@ extension SMTPConnection {
     }
 
     func finishStep(sentCode: Int?) {
-        guard state == .executing, let finished = step else { return }  // not when a firewall dropped it
+        guard state == .executing, let finished = executor.step else { return }  // not when a firewall dropped it
         machine.commit(sentCode: sentCode)
-        step = nil
-        executor = nil
+        executor = PlanExecutor()
         if machine.isAwaitingTLS {
             state = .upgrading
-            transport?.stopReading()
+            transport.stopReading()
             if outputLength == 0 { upgradeToTLS() }
             return
         }
@@ -131,7 +124,7 @@ extension SMTPConnection {
 
     /// Puts a reply on the wire through the outbound firewall; false when it trickles and the plan resumes later.
     func transmit(_ bytes: [UInt8], code: Int?, trickleMilliseconds: Int?) -> Bool {
-        if case .connect? = step?.event, !repliedInStep {
+        if case .connect? = executor.step?.event, !repliedInStep {
             // Bytes that arrived before the greeting leaves were sent before it: the state machine must
             // see them as such (strict pipelining refuses a client that talks first).
             kernelReadsLeft = 1
@@ -141,7 +134,7 @@ extension SMTPConnection {
         repliedInStep = true
         recordOutbound(bytes)
         var wire = bytes
-        if let event = step?.event.name, let passed = firewall?.outbound(bytes, event: event), passed != bytes {
+        if let event = executor.step?.event.name, let passed = firewall?.outbound(bytes, event: event), passed != bytes {
             note("firewall passed it on as: " + Transcript.printable(passed))
             wire = passed
         }

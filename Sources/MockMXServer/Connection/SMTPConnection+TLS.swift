@@ -23,14 +23,13 @@ extension SMTPConnection {
     /// The transport takes TLS over on the same socket. Whatever plaintext the client pipelined after
     /// STARTTLS is dropped unread (CVE-2011-0411).
     func handshake() {
-        executor = nil
+        executor = PlanExecutor()
         heldInput.removeAll()
         guard let tlsContext = try? listener.tlsContext(),
-            transport?.startTLS(tlsContext, idleTimeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds) == true
+            transport.startTLS(tlsContext, idleTimeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
         else {
             note("TLS is not available: \(TLSContext.openSSLErrors())")
             closeReason = .tlsFailed
-            transport = nil
             teardown()
             return
         }
@@ -39,7 +38,7 @@ extension SMTPConnection {
 
     func handshakeCompleted() {
         guard state == .handshaking else { return }
-        note("TLS established: \(transport?.tlsDescription ?? "?")")
+        note("TLS established: \(transport.tlsDescription ?? "?")")
         state = .ready
         arrivals.restart()
         if !machine.hasGreeted {

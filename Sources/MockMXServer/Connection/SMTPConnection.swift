@@ -43,8 +43,8 @@ final class SMTPConnection {
     unowned let host: HostRuntime
     let listener: SMTPListener
     let engine: ScenarioEngine
-    /// nil when TLS could not be set up for an implicit-TLS listener.
-    @exclusivity(unchecked) var transport: ClientTransport?
+    /// Not open when TLS could not be set up for an implicit-TLS listener, and after teardown.
+    @exclusivity(unchecked) var transport: ClientTransport
     /// What a plain client sent while a step was in progress.
     @exclusivity(unchecked) var heldInput = HeldInput()
     /// When the bytes handed to the state machine arrived.
@@ -66,15 +66,13 @@ final class SMTPConnection {
     @exclusivity(unchecked) var closeMode = CloseMode.fin
     @exclusivity(unchecked) var closeReason = SessionEnd.protocolClose
 
-    // The step being executed (nil for the `tls` plan, which follows a committed STARTTLS) and its plan.
-    @exclusivity(unchecked) var step: SMTPStep?
-    @exclusivity(unchecked) var executor: PlanExecutor?
+    /// The plan being executed, with its step (none for the `tls` plan, which follows a committed STARTTLS).
+    @exclusivity(unchecked) var executor = PlanExecutor()
     /// Whether this step has sent anything yet: the greeting reads pre-greeting input just before it leaves.
     @exclusivity(unchecked) var repliedInStep = false
     @exclusivity(unchecked) var ruleLabel: String?
     /// How often each event happened in this session (`nth:`) and in this transaction (`nth-in-message:`).
     @exclusivity(unchecked) var occurrences = EventCounts()
-    @exclusivity(unchecked) var messageOccurrences = EventCounts()
     @exclusivity(unchecked) var shutdownRequested = false
 
     lazy var actionTimer = LoopTimer(loop: host.loop)
@@ -102,28 +100,27 @@ final class SMTPConnection {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         // The callbacks get this object's address; libevent's retain is taken in `start`, before reading.
+        self.transport = ClientTransport(base: host.loop.base)
         let context = Unmanaged.passUnretained(self).toOpaque()
-        if listener.implicitTLS {
-            if let tlsContext = try? listener.tlsContext() {
-                transport = ClientTransport(tls: fd, context: tlsContext, base: host.loop.base, connection: context)
-            } else {
-                close(fd)
-            }
+        if !listener.implicitTLS {
+            transport.openPlain(fd, context: context)
+        } else if let tlsContext = try? listener.tlsContext() {
+            _ = transport.openTLS(fd, tls: tlsContext, context: context)
         } else {
-            transport = ClientTransport(plain: fd, base: host.loop.base, context: context)
+            close(fd)
         }
     }
 
     /// Installs the callbacks and sends the greeting (or runs the `connect` rule).
     func start() {
-        guard transport != nil else {
+        guard transport.isOpen else {
             note("TLS is not available on this listener: \(TLSContext.openSSLErrors())")
             closeReason = .tlsFailed
             host.connectionClosed(self, reason: closeReason)
             return
         }
         retainedByLibevent = Unmanaged.passRetained(self)
-        transport?.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+        transport.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
         note("connect from \(record.clientAddress) to \(listener.name) (scenario \(engine.scenario.name))")
         if listener.implicitTLS {
             // The greeting waits for the handshake (RFC 8314 §3.3).
@@ -158,13 +155,13 @@ final class SMTPConnection {
         case .executing, .waiting, .stalled, .upgrading, .startingHandshake, .handshaking:
             // A stall fills the client's TCP window, and after STARTTLS the ClientHello is for the TLS
             // connection.
-            transport?.leaveInputInKernel()
+            transport.leaveInputInKernel()
         }
     }
 
     /// A plain socket's write event: queued output can move, or a send failed.
     func plainSocketWritable() {
-        switch transport?.flush() {
+        switch transport.flush() {
         case .drained: writable()
         case .failed: connectionEnded(error: true)
         case .pending, nil: break
@@ -189,7 +186,7 @@ final class SMTPConnection {
 
     /// No input for the read timeout: the idle timeout, or the hold limit of a withheld session.
     func readTimedOut() {
-        if state != .withholding, state != .handshaking { transport?.resumeAfterTimeout() }
+        if state != .withholding, state != .handshaking { transport.resumeAfterTimeout() }
         switch state {
         case .ready:
             begin(machine.idleTimeout())
@@ -210,19 +207,19 @@ final class SMTPConnection {
     /// The client closed the connection (`error`: it failed) or the TLS handshake did.
     func connectionEnded(error: Bool) {
         if state == .handshaking {
-            note("TLS handshake failed: \(transport?.tlsErrors() ?? "no connection")")
+            note("TLS handshake failed: \(transport.tlsErrors())")
             closeReason = .tlsFailed
         } else if state != .closing {
             closeReason = .clientVanished
             note(error ? "connection error" : "client closed the connection")
         }
-        if !error, transport?.readsFromKernel == true, outputLength > 0, state != .closed {
+        if !error, transport.readsFromKernel, outputLength > 0, state != .closed {
             // A client that closed only its sending side still reads the replies queued for it; the
             // connection is torn down once they are on the wire.
             state = .closing
             machine.close()
             actionTimer.cancel()
-            transport?.stopReading()
+            transport.stopReading()
             return
         }
         teardown()
@@ -233,7 +230,7 @@ final class SMTPConnection {
     /// Parses and executes events while input is complete and nothing is pending.
     func drive() {
         kernelReadsLeft = 1
-        transport?.cork()
+        transport.cork()
         defer { uncork() }
         while state == .ready {
             if outputLength > SMTPConnection.outputLimit {
@@ -257,7 +254,7 @@ final class SMTPConnection {
                     connectionEnded(error: error)
                 } else {
                     // Reading stopped while input was held back during a step.
-                    transport?.resumeReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+                    transport.resumeReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
                 }
                 break
             }
@@ -266,7 +263,7 @@ final class SMTPConnection {
 
     /// Sends the replies `drive` queued, in one send; what needed the output drained happens now.
     private func uncork() {
-        switch transport?.uncork() {
+        switch transport.uncork() {
         case .drained?:
             if state == .closing {
                 teardown()
@@ -296,18 +293,18 @@ final class SMTPConnection {
             }
             return moved
         }
-        if transport?.readsFromKernel == true {
+        if transport.readsFromKernel {
             guard kernelReadsLeft > 0 else { return 0 }  // the read event fires again on the next loop pass
             kernelReadsLeft -= 1
         }
-        switch transport?.read(into: host.loop.readBuffer) {
+        switch transport.read(into: host.loop.readBuffer) {
         case .data(let bytes):
             feed(bytes, arrivedAt: Date())
             return bytes.count
         case .ended(let error):
             clientEnded = error
             return 0
-        case .wouldBlock, nil:
+        case .wouldBlock:
             return 0
         }
     }
@@ -343,14 +340,14 @@ final class SMTPConnection {
     /// While a step is in progress: reads what the client sends into `heldInput`, up to its bound. A TLS
     /// bufferevent holds it in its own buffer, up to its watermark.
     private func holdInput() {
-        guard transport?.readsFromKernel == true else { return }
-        switch transport?.read(into: host.loop.readBuffer) {
+        guard transport.readsFromKernel else { return }
+        switch transport.read(into: host.loop.readBuffer) {
         case .data(let bytes):
             heldInput.append(bytes, at: Date())
-            if heldInput.count >= ClientTransport.heldInputLimit { transport?.stopReading() }
+            if heldInput.count >= ClientTransport.heldInputLimit { transport.stopReading() }
         case .ended(let error):
             connectionEnded(error: error)
-        case .wouldBlock, nil:
+        case .wouldBlock:
             break
         }
     }
@@ -359,12 +356,12 @@ final class SMTPConnection {
     private func discardInput() {
         heldInput.removeAll()
         while true {
-            switch transport?.read(into: host.loop.readBuffer) {
+            switch transport.read(into: host.loop.readBuffer) {
             case .data:
-                if transport?.readsFromKernel == true { return }  // one kernel read per event
+                if transport.readsFromKernel { return }  // one kernel read per event
             case .ended(let error):
                 return connectionEnded(error: error)
-            case .wouldBlock, nil:
+            case .wouldBlock:
                 return
             }
         }
@@ -376,14 +373,14 @@ final class SMTPConnection {
             piece.bytes.withUnsafeBufferPointer { Transcript.forEachLine($0) { appendLine(.client, $0, at: piece.time) } }
         }
         while true {
-            switch transport?.read(into: host.loop.readBuffer) {
+            switch transport.read(into: host.loop.readBuffer) {
             case .data(let bytes):
                 host.metrics.bytesReceived(bytes.count)
                 Transcript.forEachLine(bytes) { appendLine(.client, $0) }
-                if transport?.readsFromKernel == true { return }  // one kernel read per event
+                if transport.readsFromKernel { return }  // one kernel read per event
             case .ended(let error):
                 return connectionEnded(error: error)
-            case .wouldBlock, nil:
+            case .wouldBlock:
                 return
             }
         }
@@ -391,12 +388,12 @@ final class SMTPConnection {
 
     // MARK: - Output and closing
 
-    var outputLength: Int { transport?.outputLength ?? 0 }
+    var outputLength: Int { transport.outputLength }
 
     /// Sends bytes to the client (or queues them); the transcript records replies where they are decided.
     func write(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty, transport != nil else { return }
-        transport?.write(bytes)
+        guard !bytes.isEmpty, transport.isOpen else { return }
+        transport.write(bytes)
         host.metrics.bytesSent(bytes.count)
     }
 
@@ -406,7 +403,7 @@ final class SMTPConnection {
         state = .closing
         machine.close()
         actionTimer.cancel()
-        transport?.stopReading()
+        transport.stopReading()
         note(mode == .reset ? "resetting the connection (RST)" : "closing the connection", rule: ruleLabel)
         if outputLength == 0 { teardown() }
     }
@@ -433,8 +430,7 @@ final class SMTPConnection {
         guard state != .closed else { return }
         state = .closed
         actionTimer.cancel()
-        transport?.close(reset: closeMode == .reset)
-        transport = nil
+        transport.close(reset: closeMode == .reset)
         note("session ended: \(closeReason.rawValue)")
         host.connectionClosed(self, reason: closeReason)
         retainedByLibevent?.release()
