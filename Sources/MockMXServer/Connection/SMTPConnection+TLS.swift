@@ -15,7 +15,7 @@ extension SMTPConnection {
             actions = rule.effectiveActions
             announce(rule)
         }
-        executor = PlanExecutor(tlsActions: actions)
+        executor.start(step: nil, actions: actions, enhancedStatusCodes: false)
         state = .executing
         runPlan()
     }
