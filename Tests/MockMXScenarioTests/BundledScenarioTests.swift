@@ -23,7 +23,7 @@ import Testing
 
     @Test func theGeneratedFileMatchesScenariosOnDisk() throws {
         let onDisk = try Self.filesOnDisk()
-        let hint = "Sources/MockMXScenario/BundledScenarios.swift is out of date: run scripts/embed-scenarios"
+        let hint = "Sources/MockMXScenario/Loading/BundledScenarios.swift is out of date: run scripts/embed-scenarios"
         #expect(BundledScenarios.all.map(\.name) == onDisk.map(\.name), "\(hint)")
         for (bundled, file) in zip(BundledScenarios.all, onDisk) where bundled.name == file.name {
             #expect(bundled.yaml == file.yaml, "\(bundled.name): \(hint)")

@@ -39,52 +39,52 @@ public struct PlanExecutor: Sendable {
     }
 
     /// The step being answered: its event, its proposal — the state machine's, or (in proxy mode) the reply
-    /// another host gave — and the message an accepted end of data carries. nil for `tls` and when idle.
-    public private(set) var step: SMTPStep?
-    private var enhancedStatusCodes = false
-    private var actions: [RuleAction] = []
-    private var isTLSPlan = false
+    /// another host gave — and the message an accepted end of data carries. nil for `tls` and an idle executor.
+    public let step: SMTPStep?
+    private let enhancedStatusCodes: Bool
+    private let actions: [RuleAction]
+    private let isTLSPlan: Bool
     private var nextIndex = 0
     private var trickleMilliseconds: Int?
     private var truncateBytes: Int?
-    private var dropsMessage = false
+    private let dropsMessage: Bool
     private var messageStored = false
     /// A `2xx` that waits for its message to be stored.
     private var heldReply: (bytes: [UInt8], code: Int)?
     /// The first reply code sent in this step: the one the state machine commits.
     public private(set) var sentCode: Int?
     /// Whether the plan has finished (committed, handed over to TLS, or ended the session).
-    public private(set) var isFinished = true
+    public private(set) var isFinished: Bool
 
     /// No plan: what a connection holds between steps.
-    public init() {}
+    public init() {
+        self.step = nil
+        self.enhancedStatusCodes = false
+        self.actions = []
+        self.isTLSPlan = false
+        self.dropsMessage = false
+        self.isFinished = true
+    }
 
     /// The plan for a protocol event: `actions` from the matched rule, or `[.useDefault]` when none matched.
     public init(step: SMTPStep, actions: [RuleAction], enhancedStatusCodes: Bool) {
-        start(step: step, actions: actions, enhancedStatusCodes: enhancedStatusCodes)
+        self.step = step
+        self.enhancedStatusCodes = enhancedStatusCodes
+        self.actions = actions
+        self.isTLSPlan = false
+        self.dropsMessage = actions.contains(.dropMessage)
+        self.isFinished = false
     }
 
     /// The plan for `tls`: after the `220` to STARTTLS is on the wire, before the handshake. Nothing is
     /// proposed there, so `default` only means "go on with the handshake".
     public init(tlsActions actions: [RuleAction]) {
-        start(step: nil, actions: actions, enhancedStatusCodes: false)
-    }
-
-    /// Starts the next plan in place: a connection keeps one executor rather than assigning a new value per
-    /// step (a copy of the whole struct each time, measurable per message). `step` nil: the `tls` plan.
-    public mutating func start(step: SMTPStep?, actions: [RuleAction], enhancedStatusCodes: Bool) {
-        self.step = step
-        self.enhancedStatusCodes = enhancedStatusCodes
+        self.step = nil
+        self.enhancedStatusCodes = false
         self.actions = actions
-        isTLSPlan = step == nil
-        nextIndex = 0
-        trickleMilliseconds = nil
-        truncateBytes = nil
-        dropsMessage = actions.contains(.dropMessage)
-        messageStored = false
-        heldReply = nil
-        sentCode = nil
-        isFinished = false
+        self.isTLSPlan = true
+        self.dropsMessage = false
+        self.isFinished = false
     }
 
     /// The plan when no rule fires, shared rather than allocated per event.

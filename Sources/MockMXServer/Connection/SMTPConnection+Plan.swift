@@ -31,7 +31,7 @@ extension SMTPConnection {
         } else {
             actions = next.reply == nil ? [] : PlanExecutor.defaultActions
         }
-        executor.start(step: next, actions: actions, enhancedStatusCodes: machine.usesEnhancedStatusCodes)
+        executor = PlanExecutor(step: next, actions: actions, enhancedStatusCodes: machine.usesEnhancedStatusCodes)
         state = .executing
         runPlan()
     }
@@ -99,6 +99,7 @@ extension SMTPConnection {
     func finishStep(sentCode: Int?) {
         guard state == .executing, let finished = executor.step else { return }  // not when a firewall dropped it
         machine.commit(sentCode: sentCode)
+        executor = PlanExecutor()
         if machine.isAwaitingTLS {
             state = .upgrading
             transport.stopReading()

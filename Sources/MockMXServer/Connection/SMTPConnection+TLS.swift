@@ -15,7 +15,7 @@ extension SMTPConnection {
             actions = rule.effectiveActions
             announce(rule)
         }
-        executor.start(step: nil, actions: actions, enhancedStatusCodes: false)
+        executor = PlanExecutor(tlsActions: actions)
         state = .executing
         runPlan()
     }
