@@ -12,8 +12,10 @@ public struct JSONSyntax {
     }
 
     /// Deeper nesting is refused rather than recursed into: a 1 MiB body of `[` would overflow the loop
-    /// thread's stack.
-    public static let maxDepth = 512
+    /// thread's stack. A scenario is a handful of levels deep; 64 keeps the recursion well inside the
+    /// smallest stack it runs on (a 512 KiB worker thread, under AddressSanitizer's larger frames; 512
+    /// levels overflowed there).
+    public static let maxDepth = 64
 
     /// Nil when `bytes` is exactly one JSON value with optional whitespace around it. The bytes are taken as
     /// UTF-8 unchecked (bytes above 0x7F pass inside strings): the control API refuses a body that is not UTF-8

@@ -429,7 +429,7 @@ import Testing
             ("greylist", "1:1", "expected a value, found 'g'"),
             ("# comment\n{}", "1:1", "expected a value, found '#'"),
             ("{\n\"summary\": \"é\" x}", "2:16", "expected ',' or '}' in an object, found 'x'"),
-            (String(repeating: "[", count: 600), "1:513", "nested deeper than 512 levels"),
+            (String(repeating: "[", count: 600), "1:65", "nested deeper than 64 levels"),
         ]
         for (body, location, message) in cases {
             let refused = try api.request("PUT", path, body: Array(body.utf8), contentType: "application/json")
