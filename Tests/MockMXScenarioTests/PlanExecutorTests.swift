@@ -19,7 +19,8 @@ import Testing
         let message = ReceivedMessage(
             id: "S1.1", heloName: "c", mailFrom: "a@example.com", mailParameters: [], recipients: ["b@example.org"],
             content: bytes("hi\r\n"), xexch50: nil)
-        return SMTPStep(event: .dataEnd(bytes: 4), reply: SMTPReply(250, "2.0.0", "Ok: queued as S1.1"), message: message)
+        let reply = SMTPReply(250, "2.0.0", "Ok: queued as S1.1")
+        return SMTPStep(event: .dataEnd(bytes: 4), reply: reply, message: message)
     }
 
     /// Every action until the plan ends or waits for something other than `next()`.
@@ -35,13 +36,16 @@ import Testing
 
     @Test func withoutARuleTheProposalIsSentAndCommitted() {
         var executor = PlanExecutor(step: rcpt(), actions: PlanExecutor.defaultActions, enhancedStatusCodes: true)
-        #expect(run(&executor) == [.send(bytes("250 2.1.5 Ok\r\n"), code: 250, trickleMilliseconds: nil), .commit(sentCode: 250)])
+        #expect(
+            run(&executor) == [.send(bytes("250 2.1.5 Ok\r\n"), code: 250, trickleMilliseconds: nil), .commit(sentCode: 250)])
     }
 
     @Test func aRuleReplyReplacesTheProposalAndItsCodeIsCommitted() {
         let refusal = SMTPReply(550, "5.1.1", "No such user")
         var executor = PlanExecutor(step: rcpt(), actions: [.reply(refusal)], enhancedStatusCodes: false)
-        #expect(run(&executor) == [.send(bytes("550 No such user\r\n"), code: 550, trickleMilliseconds: nil), .commit(sentCode: 550)])
+        #expect(
+            run(&executor)
+                == [.send(bytes("550 No such user\r\n"), code: 550, trickleMilliseconds: nil), .commit(sentCode: 550)])
     }
 
     @Test func theFirstReplySentIsTheOneCommitted() {
@@ -53,7 +57,8 @@ import Testing
     }
 
     @Test func delayWaitsBeforeTheReply() {
-        var executor = PlanExecutor(step: rcpt(), actions: [.delay(milliseconds: 1500), .useDefault], enhancedStatusCodes: true)
+        var executor = PlanExecutor(
+            step: rcpt(), actions: [.delay(milliseconds: 1500), .useDefault], enhancedStatusCodes: true)
         #expect(executor.next() == .wait(milliseconds: 1500))
         #expect(executor.next() == .send(bytes("250 2.1.5 Ok\r\n"), code: 250, trickleMilliseconds: nil))
         #expect(executor.next() == .commit(sentCode: 250))
@@ -79,7 +84,8 @@ import Testing
             (.withhold, .withhold), (.stall, .stall), (.close, .close(.fin)), (.reset, .close(.reset)),
         ]
         for (rule, expected) in endings {
-            var executor = PlanExecutor(step: rcpt(), actions: [.useDefault, rule, .useDefault], enhancedStatusCodes: true)
+            var executor = PlanExecutor(
+                step: rcpt(), actions: [.useDefault, rule, .useDefault], enhancedStatusCodes: true)
             #expect(executor.next() == .send(bytes("250 2.1.5 Ok\r\n"), code: 250, trickleMilliseconds: nil))
             #expect(executor.next() == expected)
             #expect(executor.isFinished)
@@ -91,7 +97,8 @@ import Testing
         var executor = PlanExecutor(step: step, actions: PlanExecutor.defaultActions, enhancedStatusCodes: false)
         #expect(executor.next() == .store)
         #expect(executor.step?.message == step.message)
-        #expect(executor.stored(true) == .send(bytes("250 Ok: queued as S1.1\r\n"), code: 250, trickleMilliseconds: nil))
+        #expect(
+            executor.stored(true) == .send(bytes("250 Ok: queued as S1.1\r\n"), code: 250, trickleMilliseconds: nil))
         #expect(executor.next() == .commit(sentCode: 250))
     }
 

@@ -17,7 +17,8 @@ import Testing
             """)
         let client = try RawClient(port: live.port)
         _ = try client.reply()
-        try client.send("HELO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nQUIT\r\n")
+        try client.send(
+            "HELO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nQUIT\r\n")
         for _ in 0..<4 { _ = try client.reply() }
         #expect(try client.replyLine().hasPrefix("221"))
         #expect(await live.waitForEndedSessions(1))
@@ -45,7 +46,8 @@ import Testing
         for message in 1...3 {
             try client.send("MAIL FROM:<a@example.com>\r\n")
             #expect(try client.replyLine().hasPrefix("250"))
-            try client.send("RCPT TO:<first@example.org>\r\nRCPT TO:<second@example.org>\r\nRCPT TO:<third@example.org>\r\n")
+            try client.send(
+                "RCPT TO:<first@example.org>\r\nRCPT TO:<second@example.org>\r\nRCPT TO:<third@example.org>\r\n")
             #expect(try client.replyLine().hasPrefix("250"), "message \(message)")
             #expect(try client.replyLine() == "452 4.5.3 Error: too many recipients", "message \(message)")
             #expect(try client.replyLine().hasPrefix("250"), "message \(message)")
@@ -92,7 +94,8 @@ import Testing
         #expect(mailReply.time.timeIntervalSince(rcpt.time) >= 0.4)
         // The transcript stays in the order things happened on the host, not by time.
         let rcptIndex = try #require(transcript.firstIndex { $0.text.hasPrefix("RCPT TO") })
-        let replyIndex = try #require(transcript.firstIndex { $0.direction == .server && $0.text.hasPrefix("250 2.1.0") })
+        let replyIndex = try #require(
+            transcript.firstIndex { $0.direction == .server && $0.text.hasPrefix("250 2.1.0") })
         #expect(replyIndex < rcptIndex)
     }
 }

@@ -63,7 +63,8 @@ import Testing
         #expect(live.host.sessions.all[0].ended?.reason == .resetByRule)
     }
 
-    @Test(.enabled(if: ExternalClient.available("swaks"))) func aDelayAloneSlowsTheHandshakeAndMailStillFlows() async throws {
+    @Test(.enabled(if: ExternalClient.available("swaks")))
+    func aDelayAloneSlowsTheHandshakeAndMailStillFlows() async throws {
         let live = try host("""
               - on: tls
                 do: {delay: 300ms}
@@ -119,7 +120,8 @@ import Testing
         #expect(live.host.sessions.all[0].ended == nil)
     }
 
-    @Test(arguments: ["reply: \"454 4.7.0 TLS not available\"", "trickle: 1s", "default", "truncate: 3", "drop-message"])
+    @Test(
+        arguments: ["reply: \"454 4.7.0 TLS not available\"", "trickle: 1s", "default", "truncate: 3", "drop-message"])
     func actionsThatCannotApplyBeforeAHandshakeAreRefusedWhereTheyAreWritten(_ action: String) throws {
         let yaml = """
             host: {extensions: [PIPELINING, STARTTLS]}
@@ -127,7 +129,9 @@ import Testing
               - on: tls
                 do: [{delay: 1s}, {\(action)}]
             """
-        let error = try #require(throws: ScenarioLoadError.self) { try ScenarioLoader.load(yaml: yaml, file: "tls.yaml") }
+        let error = try #require(throws: ScenarioLoadError.self) {
+            try ScenarioLoader.load(yaml: yaml, file: "tls.yaml")
+        }
         let rendered = "\(error)"
         #expect(rendered.hasPrefix("tls.yaml:4:23: error: rules[0].do[1]:"), "\(rendered)")
         #expect(rendered.contains("cannot apply on tls"), "\(rendered)")

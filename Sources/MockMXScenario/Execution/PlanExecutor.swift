@@ -136,7 +136,8 @@ public struct PlanExecutor: Sendable {
         }
         let failure = SMTPReply(451, "4.3.0", "Error: queue file write error")
         if sentCode == nil { sentCode = failure.code }
-        return .send(failure.encoded(enhancedStatusCodes: enhancedStatusCodes), code: failure.code, trickleMilliseconds: nil)
+        let bytes = failure.encoded(enhancedStatusCodes: enhancedStatusCodes)
+        return .send(bytes, code: failure.code, trickleMilliseconds: nil)
     }
 
     /// A reply, cut by a pending `truncate`; an accepted message is stored before its first `2xx` leaves.

@@ -20,6 +20,11 @@ struct ClientSocket {
         case wouldBlock
         /// The client closed its side (`read` returned 0) or the connection failed.
         case ended(error: Bool)
+
+        /// The first `count` bytes a read left in `buffer`.
+        static func prefix(_ count: Int, of buffer: UnsafeMutableRawBufferPointer) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self).baseAddress, count: count)
+        }
     }
 
     enum FlushResult { case drained, pending, failed }
@@ -70,7 +75,7 @@ struct ClientSocket {
     func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
         while true {
             let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count > 0 { return .data(UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self).baseAddress, count: count)) }
+            if count > 0 { return .data(ReadResult.prefix(count, of: buffer)) }
             if count == 0 { return .ended(error: false) }
             switch errno {
             case EINTR: continue

@@ -120,7 +120,7 @@ struct ClientTransport {
         guard let input = bufferevent_get_input(bufferEvent) else { return .wouldBlock }
         let count = evbuffer_remove(input, buffer.baseAddress, buffer.count)
         guard count > 0 else { return .wouldBlock }
-        return .data(UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self).baseAddress, count: Int(count)))
+        return .data(ReadResult.prefix(Int(count), of: buffer))
     }
 
     /// Bytes written and not yet taken by the kernel (or by OpenSSL).

@@ -1,3 +1,5 @@
+import MockMXScenario
+
 /// How often each event happened: in the session (`nth:`) and in the current transaction (`nth-in-message:`).
 /// A handful of names per session, so one list looked up once per event costs less than dictionaries; the
 /// names that bound a transaction are recognized once, when they first occur.
@@ -37,7 +39,7 @@ struct EventCounts {
     private static func boundary(of event: String) -> Boundary {
         switch event {
         case "mail", "rset", "helo", "ehlo": .starts
-        case "data.end", "bdat.last": .ends
+        case ScenarioEvent.dataEnd, ScenarioEvent.bdatLast: .ends
         default: .none
         }
     }

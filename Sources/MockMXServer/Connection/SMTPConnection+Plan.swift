@@ -40,7 +40,8 @@ extension SMTPConnection {
     func announce(_ rule: Rule) {
         ruleLabel = rule.label
         host.metrics.ruleFired(rule.metricLabel)
-        note("\(rule.label) on \(rule.event): \(rule.effectiveActions.map(\.summary).joined(separator: ", "))", rule: rule.label)
+        let actions = rule.effectiveActions.map(\.summary).joined(separator: ", ")
+        note("\(rule.label) on \(rule.event): \(actions)", rule: rule.label)
     }
 
     /// Performs the plan's actions until one waits (delay, trickle) or ends the step.
@@ -65,7 +66,8 @@ extension SMTPConnection {
             return false
         case .withhold where machine.isAwaitingTLS, .stall:
             // Before a handshake withholding is stalling too: the ClientHello is not a line to record.
-            note(machine.isAwaitingTLS ? "the handshake is never answered" : "stalled: the host stops reading", rule: ruleLabel)
+            let what = machine.isAwaitingTLS ? "the handshake is never answered" : "stalled: the host stops reading"
+            note(what, rule: ruleLabel)
             state = .stalled
             transport.stopReading()
             actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
@@ -124,7 +126,8 @@ extension SMTPConnection {
 
     /// Puts a reply on the wire through the outbound firewall; false when it trickles and the plan resumes later.
     func transmit(_ bytes: [UInt8], code: Int?, trickleMilliseconds: Int?) -> Bool {
-        if case .connect? = executor.step?.event, !repliedInStep {
+        let event = executor.step?.event
+        if case .connect? = event, !repliedInStep {
             // Bytes that arrived before the greeting leaves were sent before it: the state machine must
             // see them as such (strict pipelining refuses a client that talks first).
             kernelReadsLeft = 1
@@ -134,7 +137,7 @@ extension SMTPConnection {
         repliedInStep = true
         recordOutbound(bytes)
         var wire = bytes
-        if let event = executor.step?.event.name, let passed = firewall?.outbound(bytes, event: event), passed != bytes {
+        if let name = event?.name, let passed = firewall?.outbound(bytes, event: name), passed != bytes {
             note("firewall passed it on as: " + Transcript.printable(passed))
             wire = passed
         }

@@ -370,7 +370,9 @@ final class SMTPConnection {
     /// While withholding: the client's bytes are still read and shown in the transcript.
     func recordAndDiscardInput() {
         for piece in heldInput.take(upTo: heldInput.count) {
-            piece.bytes.withUnsafeBufferPointer { Transcript.forEachLine($0) { appendLine(.client, $0, at: piece.time) } }
+            piece.bytes.withUnsafeBufferPointer { bytes in
+                Transcript.forEachLine(bytes) { appendLine(.client, $0, at: piece.time) }
+            }
         }
         while true {
             switch transport.read(into: host.loop.readBuffer) {

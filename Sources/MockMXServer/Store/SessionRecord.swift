@@ -17,8 +17,8 @@ public struct TranscriptEntry: Sendable, Equatable {
     public var time: Date
     public var direction: Direction
     public var text: String
-    /// The rule that decided this step, as ``Rule/label`` gives it: `greylisted on first contact (greylist.yaml:11:5)`, or
-    /// `rule 2 (mine.yaml:14:5)` for a rule without a name.
+    /// The rule that decided this step, as ``Rule/label`` gives it:
+    /// `greylisted on first contact (greylist.yaml:11:5)`, or `rule 2 (mine.yaml:14:5)` for a rule without a name.
     public var rule: String?
 }
 
