@@ -56,6 +56,11 @@ public enum SMTPEvent: Sendable, Equatable {
         }
     }
 
+    /// A recognized QUIT: the client ends the session.
+    public var isQuit: Bool {
+        if case .command(let verb, _, true) = self { verb == SMTPCommand.quit.rawValue } else { false }
+    }
+
     /// Whether rules on `unknown` apply.
     public var isUnknownCommand: Bool {
         switch self {

@@ -44,8 +44,7 @@ extension SMTPSessionStateMachine {
     /// Records the reply that actually went out for the last step: its code, or nil when nothing
     /// was sent (withheld) — then nothing the proposal would have changed takes effect.
     public mutating func commit(sentCode: Int?) {
-        guard let effect = pending else { preconditionFailure("commit without a step") }
-        pending = nil
+        guard let effect = pending.take() else { preconditionFailure("commit without a step") }
         let positive = sentCode.map { (200...399).contains($0) } ?? false
         let intermediate = sentCode.map { (300...399).contains($0) } ?? false
         switch effect {

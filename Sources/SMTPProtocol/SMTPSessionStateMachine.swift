@@ -116,7 +116,7 @@ public struct SMTPSessionStateMachine: Sendable {
     }
 
     /// The one place a proposal's effect is kept for `commit(sentCode:)`.
-    private mutating func propose(_ proposal: Proposal) -> SMTPStep {
+    private mutating func propose(_ proposal: consuming Proposal) -> SMTPStep {
         pending = proposal.effect
         return proposal.step
     }

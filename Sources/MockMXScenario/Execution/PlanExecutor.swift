@@ -21,8 +21,9 @@ public struct PlanExecutor: Sendable {
         /// With `trickleMilliseconds` one byte leaves per interval, and ``next()`` is asked once the last one
         /// is out.
         case send([UInt8], code: Int?, trickleMilliseconds: Int?)
-        /// Store the accepted message (the step's ``SMTPStep/message``), then report with ``stored(_:)``: its
-        /// `2xx` may only leave afterwards. (No payload: actions stay small, and are returned often.)
+        /// Store the accepted message (the step's ``SMTPStep/message``, kept by the connection), then report
+        /// with ``stored(_:)``: its `2xx` may only leave afterwards. (No payload: actions stay small, and are
+        /// returned often.)
         case store
         /// Wait, then ask ``next()``.
         case wait(milliseconds: Int)
@@ -38,9 +39,11 @@ public struct PlanExecutor: Sendable {
         case startHandshake
     }
 
-    /// The step being answered: its event, its proposal — the state machine's, or (in proxy mode) the reply
-    /// another host gave — and the message an accepted end of data carries. nil for `tls` and an idle executor.
-    public let step: SMTPStep?
+    /// The reply proposed for the step — by the state machine, or (in proxy mode) the reply another host
+    /// gave; nil for `tls`, an idle executor, and events that need no reply.
+    private let proposal: SMTPReply?
+    /// The step accepts a message: it is stored before the first `2xx` leaves.
+    private let carriesMessage: Bool
     private let enhancedStatusCodes: Bool
     private let actions: [RuleAction]
     private let isTLSPlan: Bool
@@ -58,7 +61,8 @@ public struct PlanExecutor: Sendable {
 
     /// No plan: what a connection holds between steps.
     public init() {
-        self.step = nil
+        self.proposal = nil
+        self.carriesMessage = false
         self.enhancedStatusCodes = false
         self.actions = []
         self.isTLSPlan = false
@@ -67,8 +71,10 @@ public struct PlanExecutor: Sendable {
     }
 
     /// The plan for a protocol event: `actions` from the matched rule, or `[.useDefault]` when none matched.
-    public init(step: SMTPStep, actions: [RuleAction], enhancedStatusCodes: Bool) {
-        self.step = step
+    /// `carriesMessage`: an accepted end of data, whose message the connection keeps and stores on `.store`.
+    public init(proposal: SMTPReply?, carriesMessage: Bool, actions: [RuleAction], enhancedStatusCodes: Bool) {
+        self.proposal = proposal
+        self.carriesMessage = carriesMessage
         self.enhancedStatusCodes = enhancedStatusCodes
         self.actions = actions
         self.isTLSPlan = false
@@ -76,10 +82,18 @@ public struct PlanExecutor: Sendable {
         self.isFinished = false
     }
 
+    /// The plan for a step the state machine proposed.
+    public init(step: SMTPStep, actions: [RuleAction], enhancedStatusCodes: Bool) {
+        self.init(
+            proposal: step.reply, carriesMessage: step.message != nil, actions: actions,
+            enhancedStatusCodes: enhancedStatusCodes)
+    }
+
     /// The plan for `tls`: after the `220` to STARTTLS is on the wire, before the handshake. Nothing is
     /// proposed there, so `default` only means "go on with the handshake".
     public init(tlsActions actions: [RuleAction]) {
-        self.step = nil
+        self.proposal = nil
+        self.carriesMessage = false
         self.enhancedStatusCodes = false
         self.actions = actions
         self.isTLSPlan = true
@@ -100,7 +114,7 @@ public struct PlanExecutor: Sendable {
             case .reply(let reply):
                 return send(reply.encoded(enhancedStatusCodes: enhancedStatusCodes), code: reply.code)
             case .useDefault:
-                guard let proposal = step?.reply else { continue }
+                guard let proposal else { continue }
                 return send(proposal.encoded(enhancedStatusCodes: enhancedStatusCodes), code: proposal.code)
             case .raw(let bytes):
                 return send(bytes, code: SMTPReply.leadingCode(String(decoding: bytes.prefix(4), as: UTF8.self)))
@@ -147,7 +161,7 @@ public struct PlanExecutor: Sendable {
             bytes = Array(bytes.prefix(limit))
             truncateBytes = nil
         }
-        if let code, (200...299).contains(code), step?.message != nil, !messageStored, !dropsMessage {
+        if let code, (200...299).contains(code), carriesMessage, !messageStored, !dropsMessage {
             heldReply = (bytes, code)
             return .store
         }

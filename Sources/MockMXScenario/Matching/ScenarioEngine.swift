@@ -11,6 +11,8 @@ public final class ScenarioEngine {
     private let rulesByEvent: [EventRules]
     /// The rules on `unknown`, for an unrecognized verb no rule names.
     private let unknownRules: [Candidate]
+    /// Whether a rule counts occurrences (`nth:`, `nth-in-message:`): only then need events be counted.
+    public let countsOccurrences: Bool
     private var sessionCount = 0
     private var firings: [Int]
     private var generator: ScenarioRandomGenerator
@@ -36,6 +38,7 @@ public final class ScenarioEngine {
             return EventRules(event: event, candidates: candidates, candidatesForUnknownCommand: forUnknownCommand)
         }
         self.unknownRules = unknownRules
+        self.countsOccurrences = scenario.rules.contains { $0.conditions.nth != nil || $0.conditions.nthInMessage != nil }
         self.firings = Array(repeating: 0, count: scenario.rules.count)
         self.generator = ScenarioRandomGenerator(seed: scenario.seed)
     }
@@ -52,11 +55,19 @@ public final class ScenarioEngine {
     /// everything else held, so the generator advances once per candidate rule and the same seed with
     /// the same sequence of events gives the same outcome.
     public func match(_ context: RuleEventContext) -> Rule? {
-        let candidates = if let group = group(of: context.event) {
-            context.isUnknownCommand ? rulesByEvent[group].candidatesForUnknownCommand : rulesByEvent[group].candidates
+        match(event: context.event, isUnknownCommand: context.isUnknownCommand) { context }
+    }
+
+    /// ``match(_:)`` with the context built only when a rule is on the event: most events of most scenarios
+    /// have none, and the context copies the arguments, the HELO name and the client's address.
+    public func match(event: String, isUnknownCommand: Bool, context makeContext: () -> RuleEventContext) -> Rule? {
+        let candidates = if let group = group(of: event) {
+            isUnknownCommand ? rulesByEvent[group].candidatesForUnknownCommand : rulesByEvent[group].candidates
         } else {
-            context.isUnknownCommand ? unknownRules : []
+            isUnknownCommand ? unknownRules : []
         }
+        guard !candidates.isEmpty else { return nil }
+        let context = makeContext()
         var subjects = EventSubjects(context)
         // Through the buffer: iterating the array itself retains and releases every candidate.
         let fired = candidates.withUnsafeBufferPointer { buffer in

@@ -2,6 +2,20 @@ import Foundation
 import MockMXScenario
 import SMTPProtocol
 
+/// What the connection needs of the step being answered, taken from it once in `begin`: reading the step
+/// through the executor on every action copied it whole.
+struct StepFacts {
+    /// The event's name as in `on:`, for the outbound firewall.
+    var eventName = ""
+    var isGreeting = false
+    /// The session ends once the reply is out (QUIT, 421, a synchronization error).
+    var closesConnection = false
+    /// Why, when the event itself says (QUIT, the idle timeout).
+    var endReason: SessionEnd?
+    /// An accepted end of data's message, stored before its `2xx` leaves.
+    var message: ReceivedMessage?
+}
+
 /// The middle of the pipeline: a proposal becomes a plan (the first matching rule's actions, or the
 /// default), and the ``PlanExecutor``'s transport actions are performed here one at a time.
 extension SMTPConnection {
@@ -12,26 +26,33 @@ extension SMTPConnection {
         repliedInStep = false
 
         let name = next.event.name
-        let (occurrence, messageOccurrence) = occurrences.count(name)
-        let context = RuleEventContext(
-            event: name,
-            isUnknownCommand: next.event.isUnknownCommand,
-            arguments: next.event.arguments,
-            helo: machine.helo,
-            sessionNumber: sessionNumber,
-            occurrence: occurrence,
-            messageNumber: machine.messageNumber,
-            messageOccurrence: messageOccurrence,
-            clientAddress: record.clientAddress,
-            bytes: next.event.progressBytes)
+        let (occurrence, messageOccurrence) = engine.countsOccurrences ? occurrences.count(name) : (0, 0)
+        let rule = engine.match(event: name, isUnknownCommand: next.event.isUnknownCommand) {
+            RuleEventContext(
+                event: name,
+                isUnknownCommand: next.event.isUnknownCommand,
+                arguments: next.event.arguments,
+                helo: machine.helo,
+                sessionNumber: sessionNumber,
+                occurrence: occurrence,
+                messageNumber: machine.messageNumber,
+                messageOccurrence: messageOccurrence,
+                clientAddress: record.clientAddress,
+                bytes: next.event.progressBytes)
+        }
         let actions: [RuleAction]
-        if let rule = engine.match(context) {
+        if let rule {
             actions = rule.effectiveActions
             announce(rule)
         } else {
             actions = next.reply == nil ? [] : PlanExecutor.defaultActions
         }
-        executor = PlanExecutor(step: next, actions: actions, enhancedStatusCodes: machine.usesEnhancedStatusCodes)
+        step = StepFacts(
+            eventName: name, isGreeting: next.event == .connect, closesConnection: next.closesConnection,
+            endReason: next.event.isQuit ? .clientQuit : next.event == .idle ? .timeout : nil, message: next.message)
+        executor = PlanExecutor(
+            proposal: next.reply, carriesMessage: step.message != nil, actions: actions,
+            enhancedStatusCodes: machine.usesEnhancedStatusCodes)
         state = .executing
         runPlan()
     }
@@ -58,7 +79,7 @@ extension SMTPConnection {
         case .send(let bytes, let code, let trickleMilliseconds):
             return transmit(bytes, code: code, trickleMilliseconds: trickleMilliseconds)
         case .store:
-            guard let message = executor.step?.message else { return false }
+            guard let message = step.message else { return false }
             let next = executor.stored(storeMessage(message))
             return perform(next)
         case .wait(let milliseconds):
@@ -99,21 +120,18 @@ extension SMTPConnection {
     }
 
     func finishStep(sentCode: Int?) {
-        guard state == .executing, let finished = executor.step else { return }  // not when a firewall dropped it
+        guard state == .executing else { return }  // not when a firewall dropped the connection
         machine.commit(sentCode: sentCode)
         executor = PlanExecutor()
+        step.message = nil
         if machine.isAwaitingTLS {
             state = .upgrading
             transport.stopReading()
             if outputLength == 0 { upgradeToTLS() }
             return
         }
-        if finished.closesConnection {
-            if case .command(let verb, _, _) = finished.event, verb == "QUIT" {
-                closeReason = .clientQuit
-            } else if case .idle = finished.event {
-                closeReason = .timeout
-            }
+        if step.closesConnection {
+            if let reason = step.endReason { closeReason = reason }
             startClosing(.fin)
             return
         }
@@ -126,8 +144,7 @@ extension SMTPConnection {
 
     /// Puts a reply on the wire through the outbound firewall; false when it trickles and the plan resumes later.
     func transmit(_ bytes: [UInt8], code: Int?, trickleMilliseconds: Int?) -> Bool {
-        let event = executor.step?.event
-        if case .connect? = event, !repliedInStep {
+        if step.isGreeting, !repliedInStep {
             // Bytes that arrived before the greeting leaves were sent before it: the state machine must
             // see them as such (strict pipelining refuses a client that talks first).
             kernelReadsLeft = 1
@@ -137,7 +154,7 @@ extension SMTPConnection {
         repliedInStep = true
         recordOutbound(bytes)
         var wire = bytes
-        if let name = event?.name, let passed = firewall?.outbound(bytes, event: name), passed != bytes {
+        if let passed = firewall?.outbound(bytes, event: step.eventName), passed != bytes {
             note("firewall passed it on as: " + Transcript.printable(passed))
             wire = passed
         }

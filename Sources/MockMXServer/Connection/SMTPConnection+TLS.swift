@@ -15,6 +15,7 @@ extension SMTPConnection {
             actions = rule.effectiveActions
             announce(rule)
         }
+        step = StepFacts(eventName: ScenarioEvent.tls)
         executor = PlanExecutor(tlsActions: actions)
         state = .executing
         runPlan()

@@ -66,8 +66,10 @@ final class SMTPConnection {
     @exclusivity(unchecked) var closeMode = CloseMode.fin
     @exclusivity(unchecked) var closeReason = SessionEnd.protocolClose
 
-    /// The plan being executed, with its step (none for the `tls` plan, which follows a committed STARTTLS).
+    /// The plan being executed (for a step, or the `tls` plan that follows a committed STARTTLS).
     @exclusivity(unchecked) var executor = PlanExecutor()
+    /// What the connection needs of the step being answered.
+    @exclusivity(unchecked) var step = StepFacts()
     /// Whether this step has sent anything yet: the greeting reads pre-greeting input just before it leaves.
     @exclusivity(unchecked) var repliedInStep = false
     @exclusivity(unchecked) var ruleLabel: String?
