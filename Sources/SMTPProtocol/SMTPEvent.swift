@@ -39,21 +39,10 @@ public enum SMTPEvent: Sendable, Equatable {
         }
     }
 
-    /// Static names for the verbs a session sends all the time: `lowercased()` is Unicode-aware and costs
-    /// more than the whole rule lookup when no rule is on the event.
+    /// Static names for the commands this host implements: `lowercased()` is Unicode-aware and costs more
+    /// than the whole rule lookup when no rule is on the event.
     private static func eventName(ofVerb verb: String) -> String {
-        switch verb {
-        case "MAIL": "mail"
-        case "RCPT": "rcpt"
-        case "DATA": "data"
-        case "EHLO": "ehlo"
-        case "HELO": "helo"
-        case "RSET": "rset"
-        case "QUIT": "quit"
-        case "NOOP": "noop"
-        case "BDAT": "bdat"
-        default: verb.lowercased()
-        }
+        SMTPCommand(verb: verb.utf8)?.eventName ?? verb.lowercased()
     }
 
     /// A recognized QUIT: the client ends the session.

@@ -14,7 +14,7 @@ struct SMTPPathArguments: Equatable {
     static func parse(_ arguments: [UInt8], prefix: String) throws(Failure) -> SMTPPathArguments {
         let prefixBytes = Array(prefix.utf8)
         guard arguments.count >= prefixBytes.count,
-            zip(arguments, prefixBytes).allSatisfy({ asciiLower($0) == asciiLower($1) })
+            zip(arguments, prefixBytes).allSatisfy({ ASCII.lowercased($0) == ASCII.lowercased($1) })
         else { throw .syntax }
         var index = prefixBytes.count
         while index < arguments.count, arguments[index] == 0x20 { index += 1 }
@@ -49,7 +49,7 @@ struct SMTPPathArguments: Equatable {
                 key = word
             }
             let isKeyByte: (UInt8) -> Bool = { byte in
-                (byte >= 0x30 && byte <= 0x39) || (asciiLower(byte) >= 0x61 && asciiLower(byte) <= 0x7A) || byte == 0x2D
+                (byte >= 0x30 && byte <= 0x39) || (ASCII.lowercased(byte) >= 0x61 && ASCII.lowercased(byte) <= 0x7A) || byte == 0x2D
             }
             guard !key.isEmpty, key.allSatisfy(isKeyByte) else { throw .badParameter }
             parameters.append(SMTPParameter(key: String(decoding: key, as: UTF8.self).uppercased(), value: value))

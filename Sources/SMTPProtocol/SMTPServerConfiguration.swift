@@ -112,7 +112,7 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
     /// The parameters of an advertised keyword (`AUTH PLAIN LOGIN` → `["PLAIN", "LOGIN"]`), upper-cased;
     /// nil when the keyword is not advertised.
     public func parameters(of keyword: String) -> [String]? {
-        advertised[keyword] ?? advertised[Self.asciiUppercased(keyword)]
+        advertised[keyword] ?? advertised[ASCII.uppercased(keyword)]
     }
 
     private static func index(_ extensions: [String]) -> [String: [String]] {
@@ -120,18 +120,8 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
         for ext in extensions {
             let words = ext.split(separator: " ")
             guard let name = words.first else { continue }
-            index[asciiUppercased(String(name)), default: []] += words.dropFirst().map { $0.uppercased() }
+            index[ASCII.uppercased(String(name)), default: []] += words.dropFirst().map { $0.uppercased() }
         }
         return index
     }
-
-    /// Keywords compare case-insensitively in ASCII only (RFC 5321 §2.4).
-    private static func asciiUppercased(_ text: String) -> String {
-        String(decoding: text.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
-    }
-}
-
-@inline(__always)
-func asciiLower(_ byte: UInt8) -> UInt8 {
-    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
 }

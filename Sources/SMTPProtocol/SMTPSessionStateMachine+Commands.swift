@@ -29,8 +29,8 @@ extension SMTPSessionStateMachine {
         let space = line.firstIndex(of: 0x20) ?? line.count
         let verbBytes = line[0..<space]
         let arguments = space < line.count ? Array(line[(space + 1)...]) : []
-        let verb = String(decoding: verbBytes.map(asciiUpper), as: UTF8.self)
-        let command = SMTPCommand(rawValue: verb)
+        let command = SMTPCommand(verb: verbBytes)
+        let verb = command?.rawValue ?? String(decoding: verbBytes.map(ASCII.uppercased), as: UTF8.self)
         let recognized = command.map { $0.isEnabled(by: configuration) } ?? false
         let event = SMTPEvent.command(verb: verb, arguments: arguments, recognized: recognized)
 

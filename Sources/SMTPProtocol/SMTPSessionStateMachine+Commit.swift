@@ -1,21 +1,24 @@
 /// Propose/commit: what a proposal would change, and how the reply actually sent decides it.
 extension SMTPSessionStateMachine {
     /// What committing a proposal changes, as far as the code actually sent allows.
+    ///
+    /// The large payloads are boxed (`indirect`): every proposal carries an effect through several returns,
+    /// and an inline transaction made each of them a copy of the whole enum.
     enum Effect: Sendable {
         /// Nothing, whatever code is sent: refusals, NOOP, a rule's `250` in place of a syntax error.
         case nothing
         case greeting
         case hello(name: [UInt8])
-        case mail(Transaction)
+        indirect case mail(Transaction)
         case recipient([UInt8], [SMTPParameter])
         case data
         case dataEnd
         case xexch50(announced: Int, recipientArgument: Int)
-        case xexch50Blob(XEXCH50Blob)
+        indirect case xexch50Blob(XEXCH50Blob)
         case reset
         case startTLS
         /// A `334` challenge: a positive commit continues the exchange.
-        case authChallenge(SMTPAuthExchange)
+        indirect case authChallenge(SMTPAuthExchange)
         /// The exchange's verdict: a positive commit authenticates `user`.
         case authVerdict(user: String?)
         case chunk(last: Bool)

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SMTPProtocol
 
 /// What a ``RulePattern`` is matched against: the bytes up to the first NUL, and which bytes occur in
 /// them with ASCII letters folded to lower case.
@@ -24,7 +25,7 @@ struct PatternSubject {
             if let base = buffer.baseAddress, let nul = memchr(base, 0, buffer.count) {
                 length = UnsafeRawPointer(base).distance(to: nul)
             }
-            for byte in buffer[..<length] { present.insert(asciiLowercased(byte)) }
+            for byte in buffer[..<length] { present.insert(ASCII.lowercased(byte)) }
         }
         self.bytes = bytes
         self.length = length
@@ -83,9 +84,4 @@ struct EventSubjects {
         guard case .some(.some) = heloSubject else { return false }
         return pattern.matches(heloSubject.unsafelyUnwrapped.unsafelyUnwrapped)
     }
-}
-
-@inline(__always)
-func asciiLowercased(_ byte: UInt8) -> UInt8 {
-    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
 }

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SMTPProtocol
 
 /// The literal byte strings every match of a POSIX extended regular expression must contain, so that
 /// ``RulePattern`` can turn most subjects away without running `regexec`.
@@ -53,7 +54,7 @@ struct RegexLiterals {
                 appendRun(&run)
                 continue
             }
-            run.append(ignoringCase ? asciiLowercased(byte) : byte)
+            run.append(ignoringCase ? ASCII.lowercased(byte) : byte)
             // `a+` still needs one `a`, but what follows need not come right after it.
             if piece.repetition == .atLeastOnce { appendRun(&run) }
         }
@@ -72,7 +73,7 @@ struct RegexLiterals {
             return Check(literal: literal, place: place, firstByteIsCaseless: !ignoringCase || !isLetter)
         }
         checks.sort { $0.order > $1.order }
-        for byte in required.joined() { requiredBytes.insert(asciiLowercased(byte)) }
+        for byte in required.joined() { requiredBytes.insert(ASCII.lowercased(byte)) }
     }
 
     private mutating func appendRun(_ run: inout [UInt8]) {
@@ -103,7 +104,7 @@ struct RegexLiterals {
     ) -> Bool {
         for index in literal.indices {
             let byte = subject[start + index]
-            if (ignoresCase ? asciiLowercased(byte) : byte) != literal[index] { return false }
+            if (ignoresCase ? ASCII.lowercased(byte) : byte) != literal[index] { return false }
         }
         return true
     }
@@ -120,7 +121,7 @@ struct RegexLiterals {
             if firstByteIsCaseless {
                 guard let found = memchr(base + start, Int32(first), lastStart - start + 1) else { return false }
                 start = UnsafeRawPointer(base).distance(to: found)
-            } else if asciiLowercased(base[start]) != first {
+            } else if ASCII.lowercased(base[start]) != first {
                 start += 1
                 continue
             }

@@ -1,3 +1,4 @@
+import SMTPProtocol
 /// Decides which rule, if any, handles each event on one listener.
 ///
 /// Holds the state rules depend on across connections: the session numbering, each rule's `times:`
@@ -83,7 +84,7 @@ public final class ScenarioEngine {
         return event.withUTF8 { name in
             rulesByEvent.firstIndex { rules in
                 rules.event.count == name.count
-                    && rules.event.withUnsafeBufferPointer { zip($0, name).allSatisfy { $0 == asciiLowercased($1) } }
+                    && rules.event.withUnsafeBufferPointer { zip($0, name).allSatisfy { $0 == ASCII.lowercased($1) } }
             }
         }
     }

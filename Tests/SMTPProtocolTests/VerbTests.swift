@@ -1,0 +1,33 @@
+@testable import SMTPProtocol
+import Testing
+
+/// Verbs are recognized as packed integers: every case, any letter case, and nothing that merely packs alike.
+@Suite struct VerbTests {
+    @Test func everyCommandIsRecognizedInAnyCase() {
+        for command in SMTPCommand.allCases {
+            let upper = Array(command.rawValue.utf8)
+            #expect(SMTPCommand(verb: upper) == command)
+            #expect(SMTPCommand(verb: upper.map(ASCII.lowercased)) == command)
+            #expect(SMTPEvent.command(verb: command.rawValue, arguments: [], recognized: true).name == command.eventName)
+        }
+    }
+
+    @Test(arguments: ["\0MAIL", "MAIL\0", "MAILX", "MAI", "", "STARTTLSX", "XEXCH50000", "M\u{C0}IL"])
+    func nearVerbsAreNotCommands(verb: String) {
+        #expect(SMTPCommand(verb: Array(verb.utf8)) == nil)
+    }
+
+    @Test func anUnknownVerbIsNamedInLowerCase() {
+        #expect(SMTPEvent.command(verb: "X-LINK2STATE", arguments: [], recognized: false).name == "x-link2state")
+    }
+
+    @Test func mixedCaseCommandsDriveASession() {
+        var session = SessionDriver(dripping: false)
+        _ = session.takeLines()
+        session.send(Array("eHlO client\r\nmAiL FROM:<a@b.example>\r\nRcPt TO:<c@d.example>\r\nqUiT\r\n".utf8))
+        let lines = session.takeLines()
+        #expect(lines.contains("250 2.1.0 Ok"))
+        #expect(lines.contains("250 2.1.5 Ok"))
+        #expect(lines.last?.hasPrefix("221") == true)
+    }
+}
