@@ -35,7 +35,7 @@ let package = Package(
             dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON"]
         ),
         // Pure: the CLI's settings from flags, MOCKMX_* variables and defaults; JSON log lines; the health probe.
-        .target(name: "MockMXCommandLine", dependencies: ["MockMXScenario"]),
+        .target(name: "MockMXCommandLine", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .executableTarget(
             name: "mockmx",
             dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import SMTPProtocol
 
 /// One line of `--log-format json`: an object whose keys keep the order they were added in (`time` and `event`
 /// first, for people who read the raw stream too), with nil values left out.
@@ -23,7 +24,7 @@ public struct JSONLogLine: Sendable, Equatable {
         line.add("scenario", scenario)
         line.add("direction", direction)
         line.add("text", text)
-        if direction == "server" { line.add("code", replyCode(text)) }
+        if direction == "server" { line.add("code", SMTPReply.leadingCode(text)) }
         line.add("rule", rule)
         return line
     }
@@ -44,13 +45,6 @@ public struct JSONLogLine: Sendable, Equatable {
 
     /// The object, without a newline.
     public var text: String { "{" + fields.joined(separator: ",") + "}" }
-
-    /// `250-mockmx.test` → 250; nil when the line does not start with three digits (a truncated reply).
-    static func replyCode(_ text: String) -> Int? {
-        let digits = text.utf8.prefix(3)
-        guard digits.count == 3, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return Int(String(decoding: digits, as: UTF8.self))
-    }
 
     /// RFC 8259 §7: quote, backslash and control characters escaped; everything else as UTF-8.
     static func quoted(_ text: String) -> String {

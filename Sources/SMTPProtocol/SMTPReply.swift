@@ -43,13 +43,28 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
         self.init(code: code, enhancedCode: nil, lines: lines)
     }
 
-    /// The code of a reply line (`"250 ok"` → 250), nil when the line does not start with three digits
-    /// followed by end, space or hyphen.
+    /// The code a reply line starts with (`250 ok`, `250-…`, `250`, `250` CRLF → 250); nil unless three
+    /// digits followed by the end, a space, a hyphen or the line end. The one reply-code parser: scenario
+    /// replies, raw bytes a rule sends, the metrics and the logs all read codes through it.
+    public static func leadingCode<C: Collection>(_ line: C) -> Int? where C.Element == UInt8 {
+        var code = 0
+        var index = line.startIndex
+        for _ in 0..<3 {
+            guard index != line.endIndex else { return nil }
+            let digit = line[index] &- 0x30
+            guard digit <= 9 else { return nil }
+            code = code * 10 + Int(digit)
+            index = line.index(after: index)
+        }
+        guard index != line.endIndex else { return code }
+        switch line[index] {
+        case 0x20, 0x2D, 0x0D, 0x0A: return code
+        default: return nil
+        }
+    }
+
     public static func leadingCode<S: StringProtocol>(_ line: S) -> Int? {
-        let utf8 = Array(line.utf8.prefix(4))
-        guard utf8.count >= 3, utf8[0...2].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        if utf8.count == 4, utf8[3] != 0x20, utf8[3] != 0x2D { return nil }
-        return Int(utf8[0] - 0x30) * 100 + Int(utf8[1] - 0x30) * 10 + Int(utf8[2] - 0x30)
+        leadingCode(line.utf8)
     }
 
     /// The wire form: `250-first\r\n250 last\r\n`.

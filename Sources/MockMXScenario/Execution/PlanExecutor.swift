@@ -117,7 +117,7 @@ public struct PlanExecutor: Sendable {
                 guard let proposal else { continue }
                 return send(proposal.encoded(enhancedStatusCodes: enhancedStatusCodes), code: proposal.code)
             case .raw(let bytes):
-                return send(bytes, code: SMTPReply.leadingCode(String(decoding: bytes.prefix(4), as: UTF8.self)))
+                return send(bytes, code: SMTPReply.leadingCode(bytes))
             case .delay(let milliseconds):
                 return .wait(milliseconds: milliseconds)
             case .trickle(let milliseconds):

@@ -1,4 +1,5 @@
 import Foundation
+import SMTPProtocol
 import Synchronization
 
 /// Counters for `/metrics` and tests. Thread-safe.
@@ -62,10 +63,7 @@ public final class Metrics: @unchecked Sendable {
     /// Counts a reply by the code its bytes start with; bytes without one (a raw or truncated reply) are
     /// not a reply to count.
     func replyWritten(_ bytes: [UInt8]) {
-        guard bytes.count >= 3 else { return }
-        let (a, b, c) = (bytes[0] &- 0x30, bytes[1] &- 0x30, bytes[2] &- 0x30)
-        guard a <= 9, b <= 9, c <= 9 else { return }
-        let code = Int(a) * 100 + Int(b) * 10 + Int(c)
+        guard let code = SMTPReply.leadingCode(bytes) else { return }
         state.withLock { $0.replies[code] += 1 }
     }
 

@@ -31,3 +31,19 @@ import Testing
         #expect(lines.last?.hasPrefix("221") == true)
     }
 }
+
+/// The one reply-code parser, as scenarios, raw rule bytes, metrics and logs use it.
+@Suite struct ReplyCodeTests {
+    @Test(arguments: [
+        ("250", 250), ("250 2.0.0 Ok", 250), ("250-PIPELINING", 250), ("421\r\n", 421), ("354\n", 354),
+    ])
+    func aLineThatStartsWithACodeHasIt(line: String, code: Int) {
+        #expect(SMTPReply.leadingCode(line) == code)
+        #expect(SMTPReply.leadingCode(Array(line.utf8)) == code)
+    }
+
+    @Test(arguments: ["", "25", "2500", "25x", "250x", "abc", " 250", "２５０"])
+    func anythingElseHasNone(line: String) {
+        #expect(SMTPReply.leadingCode(line) == nil)
+    }
+}
