@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
-        .testTarget(name: "MockMXCommandLineTests", dependencies: ["MockMXCommandLine"]),
+        .testTarget(name: "MockMXCommandLineTests", dependencies: ["MockMXCommandLine", "MockMXScenario"]),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         // Uses exactly what the MockMX library product exports, the way a user's test suite does.
         .testTarget(name: "MockMXLibraryTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),

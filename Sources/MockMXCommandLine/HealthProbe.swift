@@ -1,4 +1,5 @@
 import Foundation
+import MockMXScenario
 
 /// `GET /healthz` over a plain POSIX socket with HTTP/1.0: the container's health check must not need curl,
 /// and URLSession would pull libcurl into the runtime image.
@@ -32,7 +33,7 @@ public struct HealthProbe: Sendable {
             return .unhealthy(
                 "the API address \(address) has port 0, chosen only at start; give the bound port, or the ready file")
         }
-        let authority = target.host.contains(":") ? "[\(target.host)]:\(target.port)" : "\(target.host):\(target.port)"
+        let authority = target.description
         let url = "http://\(authority)/healthz"
         var request = "GET /healthz HTTP/1.0\r\nHost: \(authority)\r\nUser-Agent: mockmx-health\r\n"
         if let token { request += "Authorization: Bearer \(token)\r\n" }
@@ -59,28 +60,33 @@ public struct HealthProbe: Sendable {
         }
         guard status == 200 else { return .unhealthy("\(url): HTTP \(status)") }
         let body = Data(response[headerEnd.upperBound...])
-        guard let document = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+        guard let report = try? JSONDecoder().decode(Report.self, from: body) else {
             return .unhealthy("\(url): the body is not a JSON object")
         }
-        guard let state = document["status"] as? String, state == "ok" else {
-            return .unhealthy("\(url): status is \(document["status"].map { "'\($0)'" } ?? "missing"), not 'ok'")
+        guard report.status == "ok" else {
+            return .unhealthy("\(url): status is \(report.status.map { "'\($0)'" } ?? "missing"), not 'ok'")
         }
-        let listeners = (document["listeners"] as? [Any])?.count ?? 0
-        return .healthy("\(url): ok, \(listeners) SMTP listener(s)")
+        return .healthy("\(url): ok, \(report.listeners?.count ?? 0) SMTP listener(s)")
+    }
+
+    /// What the probe reads of `/healthz`'s answer.
+    private struct Report: Decodable {
+        /// Any JSON object: only the listeners' number is reported.
+        struct Listener: Decodable {}
+        var status: String?
+        var listeners: [Listener]?
     }
 
     /// Where to connect: `0.0.0.0` and `::` (what a container binds) mean this machine, as does `localhost`.
-    static func target(_ address: String) -> (host: String, port: UInt16)? {
-        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...])
-        else { return nil }
-        var host = String(address[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        switch host {
-        case "", "0.0.0.0", "localhost": host = "127.0.0.1"
-        case "::": host = "::1"
+    static func target(_ address: String) -> HostPort? {
+        // An empty host (`:8025`) means this machine too.
+        guard var target = HostPort(address.hasPrefix(":") ? "127.0.0.1" + address : address) else { return nil }
+        switch target.host {
+        case "0.0.0.0": target.host = "127.0.0.1"
+        case "::": target.host = "::1"
         default: break
         }
-        return (host, port)
+        return target
     }
 
     /// Why the probe could not ask or got no good answer, in one line.
@@ -89,7 +95,7 @@ public struct HealthProbe: Sendable {
     }
 
     private static func exchange(
-        _ request: [UInt8], with target: (host: String, port: UInt16), deadline: ContinuousClock.Instant
+        _ request: [UInt8], with target: HostPort, deadline: ContinuousClock.Instant
     ) throws(Failure) -> [UInt8] {
         let fd = try connect(to: target, deadline: deadline)
         defer { close(fd) }
@@ -117,34 +123,12 @@ public struct HealthProbe: Sendable {
 
     /// A non-blocking connect, so a host that drops the SYN costs the timeout, not the kernel's minutes.
     private static func connect(
-        to target: (host: String, port: UInt16), deadline: ContinuousClock.Instant
+        to target: HostPort, deadline: ContinuousClock.Instant
     ) throws(Failure) -> Int32 {
-        var storage = sockaddr_storage()
-        let length: Int
-        let family: Int32
-        if target.host.contains(":") {
-            family = AF_INET6
-            length = MemoryLayout<sockaddr_in6>.size
-            let parsed = withUnsafeMutablePointer(to: &storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
-                    address.pointee.sin6_family = sa_family_t(AF_INET6)
-                    address.pointee.sin6_port = target.port.bigEndian
-                    return inet_pton(AF_INET6, target.host, &address.pointee.sin6_addr) == 1
-                }
-            }
-            guard parsed else { throw Failure(description: "'\(target.host)' is not a numeric IPv6 address") }
-        } else {
-            family = AF_INET
-            length = MemoryLayout<sockaddr_in>.size
-            let parsed = withUnsafeMutablePointer(to: &storage) { pointer in
-                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
-                    address.pointee.sin_family = sa_family_t(AF_INET)
-                    address.pointee.sin_port = target.port.bigEndian
-                    return inet_pton(AF_INET, target.host, &address.pointee.sin_addr) == 1
-                }
-            }
-            guard parsed else { throw Failure(description: "'\(target.host)' is not a numeric IPv4 address") }
+        guard var (storage, length) = target.socketAddress else {
+            throw Failure(description: "'\(target.host)' is not a numeric address")
         }
+        let family = target.isIPv6 ? AF_INET6 : AF_INET
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(systemError())") }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)

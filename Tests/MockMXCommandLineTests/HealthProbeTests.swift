@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MockMXCommandLine
+import MockMXScenario
 
 @Suite struct HealthProbeTests {
     private let url = "http://127.0.0.1:8025/healthz"
@@ -27,12 +28,14 @@ import Testing
     }
 
     @Test func aWildcardAddressIsAskedOnThisMachine() {
-        #expect(HealthProbe.target("0.0.0.0:8025")! == ("127.0.0.1", 8025))
-        #expect(HealthProbe.target("[::]:8025")! == ("::1", 8025))
-        #expect(HealthProbe.target("localhost:1")! == ("127.0.0.1", 1))
-        #expect(HealthProbe.target("[::1]:9")! == ("::1", 9))
-        #expect(HealthProbe.target("10.1.2.3:80")! == ("10.1.2.3", 80))
+        #expect(HealthProbe.target("0.0.0.0:8025") == HostPort(host: "127.0.0.1", port: 8025))
+        #expect(HealthProbe.target("[::]:8025") == HostPort(host: "::1", port: 8025))
+        #expect(HealthProbe.target("localhost:1") == HostPort(host: "127.0.0.1", port: 1))
+        #expect(HealthProbe.target("[::1]:9") == HostPort(host: "::1", port: 9))
+        #expect(HealthProbe.target("10.1.2.3:80") == HostPort(host: "10.1.2.3", port: 80))
+        #expect(HealthProbe.target(":8025") == HostPort(host: "127.0.0.1", port: 8025))
         #expect(HealthProbe.target("nowhere") == nil)
+        #expect(HealthProbe.target("mx.example:25") == nil)
         #expect(HealthProbe.target("h:99999") == nil)
     }
 

@@ -26,29 +26,10 @@ final class ControlAPI {
     init(runtime: HostRuntime, address: String, token: String?) throws {
         self.runtime = runtime
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
-        var storage = try SocketAddress.parse(address)
-        let length = storage.ss_family == sa_family_t(AF_INET6)
-            ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
-        let flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC
-        // Bound like the SMTP listeners (same address syntax, numeric hosts only), then handed to evhttp,
-        // which owns it from there on.
-        let listener = withUnsafePointer(to: &storage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                evconnlistener_new_bind(runtime.loop.base, nil, nil, UInt32(flags), 128, $0, Int32(length))
-            }
-        }
-        guard let listener else {
-            throw HostError("cannot serve the control API on \(address): \(String(cString: strerror(errno)))")
-        }
-        var boundStorage = sockaddr_storage()
-        var boundLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let (host, port) = withUnsafeMutablePointer(to: &boundStorage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = getsockname(evconnlistener_get_fd(listener), $0, &boundLength)
-                return SocketAddress.describe($0)
-            }
-        }
-        bound = BoundAddress(host: host, port: port, name: SocketAddress.name(host: host, port: port))
+        // Bound like the SMTP listeners, then handed to evhttp, which owns it from there on.
+        let (listener, bound) = try SocketAddress.listen(
+            on: address, base: runtime.loop.base, backlog: 128, purpose: "serve the control API")
+        self.bound = bound
 
         guard let http = evhttp_new(runtime.loop.base) else {
             evconnlistener_free(listener)

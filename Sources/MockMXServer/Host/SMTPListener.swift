@@ -22,36 +22,16 @@ final class SMTPListener {
         self.engine = ScenarioEngine(scenario: scenario)
         self.startupScenario = scenario
         self.implicitTLS = implicitTLS
-        var storage = try SocketAddress.parse(address)
-        let length = storage.ss_family == sa_family_t(AF_INET6)
-            ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
         let context = Unmanaged.passUnretained(self).toOpaque()
-        let flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC
-        listener = withUnsafePointer(to: &storage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                evconnlistener_new_bind(
-                    runtime.loop.base,
-                    { _, fd, address, _, context in
-                        let listener = Unmanaged<SMTPListener>.fromOpaque(context!).takeUnretainedValue()
-                        listener.accepted(fd: fd, address: address!)
-                    },
-                    context, UInt32(flags), 1024, address, Int32(length))
-            }
-        }
-        guard let listener else {
-            throw HostError("cannot listen on \(address): \(String(cString: strerror(errno)))")
-        }
-        var bound = sockaddr_storage()
-        var boundLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        withUnsafeMutablePointer(to: &bound) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = getsockname(evconnlistener_get_fd(listener), $0, &boundLength)
-            }
-        }
-        (host, port) = withUnsafePointer(to: &bound) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress.describe($0) }
-        }
-        name = SocketAddress.name(host: host, port: port)
+        let opened = try SocketAddress.listen(
+            on: address, base: runtime.loop.base, backlog: 1024, purpose: "listen",
+            callback: { _, fd, address, _, context in
+                let listener = Unmanaged<SMTPListener>.fromOpaque(context!).takeUnretainedValue()
+                listener.accepted(fd: fd, address: address!)
+            },
+            context: context)
+        listener = opened.listener
+        (host, port, name) = (opened.bound.host, opened.bound.port, opened.bound.name)
     }
 
     /// Whether sessions here may need TLS: implicit, or STARTTLS advertised.

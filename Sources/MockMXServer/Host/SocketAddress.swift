@@ -1,38 +1,36 @@
 import CLibEvent
 import Foundation
+import MockMXScenario
 
-/// `HOST:PORT` / `[V6]:PORT` parsing and rendering for listeners.
+/// The listening sockets — SMTP listeners and the control API — bound one way: the ``HostPort`` syntax, and
+/// the address actually bound read back (port 0 picks a free one).
 enum SocketAddress {
-    /// Parses `127.0.0.1:2525`, `[::1]:0`, `localhost:25`, `0.0.0.0:25` (numeric hosts only, so a
-    /// listener never depends on name resolution).
-    static func parse(_ text: String) throws -> sockaddr_storage {
-        let invalid = HostError(
-            "'\(text)' is not an address with a port (use HOST:PORT or [IPV6]:PORT; port 0 picks a free one)")
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
-            throw invalid
-        }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        if host == "localhost" { host = "127.0.0.1" }
-        var storage = sockaddr_storage()
-        if host.contains(":") {
-            try withUnsafeMutablePointer(to: &storage) { pointer in
-                try pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
-                    address.pointee.sin6_family = sa_family_t(AF_INET6)
-                    address.pointee.sin6_port = port.bigEndian
-                    guard inet_pton(AF_INET6, host, &address.pointee.sin6_addr) == 1 else { throw invalid }
-                }
-            }
-        } else {
-            try withUnsafeMutablePointer(to: &storage) { pointer in
-                try pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
-                    address.pointee.sin_family = sa_family_t(AF_INET)
-                    address.pointee.sin_port = port.bigEndian
-                    guard inet_pton(AF_INET, host, &address.pointee.sin_addr) == 1 else { throw invalid }
-                }
+    /// A bound libevent listener on `address`; `callback` gets each accepted connection (nil: the owner, such
+    /// as evhttp, accepts). Throws what is wrong, naming `purpose`.
+    static func listen(
+        on address: String, base: OpaquePointer, backlog: Int32, purpose: String,
+        callback: evconnlistener_cb? = nil, context: UnsafeMutableRawPointer? = nil
+    ) throws -> (listener: OpaquePointer, bound: BoundAddress) {
+        guard var (storage, length) = HostPort(address)?.socketAddress else { throw HostError(HostPort.invalid(address)) }
+        let flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC
+        let listener = withUnsafePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                evconnlistener_new_bind(base, callback, context, UInt32(flags), backlog, $0, Int32(length))
             }
         }
-        return storage
+        guard let listener else {
+            throw HostError("cannot \(purpose) on \(address): \(String(cString: strerror(errno)))")
+        }
+        var bound = sockaddr_storage()
+        var boundLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let (host, port) = withUnsafeMutablePointer(to: &bound) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = getsockname(evconnlistener_get_fd(listener), $0, &boundLength)
+                return describe($0)
+            }
+        }
+        let name = HostPort(host: host, port: UInt16(port)).description
+        return (listener, BoundAddress(host: host, port: port, name: name))
     }
 
     /// The numeric host and port of a socket address.
@@ -47,10 +45,5 @@ enum SocketAddress {
         let host = hostBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let port = portBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         return (host, Int(port) ?? 0)
-    }
-
-    /// `host:port`, with brackets for IPv6.
-    static func name(host: String, port: Int) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }
