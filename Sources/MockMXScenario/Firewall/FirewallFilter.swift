@@ -172,7 +172,7 @@ public struct FirewallFilter: Sendable {
         case ScenarioEvent.connect where configuration.maskBanner:
             // PIX/ASA hide the host's software: all but '2', '0', spaces and line ends become '*'.
             return reply.map { [0x32, 0x30, 0x20, 0x0D, 0x0A].contains($0) ? $0 : UInt8(ascii: "*") }
-        case "ehlo":
+        case ScenarioEvent.ehlo:
             return filterExtensions(reply)
         default:
             return reply

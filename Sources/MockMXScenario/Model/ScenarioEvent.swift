@@ -21,10 +21,17 @@ public enum ScenarioEvent {
     /// No input for the host's idle timeout.
     public static let idle = "idle"
 
+    /// The commands code refers to by name: the ones that begin or abort a transaction, and EHLO, whose
+    /// reply a firewall rewrites.
+    public static let ehlo = "ehlo"
+    public static let helo = "helo"
+    public static let mail = "mail"
+    public static let rset = "rset"
+
     /// The commands the protocol implements, lower-cased, in the order of Scenarios/README.md. BDAT is
     /// not among them: it is answered once, after its chunk, as `bdat.chunk` / `bdat.last`.
     public static let commands: [String] = [
-        "ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "quit",
+        ehlo, helo, mail, "rcpt", "data", rset, "noop", "quit",
         "vrfy", "expn", "help", "starttls", "auth", "xexch50",
     ]
 
