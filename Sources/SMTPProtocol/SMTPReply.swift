@@ -46,6 +46,8 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
     /// The code a reply line starts with (`250 ok`, `250-…`, `250`, `250` CRLF → 250); nil unless three
     /// digits followed by the end, a space, a hyphen or the line end. The one reply-code parser: scenario
     /// replies, raw bytes a rule sends, the metrics and the logs all read codes through it.
+    /// Inlinable so callers in other modules get it specialized: the metrics read every reply's code.
+    @inlinable
     public static func leadingCode<C: Collection>(_ line: C) -> Int? where C.Element == UInt8 {
         var code = 0
         var index = line.startIndex
