@@ -169,4 +169,23 @@ import Testing
         #expect(executor.next() == .send(bytes("421 go away\r\n"), code: 421, trickleMilliseconds: nil))
         #expect(executor.next() == .close(.fin))
     }
+
+    /// A proposal that did not come from the local state machine (a proxied host's reply): rules act on it
+    /// the same way, and an accepted message still waits to be stored before its `2xx`.
+    @Test func aProposalFromElsewhereIsSentAsGivenAndAMessageStillWaitsForTheStore() {
+        let upstream = SMTPReply(code: 250, lines: ["mx.example.org Hello", "SIZE 1000"])
+        var executor = PlanExecutor(
+            proposal: upstream, carriesMessage: false, actions: [.delay(milliseconds: 7), .useDefault],
+            enhancedStatusCodes: true)
+        #expect(executor.next() == .wait(milliseconds: 7))
+        #expect(
+            executor.next() == .send(bytes("250-mx.example.org Hello\r\n250 SIZE 1000\r\n"), code: 250, trickleMilliseconds: nil))
+        #expect(executor.next() == .commit(sentCode: 250))
+
+        var accepted = PlanExecutor(
+            proposal: SMTPReply(250, nil, "2.0.0 Ok: queued as UP1"), carriesMessage: true,
+            actions: PlanExecutor.defaultActions, enhancedStatusCodes: true)
+        #expect(accepted.next() == .store)
+        #expect(accepted.stored(true) == .send(bytes("250 2.0.0 Ok: queued as UP1\r\n"), code: 250, trickleMilliseconds: nil))
+    }
 }
