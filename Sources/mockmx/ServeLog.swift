@@ -79,6 +79,17 @@ struct ServeLog: Sendable {
         }
     }
 
+    func answeringDNS(_ dns: BoundAddress) {
+        switch format {
+        case .text: say("mockmx: answering DNS for the test domains on udp \(dns.name)")
+        case .json:
+            var line = JSONLogLine(event: "dns")
+            line.add("address", dns.name)
+            line.add("port", dns.port)
+            say(line.text)
+        }
+    }
+
     /// The last line; waits a moment for the output to drain, never longer: an unread pipe must not hold up
     /// the exit.
     func stopped(sessions: Int, messages: Int) {

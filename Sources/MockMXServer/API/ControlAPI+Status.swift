@@ -57,7 +57,7 @@ extension ControlAPI {
         return APIResponse(status: 200, contentType: PrometheusText.contentType, body: Array(text.text.utf8))
     }
 
-    /// Back to a fresh host for the next test: messages, sessions and metrics cleared, and every listener back
+    /// Back to a fresh host for the next test: messages, sessions, DNS queries and metrics cleared, and every listener back
     /// on the scenario it started with (a scenario one test switched to would otherwise greylist the next), its
     /// rule state (`times:` counts, `session:` numbering, the `chance:` generator) as at start. With
     /// `?scenarios=keep` switched scenarios stay, their rule state reset all the same. Open sessions go on.
@@ -72,6 +72,7 @@ extension ControlAPI {
         }
         runtime.messages.removeAll()
         runtime.sessions.removeAll()
+        runtime.dnsQueries.removeAll()
         runtime.metrics.reset()
         for listener in runtime.listeners {
             if keepScenarios {
