@@ -118,10 +118,12 @@ struct Serve: ParsableCommand {
             listeners.append(
                 ListenerConfiguration(address: entry.address, scenario: scenario, implicitTLS: entry.implicitTLS))
         }
-        let dnsConfiguration = try settings.dns.map { entry in
-            DNSResponderConfiguration(address: entry.address, zone: try Serve.dnsZone(scenario: entry.scenario))
-        }
         let log = ServeLog(format: settings.logFormat, verbose: settings.verbose)
+        let dnsConfiguration = try settings.dns.map { entry in
+            DNSResponderConfiguration(
+                address: entry.address, zone: try Serve.dnsZone(scenario: entry.scenario),
+                queryHandler: log.dnsQueryHandler)
+        }
         let configuration = HostConfiguration(
             listeners: listeners,
             spoolDirectory: settings.spoolDirectory,

@@ -230,6 +230,34 @@ import Testing
         #expect(serve.terminate().status == 0)
     }
 
+    @Test func theLogsShowEveryQuestion() throws {
+        let zone = try temporaryFile("zone.yaml", "dns: {domains: {zone.test: {mx: 10 mx.zone.test}}}\n")
+        defer { try? FileManager.default.removeItem(atPath: zone) }
+        let json = try CommandLineTests.ServeProcess([
+            "--listen", "127.0.0.1:0", "--api", "none", "--dns", "127.0.0.1:0=\(zone)", "--log-format", "json",
+        ])
+        _ = json.line()
+        let announced = try #require(json.line())
+        #expect(announced.contains(#""event":"dns""#))
+        let port = try #require(announced.split(separator: ",").first { $0.hasPrefix(#""port":"#) }
+            .flatMap { Int($0.dropFirst(#""port":"#.count).prefix { $0.isNumber }) })
+        _ = try DNSClient(port: port).exchange(DNSClient.query(id: 1, name: "Zone.test", type: 15))
+        let logged = try #require(json.line())
+        #expect(logged.contains(#""event":"dns-query","client":"127.0.0.1","name":"Zone.test","type":"MX","#
+            + #""rcode":"NOERROR","answers":["10 mx.zone.test."]}"#))
+        #expect(json.terminate().status == 0)
+
+        let verbose = try CommandLineTests.ServeProcess([
+            "--listen", "127.0.0.1:0", "--api", "none", "--dns", "127.0.0.1:\(port)=\(zone)", "--verbose",
+        ])
+        _ = verbose.line()
+        _ = verbose.line()
+        _ = try DNSClient(port: port).exchange(DNSClient.query(id: 2, name: "other.test", type: 1))
+        let (status, _, errors) = verbose.terminate()
+        #expect(status == 0)
+        #expect(errors.contains("[dns] 127.0.0.1 A other.test -> REFUSED\n"), "\(errors)")
+    }
+
     @Test func serveRefusesADNSFileWithoutDomainsAndCheckCountsThem() throws {
         let plain = try temporaryFile("plain.yaml", "summary: no records\n")
         let zone = try temporaryFile("zone.yaml", "dns: {domains: {a.test: nxdomain, b.test: servfail}}\n")

@@ -11,10 +11,15 @@ final class DNSResponder {
     private var serverPort: OpaquePointer?
     private let zone: DNSZone
     private let log: DNSQueryLog
+    private let handler: (@Sendable (DNSQueryRecord) -> Void)?
 
-    init(loop: EventLoop, address: String, zone: DNSZone, log: DNSQueryLog) throws {
+    init(
+        loop: EventLoop, address: String, zone: DNSZone, log: DNSQueryLog,
+        handler: (@Sendable (DNSQueryRecord) -> Void)?
+    ) throws {
         self.zone = zone
         self.log = log
+        self.handler = handler
         var storage = try SocketAddress.parse(address)
         let isIPv6 = storage.ss_family == sa_family_t(AF_INET6)
         let length = socklen_t(isIPv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
@@ -70,7 +75,7 @@ final class DNSResponder {
         }
         // Resolvers ask one question per query (RFC 9619); anything else is refused as malformed.
         guard mockmx_dns_question_count(request) == 1, let namePointer = mockmx_dns_question_name(request, 0) else {
-            log.append(DNSQueryRecord(
+            record(DNSQueryRecord(
                 time: Date(), client: clientText, name: "", type: "", responseCode: DNSResponseCode.formatError.name,
                 answers: []))
             evdns_server_request_respond(request, Int32(DNSResponseCode.formatError.rawValue))
@@ -81,7 +86,7 @@ final class DNSResponder {
         let askedName = String(cString: namePointer)
         let queried = DomainName.queried(UnsafeRawBufferPointer(start: namePointer, count: strlen(namePointer)))
         let reply = zone.reply(name: queried, type: type, recordClass: recordClass)
-        log.append(DNSQueryRecord(
+        record(DNSQueryRecord(
             time: Date(), client: clientText, name: askedName, type: DNSRecordType.name(type),
             responseCode: reply.responseCode?.name, answers: reply.answers.map { $0.text }))
         guard let responseCode = reply.responseCode else {
@@ -100,5 +105,10 @@ final class DNSResponder {
         }
         if reply.authoritative { evdns_server_request_set_flags(request, Int32(EVDNS_FLAGS_AA)) }
         evdns_server_request_respond(request, Int32(responseCode.rawValue))
+    }
+
+    private func record(_ query: DNSQueryRecord) {
+        log.append(query)
+        handler?(query)
     }
 }

@@ -75,10 +75,15 @@ public struct DNSResponderConfiguration: Sendable {
     public var address: String
     /// Domains answered beside those of the listeners' start-up scenarios (their `dns:` sections).
     public var zone: DNSZone
+    /// Called on the loop thread for every question (the CLI's `--verbose` and JSON log). Keep it fast.
+    public var queryHandler: (@Sendable (DNSQueryRecord) -> Void)?
 
-    public init(address: String, zone: DNSZone = DNSZone()) {
+    public init(
+        address: String, zone: DNSZone = DNSZone(), queryHandler: (@Sendable (DNSQueryRecord) -> Void)? = nil
+    ) {
         self.address = address
         self.zone = zone
+        self.queryHandler = queryHandler
     }
 }
 

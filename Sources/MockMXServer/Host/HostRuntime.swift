@@ -52,7 +52,7 @@ final class HostRuntime {
             if let dnsConfiguration = configuration.dns {
                 dns = try DNSResponder(
                     loop: loop, address: dnsConfiguration.address, zone: try servedZone(dnsConfiguration.zone),
-                    log: dnsQueries)
+                    log: dnsQueries, handler: dnsConfiguration.queryHandler)
             }
         } catch {
             for listener in listeners { listener.close() }
