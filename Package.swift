@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "MockMXDNSTests", dependencies: ["MockMXDNS"]),
         // Uses exactly what the MockMX library product exports, the way a user's test suite does.
-        .testTarget(name: "MockMXLibraryTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
+        .testTarget(
+            name: "MockMXLibraryTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol", "MockMXDNS"]),
     ],
     swiftLanguageModes: [.v6]
 )

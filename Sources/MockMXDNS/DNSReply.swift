@@ -17,7 +17,7 @@ public enum DNSRecordType {
 }
 
 /// The response codes mockmx sends (RFC 1035 §4.1.1).
-public enum DNSResponseCode: Int, Sendable, CaseIterable {
+public enum DNSResponseCode: Int, Sendable {
     case noError = 0
     case formatError = 1
     case serverFailure = 2

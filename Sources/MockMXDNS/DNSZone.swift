@@ -17,8 +17,6 @@ public struct DNSZone: Sendable, Equatable {
 
     public init() {}
 
-    public var isEmpty: Bool { domains.isEmpty }
-
     /// A domain defined twice, in two scenarios served together.
     public struct Conflict: Error, Equatable, CustomStringConvertible {
         public var name: String

@@ -3,8 +3,8 @@ import Foundation
 import MockMXDNS
 
 /// The authoritative UDP DNS responder for the test domains: libevent's evdns server on the host's loop
-/// parses each request (malformed or truncated packets never reach us), the pure ``DNSZone`` decides the
-/// reply, and this class only encodes it. Loop-confined after `init`.
+/// parses each request (it drops malformed ones; a socket filter drops those too short for its parser), the
+/// pure ``DNSZone`` decides the reply, and this class only encodes it. Loop-confined after `init`.
 final class DNSResponder {
     private(set) var host = ""
     private(set) var port = 0
