@@ -58,7 +58,8 @@ let package = Package(
         .executableTarget(
             name: "FuzzJSONSyntax", dependencies: ["FuzzSupport", "StrictJSON"], path: "Fuzz/FuzzJSONSyntax"),
         .executableTarget(
-            name: "FuzzDNSZone", dependencies: ["FuzzSupport", "MockMXScenario", "MockMXDNS"], path: "Fuzz/FuzzDNSZone"),
+            name: "FuzzDNSZone", dependencies: ["FuzzSupport", "MockMXScenario", "MockMXDNS"],
+            path: "Fuzz/FuzzDNSZone"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol", "MockMXDNS"]),
         .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),

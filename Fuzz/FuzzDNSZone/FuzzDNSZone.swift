@@ -55,7 +55,9 @@ enum DNSZoneFuzzer {
         let reply = zone.reply(name: name, type: type, recordClass: DNSRecordType.internetClass)
         invariant(reply == zone.reply(name: name, type: type, recordClass: DNSRecordType.internetClass),
                   "two replies to one question for '\(name)'")
-        invariant(reply.answers.isEmpty || reply.responseCode == .noError, "answers with \(String(describing: reply.responseCode))")
+        invariant(
+            reply.answers.isEmpty || reply.responseCode == .noError,
+            "answers with \(String(describing: reply.responseCode))")
         for answer in reply.answers {
             invariant(type == DNSRecordType.any || answer.type == type, "a \(answer.type) answer to a \(type) question")
             switch answer.type {

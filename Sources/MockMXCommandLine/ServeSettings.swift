@@ -129,8 +129,8 @@ public struct ServeSettings: Sendable, Equatable {
     private static func dnsEntry(
         _ flag: String?, _ variables: EnvironmentVariables
     ) throws(ConfigurationError) -> ListenEntry? {
-        guard let (text, source) = flag.map({ ($0, "--dns") }) ?? variables[.dns].map({ ($0, EnvironmentVariable.dns.rawValue) })
-        else { return nil }
+        let given = flag.map { ($0, "--dns") } ?? variables[.dns].map { ($0, EnvironmentVariable.dns.rawValue) }
+        guard let (text, source) = given else { return nil }
         let entry = ListenEntry(parsing: text)
         guard !entry.implicitTLS, !text.hasPrefix("smtp://") else {
             throw ConfigurationError(source, "takes HOST:PORT[=SCENARIO] (UDP), no scheme; found '\(text)'")

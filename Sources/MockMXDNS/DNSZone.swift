@@ -95,7 +95,8 @@ public struct MailExchanger: Sendable, Equatable {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard words.count == 2, let preference = UInt16(words[0]) else {
             throw DomainName.Invalid(
-                description: "'\(text)' is not 'PREFERENCE HOST' (such as '10 mx1.example.test', or '0 .' for a null MX)")
+                description:
+                    "'\(text)' is not 'PREFERENCE HOST' (such as '10 mx1.example.test', or '0 .' for a null MX)")
         }
         self.init(preference: preference, host: try DomainName(parsing: String(words[1])))
         if host.isRoot && preference != 0 {

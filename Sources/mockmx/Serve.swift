@@ -147,7 +147,9 @@ struct Serve: ParsableCommand {
             throw ValidationError("\(error)")
         }
         // The ready file first: whoever reads the listening lines may go straight for it.
-        if let readyFile = settings.readyFile { try Serve.writeReadyFile(readyFile, bound: bound, api: host.api, dns: host.dns) }
+        if let readyFile = settings.readyFile {
+            try Serve.writeReadyFile(readyFile, bound: bound, api: host.api, dns: host.dns)
+        }
         log.started(bound, api: host.api, spool: settings.spoolDirectory)
         if let dns = host.dns { log.answeringDNS(dns) }
         host.waitUntilStopped()

@@ -161,7 +161,9 @@ import Testing
 
     @Test func theDNSResponderComesFromTheFlagOrTheVariable() throws {
         #expect(try resolve().dns == nil)
-        #expect(try resolve(.init(dns: "127.0.0.1:53=zone.yaml")).dns == ListenEntry(address: "127.0.0.1:53", scenario: "zone.yaml"))
+        #expect(
+            try resolve(.init(dns: "127.0.0.1:53=zone.yaml")).dns
+                == ListenEntry(address: "127.0.0.1:53", scenario: "zone.yaml"))
         #expect(try resolve(.init(), ["MOCKMX_DNS": " 0.0.0.0:53\n"]).dns == ListenEntry(address: "0.0.0.0:53"))
         #expect(try resolve(.init(dns: "127.0.0.1:0"), ["MOCKMX_DNS": "0.0.0.0:53"]).dns?.address == "127.0.0.1:0")
         #expect(error(.init(dns: "smtps://127.0.0.1:53")) == ConfigurationError(

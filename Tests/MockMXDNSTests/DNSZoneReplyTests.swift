@@ -11,7 +11,8 @@ import Testing
             MailExchanger(preference: 20, host: name("mx2.mx-fallback.test")),
         ])))
         zone.set(name("mx1.mx-fallback.test"), .records(DNSRecordSet(ipv4: [IPAddress(parsing: "127.0.0.2")!])))
-        zone.set(name("nullmx.test"), .records(DNSRecordSet(mailExchangers: [MailExchanger(preference: 0, host: .root)])))
+        zone.set(
+            name("nullmx.test"), .records(DNSRecordSet(mailExchangers: [MailExchanger(preference: 0, host: .root)])))
         zone.set(name("nomx.test"), .records(DNSRecordSet(
             ttl: 5, ipv4: [IPAddress(parsing: "127.0.0.4")!], ipv6: [IPAddress(parsing: "::1")!])))
         zone.set(name("gone.test"), .nonexistent)
@@ -79,6 +80,7 @@ import Testing
     }
 
     @Test func typeNamesFollowDigAndRFC3597() {
-        #expect(DNSRecordType.name(15) == "MX" && DNSRecordType.name(28) == "AAAA" && DNSRecordType.name(999) == "TYPE999")
+        #expect(DNSRecordType.name(15) == "MX" && DNSRecordType.name(28) == "AAAA")
+        #expect(DNSRecordType.name(999) == "TYPE999")
     }
 }

@@ -9,7 +9,8 @@ import Testing
     }
 
     @Test func wireFormatIsLengthPrefixedLabelsEndingInZero() throws {
-        #expect(try DomainName(parsing: "mx1.a.test").wireFormat == [3, 0x6D, 0x78, 0x31, 1, 0x61, 4, 0x74, 0x65, 0x73, 0x74, 0])
+        let wire: [UInt8] = [3, 0x6D, 0x78, 0x31, 1, 0x61, 4, 0x74, 0x65, 0x73, 0x74, 0]
+        #expect(try DomainName(parsing: "mx1.a.test").wireFormat == wire)
         #expect(DomainName.root.wireFormat == [0])
         #expect(try DomainName(parsing: ".").isRoot)
     }

@@ -75,7 +75,8 @@ import Testing
         var zone = DNSZone()
         zone.set(try DomainName(parsing: "example.test"), .records(DNSRecordSet(
             ttl: 5, mailExchangers: [MailExchanger(preference: 10, host: try DomainName(parsing: "mx.example.test"))])))
-        zone.set(try DomainName(parsing: "mx.example.test"), .records(DNSRecordSet(ipv4: [IPAddress(parsing: "127.0.0.2")!])))
+        zone.set(
+            try DomainName(parsing: "mx.example.test"), .records(DNSRecordSet(ipv4: [IPAddress(parsing: "127.0.0.2")!])))
         let host = try MockMXHost(HostConfiguration(
             listeners: [ListenerConfiguration(address: "127.0.0.1:0")],
             dns: DNSResponderConfiguration(address: "127.0.0.1:0", zone: zone)))

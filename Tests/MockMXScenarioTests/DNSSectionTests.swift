@@ -31,7 +31,8 @@ import Testing
             Issue.record("records expected")
             return
         }
-        #expect(fallback.ttl == 60 && fallback.mailExchangers.map(\.text) == ["10 mx1.mx-fallback.test.", "20 mx2.mx-fallback.test."])
+        #expect(fallback.ttl == 60)
+        #expect(fallback.mailExchangers.map(\.text) == ["10 mx1.mx-fallback.test.", "20 mx2.mx-fallback.test."])
         #expect(mx2.ttl == 30 && mx2.ipv4.map(\.description) == ["127.0.0.3", "127.0.0.5"])
         #expect(mx2.ipv6.map(\.description) == ["::1"])
         #expect(null.mailExchangers.map(\.isNull) == [true] && null.ttl == 60)

@@ -52,13 +52,16 @@ import Testing
 
     @Test(.enabled(if: ExternalClient.available("dig"))) func digSeesEveryRecordKind() throws {
         let live = try DNSHost()
-        #expect(try live.dig(["+short", "mx-fallback.test", "MX"]) == "10 mx1.mx-fallback.test.\n20 mx2.mx-fallback.test.\n")
+        #expect(
+            try live.dig(["+short", "mx-fallback.test", "MX"]) == "10 mx1.mx-fallback.test.\n20 mx2.mx-fallback.test.\n")
         #expect(try live.dig(["+short", "mx1.mx-fallback.test", "A"]) == "127.0.0.2\n")
         #expect(try live.dig(["+short", "MX2.MX-Fallback.test", "AAAA"]) == "::1\n")
         #expect(try live.dig(["+short", "nullmx.test", "MX"]) == "0 .\n")
         #expect(try live.dig(["+short", "nomx.test", "MX"]) == "")
         let ttl = try live.dig(["+noall", "+answer", "mx2.mx-fallback.test", "A"])
-        #expect(ttl.split(whereSeparator: \.isWhitespace).map(String.init) == ["mx2.mx-fallback.test.", "30", "IN", "A", "127.0.0.3"])
+        #expect(
+            ttl.split(whereSeparator: \.isWhitespace).map(String.init)
+                == ["mx2.mx-fallback.test.", "30", "IN", "A", "127.0.0.3"])
         let any = try live.dig(["+notcp", "+short", "mx2.mx-fallback.test", "ANY"])
         #expect(Set(any.split(separator: "\n")) == ["127.0.0.3", "::1"])
     }
@@ -84,9 +87,11 @@ import Testing
 
     @Test func rawQueriesGetTheirIDAndCodes() throws {
         let live = try DNSHost()
-        let reply = try #require(try live.client.exchange(DNSClient.query(id: 0xBEEF, name: "mx-fallback.test", type: 15)))
+        let reply = try #require(
+            try live.client.exchange(DNSClient.query(id: 0xBEEF, name: "mx-fallback.test", type: 15)))
         #expect(reply.id == 0xBEEF && reply.responseCode == 0 && reply.authoritative && reply.answerCount == 2)
-        let chaos = try #require(try live.client.exchange(DNSClient.query(id: 2, name: "nomx.test", type: 1, recordClass: 3)))
+        let chaos = try #require(
+            try live.client.exchange(DNSClient.query(id: 2, name: "nomx.test", type: 1, recordClass: 3)))
         #expect(chaos.responseCode == 5)
         #expect(try live.client.exchange(DNSClient.query(id: 3, name: "slowdns.test", type: 15), timeout: 0.5) == nil)
     }
@@ -117,7 +122,10 @@ import Testing
             // A response, not a query.
             [0, 7, 0x81, 0x80] + Array(good[4...]),
         ]
-        for _ in 0..<50 { packets.append((0..<Int.random(in: 1...600, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }) }
+        for _ in 0..<50 {
+            let length = Int.random(in: 1...600, using: &generator)
+            packets.append((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        }
         for packet in packets {
             if let reply = try live.client.exchange(packet, timeout: 0.05) {
                 #expect([0, 1, 3, 5].contains(reply.responseCode), "\(packet.prefix(16)) got \(reply.responseCode)")
@@ -131,7 +139,8 @@ import Testing
     @Test func aFloodIsAnsweredAndTheLogStaysBounded() throws {
         let live = try DNSHost(sessionRetention: 50)
         for id in 0..<500 {
-            let reply = try #require(try live.client.exchange(DNSClient.query(id: UInt16(id), name: "nomx.test", type: 1)))
+            let reply = try #require(
+                try live.client.exchange(DNSClient.query(id: UInt16(id), name: "nomx.test", type: 1)))
             #expect(reply.id == UInt16(id))
         }
         #expect(live.host.dnsQueries.all.count == 50)
@@ -215,7 +224,8 @@ import Testing
         let ready = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-\(UUID())-ready.json").path
         defer { for path in [zone, persona, ready] { try? FileManager.default.removeItem(atPath: path) } }
         let serve = try CommandLineTests.ServeProcess([
-            "--listen", "127.0.0.1:0=\(persona)", "--api", "none", "--dns", "127.0.0.1:0=\(zone)", "--ready-file", ready,
+            "--listen", "127.0.0.1:0=\(persona)", "--api", "none", "--dns", "127.0.0.1:0=\(zone)",
+            "--ready-file", ready,
         ])
         #expect(serve.line()?.hasPrefix("mockmx: listening on 127.0.0.1:") == true)
         let announced = try #require(serve.line())

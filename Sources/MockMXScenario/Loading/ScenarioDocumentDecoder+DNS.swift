@@ -33,7 +33,8 @@ extension ScenarioDocumentDecoder {
             return nil
         }
         guard case let .mapping(mapping) = domainsNode else {
-            report(domainsNode, path: "dns.domains", "expected a mapping of domain names, found \(describe(domainsNode))")
+            report(
+                domainsNode, path: "dns.domains", "expected a mapping of domain names, found \(describe(domainsNode))")
             return nil
         }
         var firstSeen: [String: Node] = [:]

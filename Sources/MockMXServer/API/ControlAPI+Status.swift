@@ -57,10 +57,11 @@ extension ControlAPI {
         return APIResponse(status: 200, contentType: PrometheusText.contentType, body: Array(text.text.utf8))
     }
 
-    /// Back to a fresh host for the next test: messages, sessions, DNS queries and metrics cleared, and every listener back
+    /// Back to a fresh host for the next test: messages, sessions and metrics cleared, and every listener back
     /// on the scenario it started with (a scenario one test switched to would otherwise greylist the next), its
     /// rule state (`times:` counts, `session:` numbering, the `chance:` generator) as at start. With
     /// `?scenarios=keep` switched scenarios stay, their rule state reset all the same. Open sessions go on.
+    /// The DNS responder's query log is cleared with the sessions.
     func reset(_ request: APIRequest) -> APIResponse {
         let keepScenarios: Bool
         switch request.query["scenarios"] {
