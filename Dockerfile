@@ -46,8 +46,9 @@ ENV container=oci \
 USER 10025:10025
 WORKDIR /scenarios
 VOLUME ["/spool", "/scenarios"]
-# SMTP, implicit-TLS SMTP (smtps://0.0.0.0:465=…), control API.
-EXPOSE 2525 465 8025
+# SMTP, implicit-TLS SMTP (smtps://0.0.0.0:465=…), control API; port 25 and DNS for senders that look up MX records
+# (MOCKMX_LISTEN=0.0.0.0:25=…, MOCKMX_DNS=0.0.0.0:53).
+EXPOSE 2525 465 8025 25 53/udp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["mockmx", "health"]
 ENTRYPOINT ["mockmx"]
 CMD ["serve"]

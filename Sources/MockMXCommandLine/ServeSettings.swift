@@ -23,6 +23,9 @@ public struct ServeSettings: Sendable, Equatable {
     public var verbose: Bool
     /// Replaces every scenario's `seed:` when set.
     public var seed: UInt64?
+    /// `--dns HOST:PORT[=SCENARIO]`: where the DNS responder listens, and a scenario file whose `dns:` section
+    /// it answers beside the listeners' (`implicitTLS` unused); nil for no responder.
+    public var dns: ListenEntry?
 
     /// What the command line gave; nil (or empty, or false) where it gave nothing.
     public struct Flags: Sendable, Equatable {
@@ -38,11 +41,13 @@ public struct ServeSettings: Sendable, Equatable {
         public var retainSessions: Int?
         public var verbose: Bool
         public var seed: UInt64?
+        public var dns: String?
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
             readyFile: String? = nil, logFormat: LogFormat? = nil, grace: Double? = nil, maxConnections: Int? = nil,
-            retainMessages: Int? = nil, retainSessions: Int? = nil, verbose: Bool = false, seed: UInt64? = nil
+            retainMessages: Int? = nil, retainSessions: Int? = nil, verbose: Bool = false, seed: UInt64? = nil,
+            dns: String? = nil
         ) {
             self.listen = listen
             self.api = api
@@ -56,6 +61,7 @@ public struct ServeSettings: Sendable, Equatable {
             self.retainSessions = retainSessions
             self.verbose = verbose
             self.seed = seed
+            self.dns = dns
         }
     }
 
@@ -116,7 +122,20 @@ public struct ServeSettings: Sendable, Equatable {
             retainSessions: try positive(flags.retainSessions, "--retain-sessions", variables, .retainSessions)
                 ?? Defaults.retainSessions,
             verbose: verbose?.value ?? false,
-            seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value)
+            seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value,
+            dns: try dnsEntry(flags.dns, variables))
+    }
+
+    private static func dnsEntry(
+        _ flag: String?, _ variables: EnvironmentVariables
+    ) throws(ConfigurationError) -> ListenEntry? {
+        let given = flag.map { ($0, "--dns") } ?? variables[.dns].map { ($0, EnvironmentVariable.dns.rawValue) }
+        guard let (text, source) = given else { return nil }
+        let entry = ListenEntry(parsing: text)
+        guard !entry.implicitTLS, !text.hasPrefix("smtp://") else {
+            throw ConfigurationError(source, "takes HOST:PORT[=SCENARIO] (UDP), no scheme; found '\(text)'")
+        }
+        return try checked([entry], source: source)[0]
     }
 
     private static func checked(_ entries: [ListenEntry], source: String) throws(ConfigurationError) -> [ListenEntry] {

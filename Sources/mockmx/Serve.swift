@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MockMXCommandLine
+import MockMXDNS
 import MockMXScenario
 import MockMXServer
 
@@ -75,12 +76,19 @@ struct Serve: ParsableCommand {
             valueName: "token"))
     var apiToken: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "HOST:PORT[=SCENARIO]: answer DNS (UDP) for the test domains in the listeners' scenarios' dns: "
+                + "sections, and in SCENARIO's; every other name is refused. Port 53 for an MTA's resolver.",
+            valueName: "address"))
+    var dns: String?
+
     /// The flags, then the MOCKMX_* environment, then the defaults.
     func settings() throws -> ServeSettings {
         let flags = ServeSettings.Flags(
             listen: listen, api: api, apiToken: apiToken, spool: spool, readyFile: readyFile, logFormat: logFormat,
             grace: grace, maxConnections: maxConnections, retainMessages: retainMessages,
-            retainSessions: retainSessions, verbose: verbose, seed: seed)
+            retainSessions: retainSessions, verbose: verbose, seed: seed, dns: dns)
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServeSettings.resolve(
@@ -111,6 +119,11 @@ struct Serve: ParsableCommand {
                 ListenerConfiguration(address: entry.address, scenario: scenario, implicitTLS: entry.implicitTLS))
         }
         let log = ServeLog(format: settings.logFormat, verbose: settings.verbose)
+        let dnsConfiguration = try settings.dns.map { entry in
+            DNSResponderConfiguration(
+                address: entry.address, zone: try Serve.dnsZone(scenario: entry.scenario),
+                queryHandler: log.dnsQueryHandler)
+        }
         let configuration = HostConfiguration(
             listeners: listeners,
             spoolDirectory: settings.spoolDirectory,
@@ -120,7 +133,8 @@ struct Serve: ParsableCommand {
             transcriptHandler: log.transcriptHandler,
             apiAddress: settings.apiAddress,
             apiToken: settings.apiToken,
-            maxConnections: settings.maxConnections)
+            maxConnections: settings.maxConnections,
+            dns: dnsConfiguration)
 
         let host: MockMXHost
         let bound: [BoundListener]
@@ -133,13 +147,32 @@ struct Serve: ParsableCommand {
             throw ValidationError("\(error)")
         }
         // The ready file first: whoever reads the listening lines may go straight for it.
-        if let readyFile = settings.readyFile { try Serve.writeReadyFile(readyFile, bound: bound, api: host.api) }
+        if let readyFile = settings.readyFile {
+            try Serve.writeReadyFile(readyFile, bound: bound, api: host.api, dns: host.dns)
+        }
         log.started(bound, api: host.api, spool: settings.spoolDirectory)
+        if let dns = host.dns { log.answeringDNS(dns) }
         host.waitUntilStopped()
         log.stopped(sessions: host.sessions.totalStarted, messages: host.messages.totalAccepted)
     }
 
-    static func writeReadyFile(_ path: String, bound: [BoundListener], api: BoundAddress? = nil) throws {
+    /// The `dns:` section of the scenario `--dns` names after its address; a file without one is a mistake.
+    static func dnsZone(scenario: String?) throws -> DNSZone {
+        guard let scenario else { return DNSZone() }
+        do {
+            guard let zone = try ScenarioLoader.resolve(scenario).dns else {
+                throw ValidationError("--dns: \(scenario) has no dns: section with the test domains")
+            }
+            return zone
+        } catch let error as ScenarioLoadError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    static func writeReadyFile(
+        _ path: String, bound: [BoundListener], api: BoundAddress? = nil, dns: BoundAddress? = nil
+    ) throws {
         let readyFile = ReadyFile(
             pid: Int(getpid()),
             smtp: bound.map {
@@ -147,7 +180,8 @@ struct Serve: ParsableCommand {
                     host: $0.host, port: $0.port, address: $0.name, scenario: $0.scenario, implicitTLS: $0.implicitTLS,
                     tlsFingerprint: $0.tlsFingerprint, tlsAuthority: $0.tlsAuthority)
             },
-            api: api.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) })
+            api: api.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) },
+            dns: dns.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) })
         // Written whole then renamed, so a watcher never reads half a file.
         try readyFile.json().write(to: URL(fileURLWithPath: path), options: .atomic)
     }

@@ -158,4 +158,18 @@ import Testing
         #expect(ContainerDetection.isContainer(environment: ["container": "oci"], fileExists: { _ in false }))
         #expect(!ContainerDetection.isContainer(environment: ["container": ""], fileExists: { _ in false }))
     }
+
+    @Test func theDNSResponderComesFromTheFlagOrTheVariable() throws {
+        #expect(try resolve().dns == nil)
+        #expect(
+            try resolve(.init(dns: "127.0.0.1:53=zone.yaml")).dns
+                == ListenEntry(address: "127.0.0.1:53", scenario: "zone.yaml"))
+        #expect(try resolve(.init(), ["MOCKMX_DNS": " 0.0.0.0:53\n"]).dns == ListenEntry(address: "0.0.0.0:53"))
+        #expect(try resolve(.init(dns: "127.0.0.1:0"), ["MOCKMX_DNS": "0.0.0.0:53"]).dns?.address == "127.0.0.1:0")
+        #expect(error(.init(dns: "smtps://127.0.0.1:53")) == ConfigurationError(
+            "--dns", "takes HOST:PORT[=SCENARIO] (UDP), no scheme; found 'smtps://127.0.0.1:53'"))
+        #expect(error(.init(), ["MOCKMX_DNS": "127.0.0.1:53="]) == ConfigurationError(
+            "MOCKMX_DNS", "'127.0.0.1:53=' names no scenario after the '='"))
+        #expect(error(.init(), ["MOCKMX_DSN": "127.0.0.1:53"])?.message.contains("did you mean MOCKMX_DNS?") == true)
+    }
 }

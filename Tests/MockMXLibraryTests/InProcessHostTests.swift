@@ -1,4 +1,5 @@
 import Foundation
+import MockMXDNS
 import MockMXScenario
 import MockMXServer
 import SMTPProtocol
@@ -67,5 +68,32 @@ import Testing
         process.waitUntilExit()
         #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "451")
         #expect(host.messages.all.isEmpty)
+    }
+
+    /// Test domains built in code, answered on a free UDP port, the questions read back from the host.
+    @Test func dnsRecordsBuiltInCode() throws {
+        var zone = DNSZone()
+        zone.set(try DomainName(parsing: "example.test"), .records(DNSRecordSet(
+            ttl: 5, mailExchangers: [MailExchanger(preference: 10, host: try DomainName(parsing: "mx.example.test"))])))
+        zone.set(
+            try DomainName(parsing: "mx.example.test"), .records(DNSRecordSet(ipv4: [IPAddress(parsing: "127.0.0.2")!])))
+        let host = try MockMXHost(HostConfiguration(
+            listeners: [ListenerConfiguration(address: "127.0.0.1:0")],
+            dns: DNSResponderConfiguration(address: "127.0.0.1:0", zone: zone)))
+        try host.start()
+        defer { host.shutdown() }
+        let port = try #require(host.dns?.port)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["dig", "@127.0.0.1", "-p", String(port), "+short", "+time=2", "example.test", "MX"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(printed == "10 mx.example.test.\n")
+        let asked = try #require(host.dnsQueries.all.first)
+        #expect(asked.name == "example.test" && asked.type == "MX" && asked.responseCode == "NOERROR")
+        #expect(asked.answers == ["10 mx.example.test."])
     }
 }

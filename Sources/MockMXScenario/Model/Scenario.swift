@@ -1,3 +1,4 @@
+import MockMXDNS
 import SMTPProtocol
 
 /// One simulated remote host: who it says it is, what it advertises, and how it misbehaves.
@@ -19,6 +20,8 @@ public struct Scenario: Sendable, Equatable {
     public var firewall: FirewallConfiguration?
     /// Certificate and protocol versions for STARTTLS and implicit-TLS listeners.
     public var tls: TLSSettings
+    /// The test domains `serve --dns` answers for (the MX records that lead senders here), if any.
+    public var dns: DNSZone?
 
     public init(
         name: String,
@@ -28,7 +31,8 @@ public struct Scenario: Sendable, Equatable {
         seed: UInt64 = 1,
         rules: [Rule] = [],
         firewall: FirewallConfiguration? = nil,
-        tls: TLSSettings = TLSSettings()
+        tls: TLSSettings = TLSSettings(),
+        dns: DNSZone? = nil
     ) {
         self.name = name
         self.summary = summary
@@ -38,6 +42,7 @@ public struct Scenario: Sendable, Equatable {
         self.rules = rules
         self.firewall = firewall
         self.tls = tls
+        self.dns = dns
     }
 
     /// The well-behaved modern MX: default host configuration, no rules, no firewall.

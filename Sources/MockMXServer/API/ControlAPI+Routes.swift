@@ -73,6 +73,11 @@ extension ControlAPI {
                     .now(replaceScenario(onPort: captures[0], request))
                 },
             ]),
+            APIRoute("/api/v1/dns", [
+                .get: Endpoint(parameters: ["start", "limit"]) { [unowned self] request, _ in
+                    .now(listDNSQueries(request))
+                },
+            ]),
             APIRoute("/api/v1/reset", [
                 .post: Endpoint(parameters: ["scenarios"]) { [unowned self] request, _ in .now(reset(request)) },
             ]),

@@ -61,6 +61,7 @@ extension ControlAPI {
     /// on the scenario it started with (a scenario one test switched to would otherwise greylist the next), its
     /// rule state (`times:` counts, `session:` numbering, the `chance:` generator) as at start. With
     /// `?scenarios=keep` switched scenarios stay, their rule state reset all the same. Open sessions go on.
+    /// The DNS responder's query log is cleared with the sessions.
     func reset(_ request: APIRequest) -> APIResponse {
         let keepScenarios: Bool
         switch request.query["scenarios"] {
@@ -72,6 +73,7 @@ extension ControlAPI {
         }
         runtime.messages.removeAll()
         runtime.sessions.removeAll()
+        runtime.dnsQueries.removeAll()
         runtime.metrics.reset()
         for listener in runtime.listeners {
             if keepScenarios {

@@ -1,3 +1,4 @@
+import MockMXDNS
 import MockMXScenario
 
 /// One SMTP listener: where to bind and which remote host to play there.
@@ -38,6 +39,8 @@ public struct HostConfiguration: Sendable {
     public var apiToken: String?
     /// Open SMTP connections allowed at once; the next is told `421 4.7.0 Error: too many connections`.
     public var maxConnections: Int
+    /// The DNS responder for the test domains, if one is wanted.
+    public var dns: DNSResponderConfiguration?
 
     public init(
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],
@@ -49,7 +52,8 @@ public struct HostConfiguration: Sendable {
         transcriptHandler: (@Sendable (SessionRecord, TranscriptEntry) -> Void)? = nil,
         apiAddress: String? = nil,
         apiToken: String? = nil,
-        maxConnections: Int = 20_000
+        maxConnections: Int = 20_000,
+        dns: DNSResponderConfiguration? = nil
     ) {
         self.listeners = listeners
         self.spoolDirectory = spoolDirectory
@@ -61,6 +65,25 @@ public struct HostConfiguration: Sendable {
         self.apiAddress = apiAddress
         self.apiToken = apiToken
         self.maxConnections = maxConnections
+        self.dns = dns
+    }
+}
+
+/// Where the DNS responder listens and which test domains it answers for.
+public struct DNSResponderConfiguration: Sendable {
+    /// `HOST:PORT` (UDP); port 0 picks a free port, 53 is where resolvers look.
+    public var address: String
+    /// Domains answered beside those of the listeners' start-up scenarios (their `dns:` sections).
+    public var zone: DNSZone
+    /// Called on the loop thread for every question (the CLI's `--verbose` and JSON log). Keep it fast.
+    public var queryHandler: (@Sendable (DNSQueryRecord) -> Void)?
+
+    public init(
+        address: String, zone: DNSZone = DNSZone(), queryHandler: (@Sendable (DNSQueryRecord) -> Void)? = nil
+    ) {
+        self.address = address
+        self.zone = zone
+        self.queryHandler = queryHandler
     }
 }
 

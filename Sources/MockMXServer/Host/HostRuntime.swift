@@ -1,5 +1,6 @@
 import CLibEvent
 import Foundation
+import MockMXDNS
 
 /// The loop-confined core of a host: listeners, open connections, shutdown sequencing.
 final class HostRuntime {
@@ -11,6 +12,9 @@ final class HostRuntime {
     private(set) var listeners: [SMTPListener] = []
     /// The HTTP control API, when the configuration asks for one.
     private(set) var api: ControlAPI?
+    /// The DNS responder, when the configuration asks for one.
+    private(set) var dns: DNSResponder?
+    let dnsQueries: DNSQueryLog
     private var connections: [ObjectIdentifier: SMTPConnection] = [:]
     private var sessionCounter = 0
     private let sessionPrefix: String
@@ -20,8 +24,12 @@ final class HostRuntime {
     /// Made on first use: only hosts that speak TLS pay for key generation.
     private var authority: CertificateAuthority?
 
-    init(loop: EventLoop, configuration: HostConfiguration, messages: MessageStore, sessions: SessionStore) {
+    init(
+        loop: EventLoop, configuration: HostConfiguration, messages: MessageStore, sessions: SessionStore,
+        dnsQueries: DNSQueryLog
+    ) {
         self.loop = loop
+        self.dnsQueries = dnsQueries
         self.configuration = configuration
         self.messages = messages
         self.sessions = sessions
@@ -37,13 +45,19 @@ final class HostRuntime {
                 implicitTLS: listenerConfiguration.implicitTLS)
             listeners.append(listener)
         }
-        if let apiAddress = configuration.apiAddress {
-            do {
+        do {
+            if let apiAddress = configuration.apiAddress {
                 api = try ControlAPI(runtime: self, address: apiAddress, token: configuration.apiToken)
-            } catch {
-                for listener in listeners { listener.close() }
-                throw error
             }
+            if let dnsConfiguration = configuration.dns {
+                dns = try DNSResponder(
+                    loop: loop, address: dnsConfiguration.address, zone: try servedZone(dnsConfiguration.zone),
+                    log: dnsQueries, handler: dnsConfiguration.queryHandler)
+            }
+        } catch {
+            for listener in listeners { listener.close() }
+            api?.close()
+            throw error
         }
         return try listeners.map { listener in
             // TLS problems (unreadable certificate files) surface at start, not at the first STARTTLS.
@@ -53,6 +67,20 @@ final class HostRuntime {
                 implicitTLS: listener.implicitTLS, tlsFingerprint: tls?.fingerprint,
                 tlsAuthority: tls == nil ? nil : authority?.pemPath)
         }
+    }
+
+    /// The configured domains and those of every listener's start-up scenario.
+    private func servedZone(_ configured: DNSZone) throws -> DNSZone {
+        var zone = configured
+        for listener in configuration.listeners {
+            guard let own = listener.scenario.dns else { continue }
+            do {
+                try zone.merge(own)
+            } catch {
+                throw HostError("\(error), differently (in \(listener.scenario.name) and elsewhere); define it once")
+            }
+        }
+        return zone
     }
 
     func certificateAuthority() throws -> CertificateAuthority {
@@ -109,6 +137,8 @@ final class HostRuntime {
         guard !shuttingDown else { return }
         shuttingDown = true
         for listener in listeners { listener.close() }
+        dns?.close()
+        dns = nil
         for connection in Array(connections.values) { connection.requestShutdown(force: false) }
         if connections.isEmpty {
             finishShutdown()
