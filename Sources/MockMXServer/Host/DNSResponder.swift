@@ -1,6 +1,7 @@
 import CLibEvent
 import Foundation
 import MockMXDNS
+import MockMXScenario
 
 /// The authoritative UDP DNS responder for the test domains: libevent's evdns server on the host's loop
 /// parses each request (it drops malformed ones; a socket filter drops those too short for its parser), the
@@ -20,10 +21,10 @@ final class DNSResponder {
         self.zone = zone
         self.log = log
         self.handler = handler
-        var storage = try SocketAddress.parse(address)
-        let isIPv6 = storage.ss_family == sa_family_t(AF_INET6)
-        let length = socklen_t(isIPv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
-        let fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard let parsed = HostPort(address), var (storage, length) = parsed.socketAddress else {
+            throw HostError(HostPort.invalid(address))
+        }
+        let fd = socket(parsed.isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw HostError("cannot open a UDP socket for DNS: \(String(cString: strerror(errno)))") }
         let bound = withUnsafePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(fd, $0, length) }
@@ -56,7 +57,7 @@ final class DNSResponder {
         }
     }
 
-    var name: String { SocketAddress.name(host: host, port: port) }
+    var name: String { HostPort(host: host, port: UInt16(port)).description }
 
     /// Stops answering; the port closes its socket.
     func close() {
