@@ -26,6 +26,10 @@ public struct ServeSettings: Sendable, Equatable {
     /// `--dns HOST:PORT[=SCENARIO]`: where the DNS responder listens, and a scenario file whose `dns:` section
     /// it answers beside the listeners' (`implicitTLS` unused); nil for no responder.
     public var dns: ListenEntry?
+    /// Bytes of message content and XEXCH50 blobs kept in memory.
+    public var retainMessageBytes: Int = Defaults.retainMessageBytes
+    /// Bytes of transcripts kept in memory.
+    public var retainTranscriptBytes: Int = Defaults.retainTranscriptBytes
 
     /// What the command line gave; nil (or empty, or false) where it gave nothing.
     public struct Flags: Sendable, Equatable {
@@ -42,12 +46,14 @@ public struct ServeSettings: Sendable, Equatable {
         public var verbose: Bool
         public var seed: UInt64?
         public var dns: String?
+        public var retainMessageBytes: ByteCount?
+        public var retainTranscriptBytes: ByteCount?
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
             readyFile: String? = nil, logFormat: LogFormat? = nil, grace: Double? = nil, maxConnections: Int? = nil,
             retainMessages: Int? = nil, retainSessions: Int? = nil, verbose: Bool = false, seed: UInt64? = nil,
-            dns: String? = nil
+            dns: String? = nil, retainMessageBytes: ByteCount? = nil, retainTranscriptBytes: ByteCount? = nil
         ) {
             self.listen = listen
             self.api = api
@@ -62,6 +68,8 @@ public struct ServeSettings: Sendable, Equatable {
             self.verbose = verbose
             self.seed = seed
             self.dns = dns
+            self.retainMessageBytes = retainMessageBytes
+            self.retainTranscriptBytes = retainTranscriptBytes
         }
     }
 
@@ -72,6 +80,8 @@ public struct ServeSettings: Sendable, Equatable {
         public static let maxConnections = 20_000
         public static let retainMessages = 10_000
         public static let retainSessions = 10_000
+        public static let retainMessageBytes = 256 << 20
+        public static let retainTranscriptBytes = 64 << 20
 
         public static func listenAddress(inContainer: Bool) -> String {
             inContainer ? "0.0.0.0:2525" : "127.0.0.1:2525"
@@ -105,7 +115,7 @@ public struct ServeSettings: Sendable, Equatable {
         if let grace, !(grace.value >= 0 && grace.value.isFinite) {
             throw ConfigurationError(grace.source, "must be a number of seconds, 0 or more, found \(grace.value)")
         }
-        return ServeSettings(
+        var settings = ServeSettings(
             listeners: listeners,
             apiAddress: api.lowercased() == "none" ? nil : api,
             apiToken: flags.apiToken ?? variables[.apiToken],
@@ -124,6 +134,13 @@ public struct ServeSettings: Sendable, Equatable {
             verbose: verbose?.value ?? false,
             seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value,
             dns: try dnsEntry(flags.dns, variables))
+        settings.retainMessageBytes = try size(
+            flags.retainMessageBytes, "--retain-message-bytes", variables, .retainMessageBytes)
+            ?? Defaults.retainMessageBytes
+        settings.retainTranscriptBytes = try size(
+            flags.retainTranscriptBytes, "--retain-transcript-bytes", variables, .retainTranscriptBytes)
+            ?? Defaults.retainTranscriptBytes
+        return settings
     }
 
     private static func dnsEntry(
@@ -136,6 +153,14 @@ public struct ServeSettings: Sendable, Equatable {
             throw ConfigurationError(source, "takes HOST:PORT[=SCENARIO] (UDP), no scheme; found '\(text)'")
         }
         return try checked([entry], source: source)[0]
+    }
+
+    private static func size(
+        _ flag: ByteCount?, _ flagName: String, _ variables: EnvironmentVariables, _ variable: EnvironmentVariable
+    ) throws(ConfigurationError) -> Int? {
+        guard let size = try setting(flag, flagName, variables, variable, ByteCount.init(parsing:)) else { return nil }
+        guard size.value.bytes > 0 else { throw ConfigurationError(size.source, "must be a size above 0, found 0") }
+        return size.value.bytes
     }
 
     private static func checked(_ entries: [ListenEntry], source: String) throws(ConfigurationError) -> [ListenEntry] {

@@ -43,6 +43,22 @@ struct Serve: ParsableCommand {
     var retainSessions: Int?
 
     @Option(
+        name: .customLong("retain-message-bytes"),
+        help: ArgumentHelp(
+            "Message content and XEXCH50 bytes kept in memory, oldest messages dropped first (default 256MiB; "
+                + "K, M, G are powers of 1024). A larger message is kept on disk only with --spool, else refused "
+                + "with 552.",
+            valueName: "size"))
+    var retainMessageBytes: ByteCount?
+
+    @Option(
+        name: .customLong("retain-transcript-bytes"),
+        help: ArgumentHelp(
+            "Transcript bytes of ended sessions kept in memory, oldest sessions dropped first (default 64MiB).",
+            valueName: "size"))
+    var retainTranscriptBytes: ByteCount?
+
+    @Option(
         help: ArgumentHelp(
             "Open SMTP connections allowed at once; beyond it clients get 421 4.7.0 (default 20000).",
             valueName: "count"))
@@ -88,7 +104,8 @@ struct Serve: ParsableCommand {
         let flags = ServeSettings.Flags(
             listen: listen, api: api, apiToken: apiToken, spool: spool, readyFile: readyFile, logFormat: logFormat,
             grace: grace, maxConnections: maxConnections, retainMessages: retainMessages,
-            retainSessions: retainSessions, verbose: verbose, seed: seed, dns: dns)
+            retainSessions: retainSessions, verbose: verbose, seed: seed, dns: dns,
+            retainMessageBytes: retainMessageBytes, retainTranscriptBytes: retainTranscriptBytes)
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServeSettings.resolve(
@@ -128,7 +145,9 @@ struct Serve: ParsableCommand {
             listeners: listeners,
             spoolDirectory: settings.spoolDirectory,
             messageRetention: settings.retainMessages,
+            messageRetentionBytes: settings.retainMessageBytes,
             sessionRetention: settings.retainSessions,
+            transcriptRetentionBytes: settings.retainTranscriptBytes,
             shutdownGraceMilliseconds: Int(settings.graceSeconds * 1000),
             transcriptHandler: log.transcriptHandler,
             apiAddress: settings.apiAddress,
@@ -150,7 +169,7 @@ struct Serve: ParsableCommand {
         if let readyFile = settings.readyFile {
             try Serve.writeReadyFile(readyFile, bound: bound, api: host.api, dns: host.dns)
         }
-        log.started(bound, api: host.api, spool: settings.spoolDirectory)
+        log.started(bound, api: host.api, apiHasToken: settings.apiToken != nil, spool: settings.spoolDirectory)
         if let dns = host.dns { log.answeringDNS(dns) }
         host.waitUntilStopped()
         log.stopped(sessions: host.sessions.totalStarted, messages: host.messages.totalAccepted)
@@ -188,3 +207,9 @@ struct Serve: ParsableCommand {
 }
 
 extension ServeSettings.LogFormat: ExpressibleByArgument {}
+
+extension ByteCount: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(parsing: argument)
+    }
+}

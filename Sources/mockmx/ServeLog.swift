@@ -59,7 +59,7 @@ struct ServeLog: Sendable {
         }
     }
 
-    func started(_ listeners: [BoundListener], api: BoundAddress?, spool: String?) {
+    func started(_ listeners: [BoundListener], api: BoundAddress?, apiHasToken: Bool, spool: String?) {
         for listener in listeners {
             switch format {
             case .text:
@@ -85,6 +85,17 @@ struct ServeLog: Sendable {
                 line.add("address", api.name)
                 line.add("port", api.port)
                 line.add("url", api.url)
+                say(line.text)
+            }
+        }
+        if let api, let warning = APIExposure.warning(apiHost: api.host, port: api.port, hasToken: apiHasToken) {
+            switch format {
+            case .text: standardError.write("mockmx: warning: \(warning)")
+            case .json:
+                var line = JSONLogLine(event: "warning")
+                line.add("warning", "api-without-token")
+                line.add("address", api.name)
+                line.add("message", warning)
                 say(line.text)
             }
         }

@@ -19,12 +19,13 @@ import Testing
         #expect(all.status == 200)
         #expect(all.headers["content-type"] == "application/json")
         let document = try all.object()
-        #expect(Set(document.keys) == ["total", "accepted", "messages"])
+        #expect(Set(document.keys) == ["total", "accepted", "dropped", "messages"])
         #expect(document["total"] as? Int == 2)
         #expect(document["accepted"] as? Int == 2)
         let messages = try #require(document["messages"] as? [[String: Any]])
         #expect(messages.map { $0["id"] as? String } == [first, second])
-        #expect(Set(messages[0].keys) == ControlAPITests.envelopeKeys)
+        #expect(Set(messages[0].keys) == ControlAPITests.envelopeKeys.union(["contentIn"]))
+        #expect(messages[0]["contentIn"] as? String == "memory")
         #expect(messages[0]["mailFrom"] as? String == "alice@example.com")
         #expect(messages[0]["recipients"] as? [String] == ["Bob@Example.org", "carol@example.org"])
         #expect(messages[0]["helo"] as? String == "client.example")
@@ -64,7 +65,7 @@ import Testing
         let detail = try api.get("/api/v1/messages/\(id)")
         #expect(detail.status == 200)
         let document = try detail.object()
-        #expect(Set(document.keys) == ControlAPITests.envelopeKeys.union(["headers", "text"]))
+        #expect(Set(document.keys) == ControlAPITests.envelopeKeys.union(["contentIn", "headers", "text"]))
         let headers = try #require(document["headers"] as? [[String]])
         #expect(headers == [
             ["From", "Alice <alice@example.com>"], ["Subject", "a folded\tsubject line"], ["X-Empty", ""],
@@ -144,7 +145,7 @@ import Testing
         _ = try open.reply()
 
         let list = try api.get("/api/v1/sessions").object()
-        #expect(Set(list.keys) == ["total", "started", "ended", "sessions"])
+        #expect(Set(list.keys) == ["total", "accepted", "dropped", "started", "ended", "sessions"])
         #expect(list["total"] as? Int == 2 && list["started"] as? Int == 2 && list["ended"] as? Int == 1)
         let sessions = try #require(list["sessions"] as? [[String: Any]])
         #expect(Set(sessions[0].keys) == ControlAPITests.sessionKeys)
@@ -711,12 +712,17 @@ final class APIHost {
     let base: String
     private let token: String?
 
-    init(scenarios: [Scenario] = [.defaultPersona], token: String? = nil, messageRetention: Int = 10_000) throws {
-        host = try MockMXHost(
-            HostConfiguration(
-                listeners: scenarios.map { ListenerConfiguration(address: "127.0.0.1:0", scenario: $0) },
-                messageRetention: messageRetention, shutdownGraceMilliseconds: 1_000,
-                apiAddress: "127.0.0.1:0", apiToken: token))
+    /// `configure` changes anything else (spool, retention budgets) before the host starts.
+    init(
+        scenarios: [Scenario] = [.defaultPersona], token: String? = nil, messageRetention: Int = 10_000,
+        configure: (inout HostConfiguration) -> Void = { _ in }
+    ) throws {
+        var configuration = HostConfiguration(
+            listeners: scenarios.map { ListenerConfiguration(address: "127.0.0.1:0", scenario: $0) },
+            messageRetention: messageRetention, shutdownGraceMilliseconds: 1_000,
+            apiAddress: "127.0.0.1:0", apiToken: token)
+        configure(&configuration)
+        host = try MockMXHost(configuration)
         smtpPorts = try host.start().map(\.port)
         let api = try #require(host.api)
         base = api.url

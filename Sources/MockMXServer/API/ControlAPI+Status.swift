@@ -33,8 +33,20 @@ extension ControlAPI {
             value: runtime.messages.totalAccepted)
         text.add(
             "mockmx_messages_dropped_total", .counter,
-            help: "Messages no longer kept in memory because of the retention limit.",
+            help: "Messages no longer kept in memory because of the retention limits (count or bytes).",
             value: runtime.messages.totalDropped)
+        text.add(
+            "mockmx_messages_retained_bytes", .gauge,
+            help: "Bytes of message content and XEXCH50 blobs kept in memory (bounded by --retain-message-bytes).",
+            value: runtime.messages.totalRetainedBytes)
+        text.add(
+            "mockmx_sessions_dropped_total", .counter,
+            help: "Sessions no longer kept in memory because of the retention limits (count or transcript bytes).",
+            value: runtime.sessions.totalDropped)
+        text.add(
+            "mockmx_transcripts_retained_bytes", .gauge,
+            help: "Bytes of ended sessions' transcripts kept in memory (bounded by --retain-transcript-bytes).",
+            value: runtime.sessions.totalRetainedTranscriptBytes)
         text.add(
             "mockmx_replies_total", .counter, help: "SMTP replies written, by reply code.",
             samples: snapshot.replies.sorted { $0.key < $1.key }.map { ([("code", String($0.key))], $0.value) })

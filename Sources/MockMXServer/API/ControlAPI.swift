@@ -94,7 +94,11 @@ final class ControlAPI {
         evhttp_add_header(headers, "Cache-Control", "no-store")
         for (name, value) in response.headers { evhttp_add_header(headers, name, value) }
         let body = evbuffer_new()
-        response.body.withUnsafeBytes { _ = evbuffer_add(body, $0.baseAddress, $0.count) }
+        if let file = response.file {
+            if evbuffer_add_file(body, file.descriptor, 0, Int64(file.size)) != 0 { Glibc.close(file.descriptor) }
+        } else {
+            response.body.withUnsafeBytes { _ = evbuffer_add(body, $0.baseAddress, $0.count) }
+        }
         evhttp_send_reply(handle, Int32(response.status), APIResponse.reasonPhrase(response.status), body)
         evbuffer_free(body)
     }

@@ -80,7 +80,7 @@ extension SMTPConnection {
             return transmit(bytes, code: code, trickleMilliseconds: trickleMilliseconds)
         case .store:
             guard let message = step.message else { return false }
-            let next = executor.stored(storeMessage(message))
+            let next = executor.stored(refusal: storeMessage(message))
             return perform(next)
         case .wait(let milliseconds):
             wait(milliseconds) { $0.runPlan() }
@@ -189,14 +189,15 @@ extension SMTPConnection {
         }
     }
 
-    func storeMessage(_ message: ReceivedMessage) -> Bool {
+    /// nil when the message is kept, else the reply that refuses it.
+    func storeMessage(_ message: ReceivedMessage) -> SMTPReply? {
         let stored = StoredMessage(
             message, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress)
         do {
             try host.messages.store(stored)
         } catch {
-            note("message \(message.id) could not be spooled: \(error)")
-            return false
+            note("message \(message.id) not kept: \(error.reason)")
+            return error.reply
         }
         appendText(.note) { text in
             text += "message ".utf8
@@ -207,6 +208,6 @@ extension SMTPConnection {
             text.appendDecimal(message.recipients.count)
             text += " recipient(s)".utf8
         }
-        return true
+        return nil
     }
 }

@@ -94,7 +94,8 @@ final class SMTPConnection {
         self.record = SessionRecord(
             id: sessionID, listener: listener.name, scenario: engine.scenario.name, clientAddress: clientAddress,
             maxEntries: host.configuration.transcriptLimit)
-        var machine = SMTPSessionStateMachine(configuration: engine.scenario.host, sessionID: sessionID)
+        var machine = SMTPSessionStateMachine(
+            configuration: host.sessionConfiguration(engine.scenario.host), sessionID: sessionID)
         machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
         self.machine = machine
         self.firewall = engine.scenario.firewall.map(FirewallFilter.init(configuration:))

@@ -18,14 +18,24 @@ public struct ListenerConfiguration: Sendable {
 
 /// Everything a host needs to run.
 public struct HostConfiguration: Sendable {
+    /// 256 MiB of message content and blobs.
+    public static let defaultMessageRetentionBytes = 256 << 20
+    /// 64 MiB of transcripts.
+    public static let defaultTranscriptRetentionBytes = 64 << 20
+
     public var listeners: [ListenerConfiguration]
     /// With a spool directory every accepted message is also written there (`<id>.eml`, `<id>.json`)
     /// before it is acknowledged.
     public var spoolDirectory: String?
     /// Messages kept in memory; the oldest are dropped beyond this.
     public var messageRetention: Int
+    /// Bytes of message content and XEXCH50 blobs kept in memory; the oldest messages are dropped beyond this.
+    /// A larger message is kept on disk only with a spool, and refused with `552 5.3.4` without one.
+    public var messageRetentionBytes: Int
     /// Sessions (with transcripts) kept in memory; the oldest are dropped beyond this.
     public var sessionRetention: Int
+    /// Bytes of ended sessions' transcripts kept in memory; the oldest sessions are dropped beyond this.
+    public var transcriptRetentionBytes: Int
     /// Transcript entries kept per session; later ones are counted, not kept.
     public var transcriptLimit: Int
     /// How long open sessions may finish their step on shutdown before they get `421`.
@@ -46,7 +56,9 @@ public struct HostConfiguration: Sendable {
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],
         spoolDirectory: String? = nil,
         messageRetention: Int = 10_000,
+        messageRetentionBytes: Int = HostConfiguration.defaultMessageRetentionBytes,
         sessionRetention: Int = 10_000,
+        transcriptRetentionBytes: Int = HostConfiguration.defaultTranscriptRetentionBytes,
         transcriptLimit: Int = 2_000,
         shutdownGraceMilliseconds: Int = 5_000,
         transcriptHandler: (@Sendable (SessionRecord, TranscriptEntry) -> Void)? = nil,
@@ -58,7 +70,9 @@ public struct HostConfiguration: Sendable {
         self.listeners = listeners
         self.spoolDirectory = spoolDirectory
         self.messageRetention = messageRetention
+        self.messageRetentionBytes = messageRetentionBytes
         self.sessionRetention = sessionRetention
+        self.transcriptRetentionBytes = transcriptRetentionBytes
         self.transcriptLimit = transcriptLimit
         self.shutdownGraceMilliseconds = shutdownGraceMilliseconds
         self.transcriptHandler = transcriptHandler

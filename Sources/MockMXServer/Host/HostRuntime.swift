@@ -1,6 +1,7 @@
 import CLibEvent
 import Foundation
 import MockMXDNS
+import SMTPProtocol
 
 /// The loop-confined core of a host: listeners, open connections, shutdown sequencing.
 final class HostRuntime {
@@ -81,6 +82,19 @@ final class HostRuntime {
             }
         }
         return zone
+    }
+
+    /// The persona a session plays. Without a spool a message larger than the memory budget for messages could
+    /// not be kept, so the size limit is lowered to that budget: `MAIL SIZE=` over it gets `552` at once, and
+    /// a longer body is read without being buffered and refused with `552` before any `250`. The advertised
+    /// `SIZE` keyword stays as the scenario wrote it.
+    func sessionConfiguration(_ persona: SMTPServerConfiguration) -> SMTPServerConfiguration {
+        guard configuration.spoolDirectory == nil, persona.limits.messageSize > messages.byteBudget else {
+            return persona
+        }
+        var limited = persona
+        limited.limits.messageSize = messages.byteBudget
+        return limited
     }
 
     func certificateAuthority() throws -> CertificateAuthority {

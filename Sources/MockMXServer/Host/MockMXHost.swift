@@ -26,8 +26,10 @@ public final class MockMXHost: Sendable {
     public init(_ configuration: HostConfiguration) throws {
         self.configuration = configuration
         self.messages = try MessageStore(
-            retention: configuration.messageRetention, spoolDirectory: configuration.spoolDirectory)
-        self.sessions = SessionStore(retention: configuration.sessionRetention)
+            retention: configuration.messageRetention, byteBudget: configuration.messageRetentionBytes,
+            spoolDirectory: configuration.spoolDirectory)
+        self.sessions = SessionStore(
+            retention: configuration.sessionRetention, byteBudget: configuration.transcriptRetentionBytes)
         // A sender asks a few questions per session: as many kept as sessions are.
         self.dnsQueries = DNSQueryLog(retention: configuration.sessionRetention)
         self.loop = try EventLoop()

@@ -21,16 +21,18 @@ public struct DNSQueryRecord: Sendable, Equatable {
 /// beside the sessions so a test can tell which MX a sender looked up before it connected.
 public final class DNSQueryLog: @unchecked Sendable {
     private let lock = NSLock()
-    private var queries: BoundedQueue<DNSQueryRecord>
+    private var queries = RetentionQueue<DNSQueryRecord>()
+    private let retention: Int
     private var acceptedTotal = 0
 
     init(retention: Int) {
-        queries = BoundedQueue(capacity: retention)
+        self.retention = retention
     }
 
     func append(_ query: DNSQueryRecord) {
         lock.lock()
         queries.append(query)
+        if queries.count > retention { queries.removeFirst() }
         acceptedTotal += 1
         lock.unlock()
     }
