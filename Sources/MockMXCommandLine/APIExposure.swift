@@ -1,11 +1,11 @@
 /// Whether the control API is open to the network without a token: it reads every message and changes the
 /// host's behaviour, so `serve` warns once at start when it listens beyond loopback with no `--api-token`.
 public enum APIExposure {
-    /// The warning for an API bound to `host` (as bound: `0.0.0.0`, `::`, `127.0.0.1`, …); nil when it is
-    /// only reachable from this machine or needs a token.
-    public static func warning(apiHost host: String, port: Int, hasToken: Bool) -> String? {
+    /// The warning for an API bound to `host` (as bound: `0.0.0.0`, `::`, `127.0.0.1`, …) under the name
+    /// `address` (`[::]:8025`); nil when it is only reachable from this machine or needs a token.
+    public static func warning(host: String, address: String, hasToken: Bool) -> String? {
         guard !hasToken, !isLoopback(host) else { return nil }
-        return "the control API on \(host):\(port) is open to the network without a token: anyone who reaches it "
+        return "the control API on \(address) is open to the network without a token: anyone who reaches it "
             + "can read every message and change the host's replies; set --api-token or MOCKMX_API_TOKEN "
             + "(see docs/sidecar.md)"
     }

@@ -88,7 +88,7 @@ struct ServeLog: Sendable {
                 say(line.text)
             }
         }
-        if let api, let warning = APIExposure.warning(apiHost: api.host, port: api.port, hasToken: apiHasToken) {
+        if let api, let warning = APIExposure.warning(host: api.host, address: api.name, hasToken: apiHasToken) {
             switch format {
             case .text: standardError.write("mockmx: warning: \(warning)")
             case .json:
