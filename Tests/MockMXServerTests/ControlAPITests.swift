@@ -602,7 +602,7 @@ import Testing
         let head = try api.request("HEAD", "/healthz")
         #expect(head.status == 200 && head.body.isEmpty)
 
-        // evhttp refuses an oversized body itself (with its own HTML page) before any handler runs.
+        // An oversized body is refused before any handler runs (APILimitTests has every route's limit).
         let huge = [UInt8](repeating: UInt8(ascii: "#"), count: 2 << 20)
         let tooLarge = try api.request("PUT", "/api/v1/listeners/\(api.smtpPorts[0])/scenario", body: huge)
         #expect(tooLarge.status == 413)

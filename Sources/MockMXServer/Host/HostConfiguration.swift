@@ -47,6 +47,8 @@ public struct HostConfiguration: Sendable {
     public var apiAddress: String?
     /// When set, every API request but `/healthz` needs `Authorization: Bearer <token>`.
     public var apiToken: String?
+    /// API connections idle this long, or with a request (or reply) moving slower, are closed.
+    public var apiTimeoutMilliseconds = 60_000
     /// Open SMTP connections allowed at once; the next is told `421 4.7.0 Error: too many connections`.
     public var maxConnections: Int
     /// The DNS responder for the test domains, if one is wanted.

@@ -48,7 +48,9 @@ final class HostRuntime {
         }
         do {
             if let apiAddress = configuration.apiAddress {
-                api = try ControlAPI(runtime: self, address: apiAddress, token: configuration.apiToken)
+                api = try ControlAPI(
+                    runtime: self, address: apiAddress, token: configuration.apiToken,
+                    timeoutMilliseconds: configuration.apiTimeoutMilliseconds)
             }
             if let dnsConfiguration = configuration.dns {
                 dns = try DNSResponder(
