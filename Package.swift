@@ -60,6 +60,9 @@ let package = Package(
         .executableTarget(
             name: "FuzzDNSZone", dependencies: ["FuzzSupport", "MockMXScenario", "MockMXDNS"],
             path: "Fuzz/FuzzDNSZone"),
+        .executableTarget(
+            name: "FuzzServeSettings", dependencies: ["FuzzSupport", "MockMXCommandLine"],
+            path: "Fuzz/FuzzServeSettings"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol", "MockMXDNS"]),
         .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
