@@ -12,6 +12,7 @@
 #ifdef __linux__
 #include <linux/filter.h>
 #endif
+#include <malloc.h>
 
 #include <event2/event.h>
 #include <event2/buffer.h>

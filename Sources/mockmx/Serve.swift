@@ -155,6 +155,7 @@ struct Serve: ParsableCommand {
             maxConnections: settings.maxConnections,
             dns: dnsConfiguration)
 
+        AllocatorPolicy.keepLargeBuffersMapped()
         let host: MockMXHost
         let bound: [BoundListener]
         do {

@@ -53,13 +53,16 @@ public final class MessageStore: @unchecked Sendable {
             } catch {
                 throw Refusal(reply: SMTPReply(451, "4.3.0", "Error: queue file write error"), reason: "\(error)")
             }
-            if message.retainedBytes > byteBudget { kept = MessageStore.onDiskOnly(message, in: spool) }
-        } else if message.retainedBytes > byteBudget {
+            if message.receivedBytes > byteBudget { kept = MessageStore.onDiskOnly(message, in: spool) }
+        } else if message.receivedBytes > byteBudget {
             throw Refusal(
                 reply: SMTPReply(552, "5.3.4", "Error: message file too big"),
-                reason: "\(message.retainedBytes) bytes exceed the whole memory budget for messages "
+                reason: "\(message.receivedBytes) bytes exceed the whole memory budget for messages "
                     + "(\(byteBudget) bytes) and there is no spool")
         }
+        // A message that fits but sits in buffers larger than the budget (a rare one just under it) is copied
+        // into exact ones, so it is kept rather than dropped at once.
+        if kept.retainedBytes > byteBudget { kept.compact() }
         lock.lock()
         messages.append(kept)
         retainedBytes += kept.retainedBytes

@@ -30,8 +30,12 @@ public struct StoredMessage: Sendable, Equatable {
     /// The content's size in bytes, wherever it is kept.
     public var size: Int { spooled?.size ?? content.count }
 
-    /// The bytes this message's content and blob take in memory, which the content budget counts.
-    var retainedBytes: Int { content.count + (xexch50?.bytes.count ?? 0) }
+    /// The bytes of content and blob as received.
+    var receivedBytes: Int { content.count + (xexch50?.bytes.count ?? 0) }
+
+    /// The bytes this message's content and blob take in memory, which the content budget counts: their
+    /// buffers' capacity, which grew by doubling while the content arrived.
+    var retainedBytes: Int { content.capacity + (xexch50?.bytes.capacity ?? 0) }
 
     /// The envelope as the spool and the HTTP API write it.
     public var envelope: MessageEnvelope {
@@ -45,6 +49,20 @@ public struct StoredMessage: Sendable, Equatable {
                 MessageEnvelope.XEXCH50Summary(
                     size: spooled?.xexch50Size ?? $0.bytes.count, recipientArgument: $0.recipientArgument)
             })
+    }
+}
+
+extension StoredMessage {
+    /// Content and blob in buffers of exactly their size.
+    mutating func compact() {
+        content = StoredMessage.exactCopy(content)
+        if let bytes = xexch50?.bytes { xexch50?.bytes = StoredMessage.exactCopy(bytes) }
+    }
+
+    private static func exactCopy(_ bytes: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: bytes)
+        }
     }
 }
 
