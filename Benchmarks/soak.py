@@ -29,6 +29,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MIB = 1 << 20
 
 
+def size(text):
+    """A size as mockmx reads it: digits and an optional K/KiB, M/MiB, G/GiB (powers of 1024) or B."""
+    digits = text.rstrip("KkMmGgIiBb")
+    unit = text[len(digits):].lower().removesuffix("ib").removesuffix("b")
+    return int(digits) << {"": 0, "k": 10, "m": 20, "g": 30}[unit]
+
+
 def resident_bytes(pid):
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -96,11 +103,10 @@ def main():
 
     message_budget, transcript_budget = 256 * MIB, 64 * MIB
     for flag, value in zip(args.serve, args.serve[1:]):
-        size = int(value.rstrip("MiB")) * MIB if value.endswith("MiB") else None
-        if flag == "--retain-message-bytes" and size:
-            message_budget = size
-        if flag == "--retain-transcript-bytes" and size:
-            transcript_budget = size
+        if flag == "--retain-message-bytes":
+            message_budget = size(value)
+        if flag == "--retain-transcript-bytes":
+            transcript_budget = size(value)
 
     ready = os.path.join(args.out, "ready.json")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MOCKMX_")}
