@@ -23,6 +23,9 @@ public struct ServeSettings: Sendable, Equatable {
     public var verbose: Bool
     /// Replaces every scenario's `seed:` when set.
     public var seed: UInt64?
+    /// Multiplies every duration scenarios state (delays, greylist delay and expiry, rate windows, timeouts);
+    /// reply texts keep the nominal values.
+    public var clockScale: Double = 1
 
     /// What the command line gave; nil (or empty, or false) where it gave nothing.
     public struct Flags: Sendable, Equatable {
@@ -38,11 +41,13 @@ public struct ServeSettings: Sendable, Equatable {
         public var retainSessions: Int?
         public var verbose: Bool
         public var seed: UInt64?
+        public var clockScale: Double?
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
             readyFile: String? = nil, logFormat: LogFormat? = nil, grace: Double? = nil, maxConnections: Int? = nil,
-            retainMessages: Int? = nil, retainSessions: Int? = nil, verbose: Bool = false, seed: UInt64? = nil
+            retainMessages: Int? = nil, retainSessions: Int? = nil, verbose: Bool = false, seed: UInt64? = nil,
+            clockScale: Double? = nil
         ) {
             self.listen = listen
             self.api = api
@@ -56,6 +61,7 @@ public struct ServeSettings: Sendable, Equatable {
             self.retainSessions = retainSessions
             self.verbose = verbose
             self.seed = seed
+            self.clockScale = clockScale
         }
     }
 
@@ -99,6 +105,12 @@ public struct ServeSettings: Sendable, Equatable {
         if let grace, !(grace.value >= 0 && grace.value.isFinite) {
             throw ConfigurationError(grace.source, "must be a number of seconds, 0 or more, found \(grace.value)")
         }
+        let clockScale = try setting(flags.clockScale, "--clock-scale", variables, .clockScale) { Double($0) }
+        if let clockScale, !(clockScale.value > 0 && clockScale.value <= 1000) {
+            throw ConfigurationError(
+                clockScale.source, "must be a number above 0 and at most 1000 (0.01: a 5-minute greylist in 3 s), "
+                    + "found \(clockScale.value)")
+        }
         return ServeSettings(
             listeners: listeners,
             apiAddress: api.lowercased() == "none" ? nil : api,
@@ -116,7 +128,8 @@ public struct ServeSettings: Sendable, Equatable {
             retainSessions: try positive(flags.retainSessions, "--retain-sessions", variables, .retainSessions)
                 ?? Defaults.retainSessions,
             verbose: verbose?.value ?? false,
-            seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value)
+            seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value,
+            clockScale: clockScale?.value ?? 1)
     }
 
     private static func checked(_ entries: [ListenEntry], source: String) throws(ConfigurationError) -> [ListenEntry] {

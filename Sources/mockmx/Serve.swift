@@ -61,6 +61,14 @@ struct Serve: ParsableCommand {
     var seed: UInt64?
 
     @Option(
+        name: .customLong("clock-scale"),
+        help: ArgumentHelp(
+            "Multiply every duration scenarios state (delays, greylist delay, rate windows, timeouts); 0.01 runs "
+                + "a 5-minute greylist in 3 seconds. Reply texts keep the nominal times (default 1).",
+            valueName: "factor"))
+    var clockScale: Double?
+
+    @Option(
         help: ArgumentHelp(
             "HOST:PORT for the HTTP control API (messages, sessions, waits, scenario switch, metrics); port 0 "
                 + "picks a free port, 'none' serves no API. Default 127.0.0.1:8025.",
@@ -80,7 +88,7 @@ struct Serve: ParsableCommand {
         let flags = ServeSettings.Flags(
             listen: listen, api: api, apiToken: apiToken, spool: spool, readyFile: readyFile, logFormat: logFormat,
             grace: grace, maxConnections: maxConnections, retainMessages: retainMessages,
-            retainSessions: retainSessions, verbose: verbose, seed: seed)
+            retainSessions: retainSessions, verbose: verbose, seed: seed, clockScale: clockScale)
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServeSettings.resolve(
@@ -111,7 +119,7 @@ struct Serve: ParsableCommand {
                 ListenerConfiguration(address: entry.address, scenario: scenario, implicitTLS: entry.implicitTLS))
         }
         let log = ServeLog(format: settings.logFormat, verbose: settings.verbose)
-        let configuration = HostConfiguration(
+        var configuration = HostConfiguration(
             listeners: listeners,
             spoolDirectory: settings.spoolDirectory,
             messageRetention: settings.retainMessages,
@@ -121,6 +129,7 @@ struct Serve: ParsableCommand {
             apiAddress: settings.apiAddress,
             apiToken: settings.apiToken,
             maxConnections: settings.maxConnections)
+        configuration.clockScale = settings.clockScale
 
         let host: MockMXHost
         let bound: [BoundListener]

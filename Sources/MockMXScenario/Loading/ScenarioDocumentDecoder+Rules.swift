@@ -178,6 +178,7 @@ extension ScenarioDocumentDecoder {
                 report(node, path: "\(path).bytes", "'bytes' only applies to 'on: data.bytes', not '\(event)'")
             }
         }
+        decodeEnvelopeAndStateConditions(fields, path: path, event: event, into: &conditions)
         return diagnostics.count == errorsBefore ? conditions : nil
     }
 

@@ -38,6 +38,13 @@ public struct HostConfiguration: Sendable {
     public var apiToken: String?
     /// Open SMTP connections allowed at once; the next is told `421 4.7.0 Error: too many connections`.
     public var maxConnections: Int
+    /// Multiplies every duration a scenario states (`--clock-scale`): `0.01` runs a 5-minute greylist in 3 s.
+    public var clockScale: Double = 1
+    /// Where scenario time comes from: milliseconds from any origin, never going back. nil: the machine's
+    /// monotonic clock. Tests pass a clock they advance themselves.
+    public var realClock: (@Sendable () -> Int64)?
+    /// The most keys of `greylist:` and `limit:` state a listener keeps; the oldest is evicted beyond.
+    public var stateKeysPerListener: Int = KeyedStateTable.defaultCapacity
 
     public init(
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],
