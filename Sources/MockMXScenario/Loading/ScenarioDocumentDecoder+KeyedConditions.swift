@@ -19,7 +19,7 @@ extension ScenarioDocumentDecoder {
     ) {
         if let node = fields["sender"] {
             conditions.sender = envelopePattern(node, path: "\(path).sender", event: event,
-                                                allowed: Self.eventsWithSender, what: "a sender")
+                                                allowed: Self.eventsWithSender, what: "sender")
         }
         if let node = fields["recipient"] {
             conditions.recipient = envelopePattern(node, path: "\(path).recipient", event: event,
