@@ -33,7 +33,7 @@ public struct RuleEventContext: Sendable {
     public var sender: [UInt8]?
     /// The recipients accepted so far in the transaction, under the same condition; on `rcpt` the engine
     /// reads the address asked for from the arguments.
-    public var recipients: [[UInt8]]
+    public var recipients: [[UInt8]]?
 
     public init(
         event: String,
@@ -47,7 +47,7 @@ public struct RuleEventContext: Sendable {
         clientAddress: String = "127.0.0.1",
         bytes: Int? = nil,
         sender: [UInt8]? = nil,
-        recipients: [[UInt8]] = []
+        recipients: [[UInt8]]? = nil
     ) {
         self.event = event
         self.isUnknownCommand = isUnknownCommand
@@ -72,7 +72,7 @@ extension RuleEventContext {
 
     /// The recipients rules see: on `rcpt` the one address being given, later those accepted so far.
     var envelopeRecipients: [[UInt8]] {
-        guard event == ScenarioEvent.rcpt else { return recipients }
+        guard event == ScenarioEvent.rcpt else { return recipients ?? [] }
         return SMTPSessionStateMachine.address(inArguments: arguments, prefix: "TO:").map { [$0] } ?? []
     }
 

@@ -40,7 +40,7 @@ extension SMTPConnection {
                 clientAddress: record.clientAddress,
                 bytes: next.event.progressBytes,
                 sender: engine.usesEnvelope ? machine.transactionSender : nil,
-                recipients: engine.usesEnvelope ? machine.transactionRecipients : [])
+                recipients: engine.usesEnvelope ? machine.transactionRecipients : nil)
         }
         let actions: [RuleAction]
         if let rule {
