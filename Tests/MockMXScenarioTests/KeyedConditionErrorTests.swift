@@ -101,4 +101,17 @@ import Testing
                 + "Unmatched ( or \\(",
         ])
     }
+
+    @Test func remainingNeedsAKeyedCondition() {
+        let yaml = """
+            rules:
+              - on: rcpt
+                when: {session: 1}
+                do: {reply: "451 4.7.1 come back in {remaining}"}
+            """
+        #expect(renderedErrors(yaml) == [
+            "test.yaml:4:9: error: rules[0].do: '{remaining}' is the time left of a 'greylist:' or 'limit:' "
+                + "condition, which this rule does not have",
+        ])
+    }
 }

@@ -4,9 +4,14 @@
 extension RuleAction {
     public static let remainingPlaceholder = "{remaining}"
 
+    /// Whether this is a reply with `{remaining}` in it.
+    var mentionsRemaining: Bool {
+        guard case .reply(let reply) = self else { return false }
+        return reply.lines.contains { $0.contains(Self.remainingPlaceholder) }
+    }
+
     func fillingIn(remainingMilliseconds: Int) -> RuleAction {
-        guard case .reply(var reply) = self,
-              reply.lines.contains(where: { $0.contains(Self.remainingPlaceholder) }) else { return self }
+        guard mentionsRemaining, case .reply(var reply) = self else { return self }
         let text = Self.clockText(milliseconds: remainingMilliseconds)
         reply.lines = reply.lines.map { $0.replacing(Self.remainingPlaceholder, with: text) }
         return .reply(reply)
