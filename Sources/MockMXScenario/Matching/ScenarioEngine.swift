@@ -19,6 +19,10 @@ public final class ScenarioEngine {
     private var generator: ScenarioRandomGenerator
     /// What scenario durations are measured with, `--clock-scale` included.
     public let clock: ScenarioClock
+    /// The scenario's idle timeout and hold limit in real milliseconds (scaled by the clock), worked out once:
+    /// the transport reads the idle timeout at every read.
+    public let idleTimeoutMilliseconds: Int
+    public let holdTimeoutMilliseconds: Int
     /// Whether any rule looks at the envelope: only then does the transport fill in the context's sender
     /// and recipients, so scenarios without such rules pay nothing for them.
     public let usesEnvelope: Bool
@@ -36,6 +40,8 @@ public final class ScenarioEngine {
     ) {
         self.scenario = scenario
         self.clock = clock
+        self.idleTimeoutMilliseconds = clock.real(milliseconds: scenario.timeouts.idleMilliseconds)
+        self.holdTimeoutMilliseconds = clock.real(milliseconds: scenario.timeouts.holdMilliseconds)
         self.usesEnvelope = scenario.rules.contains { $0.conditions.usesEnvelope }
         self.keyedState = KeyedStateTable(capacity: stateCapacity)
         var grouped: [(event: [UInt8], candidates: [Candidate])] = []

@@ -63,10 +63,3 @@ extension ScenarioEngine {
         Dictionary(zip(parts.map(\.rawValue), key.parts), uniquingKeysWith: { first, _ in first })
     }
 }
-
-extension ScenarioEngine {
-    /// The scenario's idle timeout in real milliseconds (scaled by the clock).
-    public var idleTimeoutMilliseconds: Int { clock.real(milliseconds: scenario.timeouts.idleMilliseconds) }
-    /// The scenario's hold limit in real milliseconds (scaled by the clock).
-    public var holdTimeoutMilliseconds: Int { clock.real(milliseconds: scenario.timeouts.holdMilliseconds) }
-}
