@@ -18,6 +18,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
     case verbose = "MOCKMX_VERBOSE"
     case seed = "MOCKMX_SEED"
     case dns = "MOCKMX_DNS"
+    case clockScale = "MOCKMX_CLOCK_SCALE"
 
     /// What a value must look like, for the error when it does not.
     var expectation: String {
@@ -28,6 +29,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
         case .verbose: "true or false (also 1/0, yes/no, on/off)"
         case .seed: "a whole number from 0 to \(UInt64.max)"
         case .retainMessageBytes, .retainTranscriptBytes: "a size above 0 such as 268435456, 256MiB or 64M"
+        case .clockScale: "a number above 0 such as 0.01"
         case .listen, .api, .apiToken, .spool, .readyFile, .dns: "a value"
         }
     }

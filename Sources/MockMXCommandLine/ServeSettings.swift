@@ -30,6 +30,9 @@ public struct ServeSettings: Sendable, Equatable {
     public var retainMessageBytes: Int = Defaults.retainMessageBytes
     /// Bytes of transcripts kept in memory.
     public var retainTranscriptBytes: Int = Defaults.retainTranscriptBytes
+    /// Multiplies every duration scenarios state (delays, greylist delay and expiry, rate windows, timeouts);
+    /// reply texts keep the nominal values.
+    public var clockScale: Double = 1
 
     /// What the command line gave; nil (or empty, or false) where it gave nothing.
     public struct Flags: Sendable, Equatable {
@@ -48,12 +51,14 @@ public struct ServeSettings: Sendable, Equatable {
         public var dns: String?
         public var retainMessageBytes: ByteCount?
         public var retainTranscriptBytes: ByteCount?
+        public var clockScale: Double?
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
             readyFile: String? = nil, logFormat: LogFormat? = nil, grace: Double? = nil, maxConnections: Int? = nil,
             retainMessages: Int? = nil, retainSessions: Int? = nil, verbose: Bool = false, seed: UInt64? = nil,
-            dns: String? = nil, retainMessageBytes: ByteCount? = nil, retainTranscriptBytes: ByteCount? = nil
+            dns: String? = nil, retainMessageBytes: ByteCount? = nil, retainTranscriptBytes: ByteCount? = nil,
+            clockScale: Double? = nil
         ) {
             self.listen = listen
             self.api = api
@@ -70,6 +75,7 @@ public struct ServeSettings: Sendable, Equatable {
             self.dns = dns
             self.retainMessageBytes = retainMessageBytes
             self.retainTranscriptBytes = retainTranscriptBytes
+            self.clockScale = clockScale
         }
     }
 
@@ -115,6 +121,12 @@ public struct ServeSettings: Sendable, Equatable {
         if let grace, !(grace.value >= 0 && grace.value.isFinite) {
             throw ConfigurationError(grace.source, "must be a number of seconds, 0 or more, found \(grace.value)")
         }
+        let clockScale = try setting(flags.clockScale, "--clock-scale", variables, .clockScale) { Double($0) }
+        if let clockScale, !(clockScale.value > 0 && clockScale.value <= 1000) {
+            throw ConfigurationError(
+                clockScale.source, "must be a number above 0 and at most 1000 (0.01: a 5-minute greylist in 3 s), "
+                    + "found \(clockScale.value)")
+        }
         var settings = ServeSettings(
             listeners: listeners,
             apiAddress: api.lowercased() == "none" ? nil : api,
@@ -133,7 +145,7 @@ public struct ServeSettings: Sendable, Equatable {
                 ?? Defaults.retainSessions,
             verbose: verbose?.value ?? false,
             seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value,
-            dns: try dnsEntry(flags.dns, variables))
+            dns: try dnsEntry(flags.dns, variables), clockScale: clockScale?.value ?? 1)
         settings.retainMessageBytes = try size(
             flags.retainMessageBytes, "--retain-message-bytes", variables, .retainMessageBytes)
             ?? Defaults.retainMessageBytes

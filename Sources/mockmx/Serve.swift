@@ -78,6 +78,14 @@ struct Serve: ParsableCommand {
     var seed: UInt64?
 
     @Option(
+        name: .customLong("clock-scale"),
+        help: ArgumentHelp(
+            "Multiply every duration scenarios state (delays, greylist delay, rate windows, timeouts); 0.01 runs "
+                + "a 5-minute greylist in 3 seconds. Reply texts keep the nominal times (default 1).",
+            valueName: "factor"))
+    var clockScale: Double?
+
+    @Option(
         help: ArgumentHelp(
             "HOST:PORT for the HTTP control API (messages, sessions, waits, scenario switch, metrics); port 0 "
                 + "picks a free port, 'none' serves no API. Default 127.0.0.1:8025.",
@@ -105,7 +113,8 @@ struct Serve: ParsableCommand {
             listen: listen, api: api, apiToken: apiToken, spool: spool, readyFile: readyFile, logFormat: logFormat,
             grace: grace, maxConnections: maxConnections, retainMessages: retainMessages,
             retainSessions: retainSessions, verbose: verbose, seed: seed, dns: dns,
-            retainMessageBytes: retainMessageBytes, retainTranscriptBytes: retainTranscriptBytes)
+            retainMessageBytes: retainMessageBytes, retainTranscriptBytes: retainTranscriptBytes,
+            clockScale: clockScale)
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServeSettings.resolve(
@@ -141,7 +150,7 @@ struct Serve: ParsableCommand {
                 address: entry.address, zone: try Serve.dnsZone(scenario: entry.scenario),
                 queryHandler: log.dnsQueryHandler)
         }
-        let configuration = HostConfiguration(
+        var configuration = HostConfiguration(
             listeners: listeners,
             spoolDirectory: settings.spoolDirectory,
             messageRetention: settings.retainMessages,
@@ -154,6 +163,7 @@ struct Serve: ParsableCommand {
             apiToken: settings.apiToken,
             maxConnections: settings.maxConnections,
             dns: dnsConfiguration)
+        configuration.clockScale = settings.clockScale
 
         AllocatorPolicy.keepLargeBuffersMapped()
         let host: MockMXHost

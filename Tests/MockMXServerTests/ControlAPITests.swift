@@ -171,11 +171,11 @@ import Testing
         #expect(exchanged == [
             "server: 220 mx.greylist.test ESMTP mockmx", "client: HELO client.example", "server: 250 mx.greylist.test",
             "client: MAIL FROM:<a@example.com>", "server: 250 2.1.0 Ok", "client: RCPT TO:<b@example.org>",
-            "server: 451 4.7.1 Greylisting in action, please come back in 00:05:00", "client: QUIT",
+            "server: 451 4.7.1 Greylisted, please come back in 00:05:00", "client: QUIT",
             "server: 221 2.0.0 Bye",
         ])
         let greylistReply = try #require(transcript.first { ($0["text"] as? String)?.hasPrefix("451") == true })
-        #expect(greylistReply["rule"] as? String == "greylisted on first contact (greylist.yaml:11:5)")
+        #expect(greylistReply["rule"] as? String == "greylisted triplet (greylist.yaml:13:5)")
         #expect(transcript.first?["rule"] is NSNull)
 
         let missing = try api.get("/api/v1/sessions/nosuch")
@@ -474,8 +474,10 @@ import Testing
     // MARK: - Reset, health, metrics
 
     @Test func resetClearsMessagesSessionsMetricsAndRuleCounters() async throws {
-        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")])
+        let clock = TestClock()
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")], clock: clock)
         try api.expectGreylisted(true)
+        clock.advance(milliseconds: 300_000)
         _ = try api.deliver()
         #expect(try api.metric("mockmx_sessions_total") == 2)
 
@@ -487,8 +489,9 @@ import Testing
         #expect(try api.metric("mockmx_sessions_total") == 0)
         #expect(try api.metric("mockmx_messages_total") == 0)
 
-        // Session numbering starts again: the next connection is "session 1" and greylisted again.
+        // The greylist forgets the triplet it had let through: greylisted again until the delay has passed.
         try api.expectGreylisted(true)
+        clock.advance(milliseconds: 300_000)
         try api.expectGreylisted(false)
     }
 
@@ -535,7 +538,8 @@ import Testing
     }
 
     @Test func healthAndPrometheusMetrics() async throws {
-        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")])
+        let clock = TestClock()
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")], clock: clock)
         let health = try api.get("/healthz")
         #expect(health.status == 200)
         let document = try health.object()
@@ -544,6 +548,7 @@ import Testing
         #expect((document["listeners"] as? [[String: Any]])?.first?["scenario"] as? String == "greylist")
 
         try api.expectGreylisted(true)
+        clock.advance(milliseconds: 300_000)
         _ = try api.deliver()
         #expect(await api.host.sessions.wait(forEnded: 2, timeout: .seconds(10)))
         let metrics = try api.get("/metrics")
@@ -556,9 +561,10 @@ import Testing
             "mockmx_replies_total{code=\"220\"} 2", "mockmx_replies_total{code=\"451\"} 1",
             "mockmx_replies_total{code=\"221\"} 2", "# TYPE mockmx_rule_fired_total counter",
             "mockmx_api_waits_pending 0", "mockmx_connections_refused_total 0",
+            "mockmx_state_keys 1", "mockmx_state_keys_evicted_total 0",
         ]))
         // A named rule is counted under its name (an unnamed one under `rule N`).
-        #expect(lines.contains(#"mockmx_rule_fired_total{rule="greylisted on first contact"} 1"#))
+        #expect(lines.contains(#"mockmx_rule_fired_total{rule="greylisted triplet"} 1"#))
         #expect(try api.metric("mockmx_bytes_sent_total") > 100)
         #expect(try api.metric("mockmx_bytes_received_total") > 50)
     }
@@ -715,12 +721,15 @@ final class APIHost {
     /// `configure` changes anything else (spool, retention budgets) before the host starts.
     init(
         scenarios: [Scenario] = [.defaultPersona], token: String? = nil, messageRetention: Int = 10_000,
+        clock: TestClock? = nil, stateKeysPerListener: Int? = nil,
         configure: (inout HostConfiguration) -> Void = { _ in }
     ) throws {
         var configuration = HostConfiguration(
             listeners: scenarios.map { ListenerConfiguration(address: "127.0.0.1:0", scenario: $0) },
             messageRetention: messageRetention, shutdownGraceMilliseconds: 1_000,
             apiAddress: "127.0.0.1:0", apiToken: token)
+        if let clock { configuration.realClock = { clock.milliseconds } }
+        if let stateKeysPerListener { configuration.stateKeysPerListener = stateKeysPerListener }
         configure(&configuration)
         host = try MockMXHost(configuration)
         smtpPorts = try host.start().map(\.port)
@@ -813,7 +822,8 @@ final class APIHost {
         return queued.split(separator: " ").last.map(String.init) ?? ""
     }
 
-    /// One connection to a greylisting listener: RCPT refused (first session) or accepted.
+    /// One connection to a greylisting listener: RCPT refused (a triplet new, or seen less than 5 minutes ago)
+    /// or accepted.
     func expectGreylisted(_ greylisted: Bool) throws {
         let client = try RawClient(port: smtpPorts[0])
         _ = try client.reply()

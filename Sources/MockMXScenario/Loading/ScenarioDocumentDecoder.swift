@@ -28,6 +28,7 @@ struct ScenarioDocumentDecoder {
     static let customVerbKeys = ["verb"]
     static let conditionKeys = [
         "args", "helo", "session", "nth", "nth-in-message", "message", "times", "chance", "client", "bytes",
+        "sender", "recipient", "greylist", "limit",
     ]
     static let bareActions = ["default", "withhold", "stall", "close", "reset", "drop-message"]
     static let valuedActions = ["reply", "delay", "trickle", "truncate", "raw"]

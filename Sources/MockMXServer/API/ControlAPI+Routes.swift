@@ -81,6 +81,9 @@ extension ControlAPI {
                     .now(listDNSQueries(request))
                 },
             ]),
+            APIRoute("/api/v1/listeners/{id}/state", [
+                .get: Endpoint { [unowned self] _, captures in .now(keyedState(onListener: captures[0])) },
+            ]),
             APIRoute("/api/v1/reset", [
                 .post: Endpoint(parameters: ["scenarios"]) { [unowned self] request, _ in .now(reset(request)) },
             ]),

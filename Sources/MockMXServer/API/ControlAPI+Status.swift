@@ -54,6 +54,14 @@ extension ControlAPI {
             "mockmx_rule_fired_total", .counter, help: "Scenario rules fired, by rule.",
             samples: snapshot.rules.sorted { $0.key < $1.key }.map { ([("rule", $0.key)], $0.value) })
         text.add(
+            "mockmx_state_keys", .gauge,
+            help: "Keys of greylist and rate-limit state held by the listeners' scenarios.",
+            value: runtime.listeners.reduce(0) { $0 + $1.engine.stateKeyCount })
+        text.add(
+            "mockmx_state_keys_evicted_total", .counter,
+            help: "Keys of greylist and rate-limit state evicted because a listener held its maximum.",
+            value: snapshot.stateKeysEvicted)
+        text.add(
             "mockmx_bytes_sent_total", .counter, help: "Bytes written to SMTP clients.",
             value: snapshot.bytesSent)
         text.add(
@@ -91,7 +99,7 @@ extension ControlAPI {
             if keepScenarios {
                 listener.engine.reset()
             } else {
-                listener.engine = ScenarioEngine(scenario: listener.startupScenario)
+                listener.engine = listener.makeEngine(listener.startupScenario)
             }
         }
         return .json(ResetReport(status: "reset"))

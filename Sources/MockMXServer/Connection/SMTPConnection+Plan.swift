@@ -38,7 +38,9 @@ extension SMTPConnection {
                 messageNumber: machine.messageNumber,
                 messageOccurrence: messageOccurrence,
                 clientAddress: record.clientAddress,
-                bytes: next.event.progressBytes)
+                bytes: next.event.progressBytes,
+                sender: engine.usesEnvelope ? machine.transactionSender : nil,
+                recipients: engine.usesEnvelope ? machine.transactionRecipients : nil)
         }
         let actions: [RuleAction]
         if let rule {
@@ -83,7 +85,7 @@ extension SMTPConnection {
             let next = executor.stored(refusal: storeMessage(message))
             return perform(next)
         case .wait(let milliseconds):
-            wait(milliseconds) { $0.runPlan() }
+            wait(engine.clock.real(milliseconds: milliseconds)) { $0.runPlan() }
             return false
         case .withhold where machine.isAwaitingTLS, .stall:
             // Before a handshake withholding is stalling too: the ClientHello is not a line to record.
@@ -91,7 +93,7 @@ extension SMTPConnection {
             note(what, rule: ruleLabel)
             state = .stalled
             transport.stopReading()
-            actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
+            actionTimer.schedule(milliseconds: engine.holdTimeoutMilliseconds) { [unowned self] in
                 note("hold limit reached")
                 closeReason = .timeout
                 startClosing(.fin)
@@ -99,7 +101,7 @@ extension SMTPConnection {
         case .withhold:
             note("withheld: no reply will be sent", rule: ruleLabel)
             state = .withholding
-            transport.setReadTimeout(milliseconds: engine.scenario.timeouts.holdMilliseconds)
+            transport.setReadTimeout(milliseconds: engine.holdTimeoutMilliseconds)
             recordAndDiscardInput()
         case .close(let mode):
             closeReason = mode == .reset ? .resetByRule : .closedByRule
@@ -109,7 +111,7 @@ extension SMTPConnection {
             }
             // The handshake is aborted where a broken middlebox aborts it: once the ClientHello arrives.
             state = .abortingHandshake(mode)
-            transport.setReadTimeout(milliseconds: engine.scenario.timeouts.idleMilliseconds)
+            transport.setReadTimeout(milliseconds: engine.idleTimeoutMilliseconds)
         case .commit(let sentCode):
             finishStep(sentCode: sentCode)
         case .startHandshake:
@@ -159,7 +161,7 @@ extension SMTPConnection {
             wire = passed
         }
         if let trickleMilliseconds, !wire.isEmpty {
-            trickle(wire[...], interval: trickleMilliseconds)
+            trickle(wire[...], interval: engine.clock.real(milliseconds: trickleMilliseconds))
             return false
         }
         write(wire)

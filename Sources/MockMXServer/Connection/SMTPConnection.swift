@@ -123,7 +123,7 @@ final class SMTPConnection {
             return
         }
         retainedByLibevent = Unmanaged.passRetained(self)
-        transport.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+        transport.startReading(timeoutMilliseconds: engine.idleTimeoutMilliseconds)
         note("connect from \(record.clientAddress) to \(listener.name) (scenario \(engine.scenario.name))")
         if listener.implicitTLS {
             // The greeting waits for the handshake (RFC 8314 §3.3).
@@ -257,7 +257,7 @@ final class SMTPConnection {
                     connectionEnded(error: error)
                 } else {
                     // Reading stopped while input was held back during a step.
-                    transport.resumeReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+                    transport.resumeReading(timeoutMilliseconds: engine.idleTimeoutMilliseconds)
                 }
                 break
             }

@@ -53,6 +53,13 @@ public struct HostConfiguration: Sendable {
     public var maxConnections: Int
     /// The DNS responder for the test domains, if one is wanted.
     public var dns: DNSResponderConfiguration?
+    /// Multiplies every duration a scenario states (`--clock-scale`): `0.01` runs a 5-minute greylist in 3 s.
+    public var clockScale: Double = 1
+    /// Where scenario time comes from: milliseconds from any origin, never going back. nil: the machine's
+    /// monotonic clock. Tests pass a clock they advance themselves.
+    public var realClock: (@Sendable () -> Int64)?
+    /// The most keys of `greylist:` and `limit:` state a listener keeps; the oldest is evicted beyond.
+    public var stateKeysPerListener: Int = KeyedStateTable.defaultCapacity
 
     public init(
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],

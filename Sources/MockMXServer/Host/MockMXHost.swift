@@ -24,6 +24,12 @@ public final class MockMXHost: Sendable {
     private let state = LockedState()
 
     public init(_ configuration: HostConfiguration) throws {
+        guard configuration.clockScale > 0, configuration.clockScale.isFinite else {
+            throw HostError("the clock scale must be a number above 0, found \(configuration.clockScale)")
+        }
+        guard configuration.stateKeysPerListener > 0 else {
+            throw HostError("a listener must keep at least 1 state key, found \(configuration.stateKeysPerListener)")
+        }
         self.configuration = configuration
         self.messages = try MessageStore(
             retention: configuration.messageRetention, byteBudget: configuration.messageRetentionBytes,
