@@ -1,0 +1,76 @@
+/// Collects the verdicts about one session's dialogue.
+struct SessionJudge {
+    let dialogue: Dialogue
+    let expectations: VerdictExpectations
+    private(set) var verdicts: [Verdict] = []
+
+    init(_ dialogue: Dialogue, expectations: VerdictExpectations) {
+        self.dialogue = dialogue
+        self.expectations = expectations
+    }
+
+    mutating func add(
+        _ check: VerdictCheck, _ result: Verdict.Result, message: String? = nil, evidence entries: [Int],
+        _ explanation: String
+    ) {
+        var seen = Set<Int>()
+        let entries = entries.filter { $0 >= 0 && $0 < dialogue.session.transcript.count && seen.insert($0).inserted }
+        verdicts.append(
+            Verdict(
+                check: check.rawValue, result: result, severity: check.severity, client: dialogue.session.client,
+                sessions: [dialogue.session.id], message: message, evidence: entries.sorted().map(dialogue.evidence),
+                reference: check.reference, explanation: explanation))
+    }
+
+    func command(_ index: Int) -> Dialogue.Command { dialogue.commands[index] }
+
+    /// How a verdict names a message: `<from> -> <to>,<to> (N bytes)`.
+    func messageLabel(forContentAt index: Int) -> String {
+        var from = ""
+        var recipients: [String] = []
+        for command in dialogue.commands[..<index] {
+            switch command.verb {
+            case "MAIL":
+                from = Envelope.address(command.argument)
+                recipients = []
+            case "RCPT":
+                if let reply = dialogue.reply(of: command), (200..<300).contains(reply.code) {
+                    recipients.append(Envelope.address(command.argument))
+                }
+            case "RSET":
+                recipients = []
+            default:
+                break
+            }
+        }
+        return Envelope.label(from: from, to: recipients, bytes: dialogue.commands[index].bytes)
+    }
+
+    /// Runs every check that can be decided from this one session.
+    mutating func judgeSession() {
+        judgeSynchronization()
+        judgeDataWaits()
+        judgeContentShape()
+        judgeQuit()
+        judgeEHLOFallback()
+        judgeSize()
+        judge421()
+        judgeXEXCH50()
+        judgePatience()
+    }
+}
+
+/// Envelope addresses as the transcript shows them in `MAIL FROM:<a> …` and `RCPT TO:<b> …`.
+enum Envelope {
+    static func address(_ argument: String) -> String {
+        guard let open = argument.firstIndex(of: "<"), let close = argument[open...].firstIndex(of: ">") else {
+            let afterColon = argument.split(separator: ":", maxSplits: 1).last ?? ""
+            return String(afterColon.prefix { $0 != " " })
+        }
+        return String(argument[argument.index(after: open)..<close]).lowercased()
+    }
+
+    static func label(from: String, to: [String], bytes: Int?) -> String {
+        "<\(from)> -> " + to.map { "<\($0)>" }.joined(separator: ",") + (bytes.map { " (\($0) bytes)" } ?? "")
+    }
+}
