@@ -15,6 +15,9 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
     case retainSessions = "MOCKMX_RETAIN_SESSIONS"
     case verbose = "MOCKMX_VERBOSE"
     case seed = "MOCKMX_SEED"
+    case junit = "MOCKMX_JUNIT"
+    case junitWarnings = "MOCKMX_JUNIT_WARNINGS"
+    case failOnVerdict = "MOCKMX_FAIL_ON_VERDICT"
 
     /// What a value must look like, for the error when it does not.
     var expectation: String {
@@ -22,9 +25,9 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
         case .logFormat: "'text' or 'json'"
         case .grace: "a number of seconds such as 5 or 0.5"
         case .maxConnections, .retainMessages, .retainSessions: "a whole number above 0"
-        case .verbose: "true or false (also 1/0, yes/no, on/off)"
+        case .verbose, .junitWarnings, .failOnVerdict: "true or false (also 1/0, yes/no, on/off)"
         case .seed: "a whole number from 0 to \(UInt64.max)"
-        case .listen, .api, .apiToken, .spool, .readyFile: "a value"
+        case .listen, .api, .apiToken, .spool, .readyFile, .junit: "a value"
         }
     }
 
