@@ -57,6 +57,8 @@ let package = Package(
             path: "Fuzz/FuzzFirewallFilter"),
         .executableTarget(
             name: "FuzzJSONSyntax", dependencies: ["FuzzSupport", "StrictJSON"], path: "Fuzz/FuzzJSONSyntax"),
+        .executableTarget(
+            name: "FuzzVerdicts", dependencies: ["FuzzSupport", "MockMXVerdicts"], path: "Fuzz/FuzzVerdicts"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .testTarget(
