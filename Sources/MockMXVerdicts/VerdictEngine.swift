@@ -1,7 +1,8 @@
 /// Judges the sender under test from recorded sessions: pure, no I/O, the same verdicts live (the API) and offline
 /// (`mockmx verdicts SPOOL`).
 public struct VerdictEngine: Sendable {
-    /// Expectations by scenario name (a scenario's `expect:` section); others get the defaults.
+    /// Expectations by scenario name for sessions that do not record their own (an `expect:` note); others get
+    /// the defaults.
     public var expectations: [String: VerdictExpectations]
 
     public init(expectations: [String: VerdictExpectations] = [:]) {
@@ -36,8 +37,9 @@ public struct VerdictEngine: Sendable {
         return VerdictReport(verdicts)
     }
 
+    /// What the session's own `expect:` note says, else what the engine was given for its scenario.
     private func expectations(for dialogue: Dialogue) -> VerdictExpectations {
-        expectations[dialogue.session.scenario] ?? VerdictExpectations()
+        dialogue.expectations ?? expectations[dialogue.session.scenario] ?? VerdictExpectations()
     }
 }
 

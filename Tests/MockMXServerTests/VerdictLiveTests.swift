@@ -116,6 +116,51 @@ import Testing
     }
 }
 
+/// `expect: {tls: required}` with real swaks: over TLS it passes; after a refused STARTTLS, going on in plain
+/// text fails, with the refusal and the plain MAIL as evidence.
+@Suite(.enabled(if: ExternalClient.available("swaks"))) struct ExpectedTLSTests {
+    private func host(refusing: Bool) throws -> LiveHost {
+        try LiveHost(yaml: """
+            host:
+              extensions: [PIPELINING, STARTTLS]
+            expect:
+              tls: required
+            rules:
+            \(refusing ? "  - {on: starttls, do: {reply: \"454 4.7.0 TLS not available due to local problem\"}}" : "")
+            """)
+    }
+
+    private func swaks(_ port: Int, _ tls: String) throws -> ExternalClient.Result {
+        try ExternalClient.run([
+            "swaks", "--server", "127.0.0.1:\(port)", "--from", "s@example.com", "--to", "r@example.org", tls,
+        ])
+    }
+
+    @Test func swaksOverTLSPasses() async throws {
+        let live = try host(refusing: false)
+        let result = try swaks(live.port, "--tls")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(await live.waitForEndedSessions(1))
+        let verdict = live.host.verdicts.only("starttls.policy")
+        #expect(verdict.map(\.result) == [.pass])
+        #expect(verdict.first?.explanation == "the client started TLS")
+    }
+
+    @Test func swaksGoingOnInPlainTextAfterARefusedSTARTTLSFails() async throws {
+        let live = try host(refusing: true)
+        let result = try swaks(live.port, "--tls-optional")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(await live.waitForEndedSessions(1))
+        let verdict = try #require(live.host.verdicts.only("starttls.policy").first)
+        #expect(verdict.result == .fail)
+        #expect(verdict.evidence.map(\.text) == [
+            "STARTTLS", "454 4.7.0 TLS not available due to local problem", "MAIL FROM:<s@example.com>",
+        ])
+        let transcript = try #require(live.host.sessions.all.first).transcript
+        #expect(transcript.contains { $0.text == "expect: tls required" }, "the session records what was expected")
+    }
+}
+
 extension VerdictReport {
     func only(_ check: String) -> [Verdict] { verdicts.filter { $0.check == check } }
 }

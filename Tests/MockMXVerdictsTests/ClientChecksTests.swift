@@ -154,3 +154,27 @@ import Testing
         #expect(VerdictFilter(check: "session.quitt").problem?.hasPrefix("unknown check 'session.quitt'; checks: ") == true)
     }
 }
+
+/// Expectations travel with the session as a note, so a spool judged offline is held to the same.
+@Suite struct ExpectationNoteTests {
+    @Test func aNoteStatesTheExpectationsAndReadsBack() {
+        let expectations = VerdictExpectations(tlsRequired: true, retryWithinSeconds: 1800, minimumPatienceSeconds: 0.5)
+        #expect(expectations.note == "expect: tls required, retry within 1800.0 s, patience 0.5 s")
+        #expect(VerdictExpectations(note: expectations.note) == expectations)
+        #expect(VerdictExpectations(note: "expect: ") == VerdictExpectations())
+        #expect(VerdictExpectations(note: "expect: tls maybe") == nil)
+        #expect(VerdictExpectations(note: "connect from 127.0.0.1") == nil)
+    }
+
+    @Test func aSessionsOwnNoteDecidesOverTheEnginesDefaults() {
+        var script = SessionScript()
+        script.note(0, VerdictExpectations(tlsRequired: true).note)
+        script.greetAndEHLO(["STARTTLS"])
+        script.sendMessage(at: 0.1)
+        script.quit(at: 0.2)
+        let verdict = VerdictEngine().judge([script.recorded()]).only("starttls.policy")
+        #expect(verdict.map(\.result) == [.fail])
+        #expect(verdict[0].explanation
+            == "STARTTLS was offered and the client did not use it; it sent mail in plain text although TLS is required")
+    }
+}

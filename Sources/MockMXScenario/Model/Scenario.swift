@@ -19,6 +19,8 @@ public struct Scenario: Sendable, Equatable {
     public var firewall: FirewallConfiguration?
     /// Certificate and protocol versions for STARTTLS and implicit-TLS listeners.
     public var tls: TLSSettings
+    /// What the verdicts hold the sender under test to beyond the RFCs (`expect:`).
+    public var expect = ScenarioExpectations()
 
     public init(
         name: String,

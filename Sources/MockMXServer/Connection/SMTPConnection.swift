@@ -125,6 +125,7 @@ final class SMTPConnection {
         retainedByLibevent = Unmanaged.passRetained(self)
         transport.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
         note("connect from \(record.clientAddress) to \(listener.name) (scenario \(engine.scenario.name))")
+        if !engine.scenario.expect.isEmpty { note(engine.scenario.expect.verdictNote) }
         if listener.implicitTLS {
             // The greeting waits for the handshake (RFC 8314 §3.3).
             machine.startedWithTLS()

@@ -14,3 +14,39 @@ public struct VerdictExpectations: Sendable, Equatable {
         self.minimumPatienceSeconds = minimumPatienceSeconds
     }
 }
+
+extension VerdictExpectations {
+    static let notePrefix = "expect: "
+
+    /// How a session records its scenario's expectations (a note after the connect note), so a spool judged
+    /// offline is held to what the live host expected: `expect: tls required, retry within 1800.0 s, patience
+    /// 600.0 s`.
+    public var note: String {
+        var parts: [String] = []
+        if tlsRequired { parts.append("tls required") }
+        if let retryWithinSeconds { parts.append("retry within \(retryWithinSeconds) s") }
+        if let minimumPatienceSeconds { parts.append("patience \(minimumPatienceSeconds) s") }
+        return VerdictExpectations.notePrefix + parts.joined(separator: ", ")
+    }
+
+    /// The expectations a note states; nil when `note` is not one.
+    public init?(note: String) {
+        guard note.hasPrefix(VerdictExpectations.notePrefix) else { return nil }
+        self.init()
+        for part in note.dropFirst(VerdictExpectations.notePrefix.count).split(separator: ",") {
+            let words = part.split(separator: " ")
+            switch words.first {
+            case "tls" where words.count == 2 && words[1] == "required":
+                tlsRequired = true
+            case "retry" where words.count == 4:
+                guard let seconds = Double(words[2]) else { return nil }
+                retryWithinSeconds = seconds
+            case "patience" where words.count == 3:
+                guard let seconds = Double(words[1]) else { return nil }
+                minimumPatienceSeconds = seconds
+            default:
+                return nil
+            }
+        }
+    }
+}

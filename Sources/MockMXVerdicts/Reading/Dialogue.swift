@@ -53,6 +53,8 @@ struct Dialogue {
     private(set) var greeting: Int?
     /// When the session ended; nil while open.
     let endTime: Double?
+    /// The expectations the session recorded from its scenario, if it did.
+    private(set) var expectations: VerdictExpectations?
 
     init(_ session: RecordedSession) {
         self.session = session
@@ -184,6 +186,8 @@ struct Dialogue {
             commands.append(
                 Command(
                     kind: .malformed, entry: index, time: time, verb: "", argument: "", endEntry: index, endTime: time))
+        } else if expectations == nil, let stated = VerdictExpectations(note: text) {
+            expectations = stated
         } else if text.hasPrefix(ContentShape.notePrefix), let content = commands.lastIndex(where: { $0.kind == .content }) {
             commands[content].shapeEntry = index
         }
