@@ -248,3 +248,20 @@ import Testing
         #expect(judge(bad.recorded(end: "client-vanished")).only("xexch50.exchange").map(\.result) == [.fail])
     }
 }
+
+@Suite struct TranscriptBoundTests {
+    @Test func aPassOnACutTranscriptIsInconclusiveAndAFailStaysAFail() {
+        var script = SessionScript()
+        script.greetAndEHLO(["SIZE 100"])
+        script.sendMessage(at: 0.1, bytes: 500)
+        script.quit(at: 0.2)
+        var session = script.recorded()
+        session.omittedTranscriptEntries = 40
+        let report = VerdictEngine().judge([session])
+        #expect(report.only("data.waited-for-354").map(\.result) == [.inconclusive])
+        #expect(report.only("data.waited-for-354")[0].explanation.hasSuffix(
+            "; but 40 later transcript entries were not kept (the transcript bound)"))
+        #expect(report.only("size.respected").map(\.result) == [.fail])
+        #expect(report.only("session.quit").map(\.result) == [.pass], "judged from how the session ended")
+    }
+}

@@ -15,6 +15,14 @@ struct SessionJudge {
     ) {
         var seen = Set<Int>()
         let entries = entries.filter { $0 >= 0 && $0 < dialogue.session.transcript.count && seen.insert($0).inserted }
+        var result = result
+        var explanation = explanation
+        let omitted = dialogue.session.omittedTranscriptEntries
+        // A pass on a cut transcript is a pass on what was kept: what the bound left out may hold a fault.
+        if result == .pass, omitted > 0, check != .sessionQuit {
+            result = .inconclusive
+            explanation += "; but \(omitted) later transcript entries were not kept (the transcript bound)"
+        }
         verdicts.append(
             Verdict(
                 check: check.rawValue, result: result, severity: check.severity, client: dialogue.session.client,
