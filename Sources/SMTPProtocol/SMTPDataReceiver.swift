@@ -147,6 +147,7 @@ public struct DataLineFacts: Sendable, Equatable {
     public var bareCarriageReturns = 0
     /// Lines longer than 1000 octets, line end included.
     public var longLines = 0
+    /// Octets of the longest line ended so far, line end included.
     public var longestLine = 0
 
     public init() {}
@@ -156,10 +157,8 @@ public struct DataLineFacts: Sendable, Equatable {
     /// One line ending at an LF: `line` without its line end, `length` with it (and with earlier parts).
     mutating func count(line: UnsafeBufferPointer<UInt8>, length: Int, crlf: Bool) {
         if !crlf { bareLineFeeds += 1 }
-        if length > 1000 {
-            longLines += 1
-            longestLine = max(longestLine, length)
-        }
+        if length > 1000 { longLines += 1 }
+        longestLine = max(longestLine, length)
         countCarriageReturns(line)
     }
 
