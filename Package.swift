@@ -59,6 +59,9 @@ let package = Package(
             name: "FuzzJSONSyntax", dependencies: ["FuzzSupport", "StrictJSON"], path: "Fuzz/FuzzJSONSyntax"),
         .executableTarget(
             name: "FuzzVerdicts", dependencies: ["FuzzSupport", "MockMXVerdicts"], path: "Fuzz/FuzzVerdicts"),
+        // Benchmarks/verdicts: how long judging a spool's sessions takes (not a test).
+        .executableTarget(
+            name: "VerdictsBenchmark", dependencies: ["MockMXVerdicts"], path: "Benchmarks/VerdictsBenchmark"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .testTarget(

@@ -43,7 +43,7 @@ extension SessionJudge {
                 size = command.bytes
             case .chunk:
                 chunkTotal += command.bytes
-                guard command.argument.uppercased().contains("LAST") else { continue }
+                guard command.argument.asciiUppercased.contains("LAST") else { continue }
                 size = chunkTotal
                 chunkTotal = 0
             default:
@@ -130,7 +130,7 @@ extension SessionJudge {
             .filter { $0.withheldEntry != nil }
             .map { ($0, $0.withheldEntry!, $0.endTime) }
         if dialogue.greeting == nil, dialogue.commands.isEmpty,
-            let note = session.transcript.indices.first(where: { session.transcript[$0].text.hasPrefix("withheld:") })
+            let note = session.transcript.indices.first(where: { session.transcript[$0].text.startsASCII("withheld:") })
         {
             withheld.append((nil, note, dialogue.times.first ?? dialogue.times[note]))
         }

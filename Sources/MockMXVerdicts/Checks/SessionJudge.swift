@@ -3,10 +3,12 @@ struct SessionJudge {
     let dialogue: Dialogue
     let expectations: VerdictExpectations
     private(set) var verdicts: [Verdict] = []
+    private let labels: [Int: String]
 
     init(_ dialogue: Dialogue, expectations: VerdictExpectations) {
         self.dialogue = dialogue
         self.expectations = expectations
+        self.labels = SessionJudge.labels(dialogue)
     }
 
     mutating func add(
@@ -34,24 +36,32 @@ struct SessionJudge {
 
     /// How a verdict names a message: `<from> -> <to>,<to> (N bytes)`.
     func messageLabel(forContentAt index: Int) -> String {
+        labels[index] ?? Envelope.label(from: "", to: [], bytes: dialogue.commands[index].bytes)
+    }
+
+    /// Every message's label, by the index of its content (or last BDAT chunk), from one pass over the commands.
+    private static func labels(_ dialogue: Dialogue) -> [Int: String] {
+        var labels: [Int: String] = [:]
         var from = ""
         var recipients: [String] = []
-        for command in dialogue.commands[..<index] {
-            switch command.verb {
-            case "MAIL":
+        for (index, command) in dialogue.commands.enumerated() {
+            switch (command.kind, command.verb) {
+            case (.command, "MAIL"):
                 from = Envelope.address(command.argument)
                 recipients = []
-            case "RCPT":
+            case (.command, "RCPT"):
                 if let reply = dialogue.reply(of: command), (200..<300).contains(reply.code) {
                     recipients.append(Envelope.address(command.argument))
                 }
-            case "RSET":
+            case (.command, "RSET"):
                 recipients = []
+            case (.content, _), (.chunk, _):
+                labels[index] = Envelope.label(from: from, to: recipients, bytes: command.bytes)
             default:
                 break
             }
         }
-        return Envelope.label(from: from, to: recipients, bytes: dialogue.commands[index].bytes)
+        return labels
     }
 
     /// Runs every check that can be decided from this one session.
@@ -75,7 +85,7 @@ enum Envelope {
             let afterColon = argument.split(separator: ":", maxSplits: 1).last ?? ""
             return String(afterColon.prefix { $0 != " " })
         }
-        return String(argument[argument.index(after: open)..<close]).lowercased()
+        return argument[argument.index(after: open)..<close].asciiLowercased
     }
 
     static func label(from: String, to: [String], bytes: Int?) -> String {

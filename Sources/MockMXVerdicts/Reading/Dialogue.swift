@@ -1,6 +1,6 @@
 /// A session's transcript read back into the SMTP dialogue: the client's commands in order, each paired with the
 /// reply that answered it (replies come in order, RFC 5321 §4.3 and RFC 2920 §3.1), with every line's time.
-struct Dialogue {
+final class Dialogue {
     /// One reply, possibly multi-line.
     struct Reply {
         var code: Int
@@ -61,6 +61,7 @@ struct Dialogue {
         self.times = session.transcript.map { SessionTime.parse($0.time) ?? 0 }
         self.endTime = session.endedAt.flatMap(SessionTime.parse)
         read()
+        readExtensions()
     }
 
     var isOpen: Bool { session.endReason == nil }
@@ -76,19 +77,27 @@ struct Dialogue {
 
     /// The extensions (upper-cased keywords with their parameters) the latest EHLO reply before `entry` listed.
     func extensions(before entry: Int) -> (reply: Reply, keywords: [String: String])? {
-        guard let ehlo = commands.last(where: { $0.verb == "EHLO" && $0.entry < entry && $0.reply != nil }),
-            let reply = reply(of: ehlo), reply.code == 250
-        else { return nil }
-        var keywords: [String: String] = [:]
-        for line in reply.lines.dropFirst() {
-            let text = line.dropFirst(4)
-            let keyword = text.prefix { $0 != " " && $0 != "=" }.uppercased()
-            keywords[keyword] = String(text.dropFirst(keyword.count + (text.count > keyword.count ? 1 : 0)))
-        }
-        return (reply, keywords)
+        guard let latest = advertised.last(where: { $0.command < entry }) else { return nil }
+        return (replies[latest.reply], latest.keywords)
     }
 
-    private mutating func read() {
+    /// Each accepted EHLO's reply read once: (the EHLO's entry, its reply, the keywords it listed).
+    private(set) var advertised: [(command: Int, reply: Int, keywords: [String: String])] = []
+
+    private func readExtensions() {
+        for ehlo in commands where ehlo.verb == "EHLO" {
+            guard let index = ehlo.reply, replies[index].code == 250 else { continue }
+            var keywords: [String: String] = [:]
+            for line in replies[index].lines.dropFirst() {
+                let text = line.dropFirst(4)
+                let keyword = text.prefix { $0 != " " && $0 != "=" }.asciiUppercased
+                keywords[keyword] = String(text.dropFirst(keyword.count + (text.count > keyword.count ? 1 : 0)))
+            }
+            advertised.append((ehlo.entry, index, keywords))
+        }
+    }
+
+    private func read() {
         let transcript = session.transcript
         // Behind a firewall persona the host's reading of the client's bytes is what its replies answer.
         let commandDirection = transcript.contains { $0.direction == "host-received" } ? "host-received" : "client"
@@ -110,14 +119,22 @@ struct Dialogue {
         }
     }
 
-    private mutating func readServerLine(
+    private func readServerLine(
         _ text: String, _ index: Int, _ time: Double, _ pending: inout [Int], _ openReply: inout Int?,
         _ awaitingGreeting: inout Bool
     ) {
-        let bytes = Array(text.utf8.prefix(4))
-        let code = bytes.count >= 3 && bytes.prefix(3).allSatisfy { (0x30...0x39).contains($0) }
-            ? Int(String(decoding: bytes.prefix(3), as: UTF8.self)) ?? 0 : 0
-        let continues = bytes.count == 4 && bytes[3] == UInt8(ascii: "-")
+        var code = 0
+        var continues = false
+        for (position, byte) in text.utf8.prefix(4).enumerated() {
+            if position == 3 {
+                continues = byte == UInt8(ascii: "-")
+            } else if (0x30...0x39).contains(byte), code >= 0 {
+                code = code * 10 + Int(byte - 0x30)
+            } else {
+                code = -1
+            }
+        }
+        if code < 100 { code = 0 }
         if let open = openReply, replies[open].code == code {
             replies[open].entries.append(index)
             replies[open].lines.append(text)
@@ -138,7 +155,7 @@ struct Dialogue {
         replies.append(reply)
     }
 
-    private mutating func readClientLine(_ text: String, _ index: Int, _ time: Double, _ pending: inout [Int]) {
+    private func readClientLine(_ text: String, _ index: Int, _ time: Double, _ pending: inout [Int]) {
         if text == ".", let content = commands.indices.last, commands[content].kind == .content,
             commands[content].endEntry == commands[content].entry
         {
@@ -149,20 +166,20 @@ struct Dialogue {
         }
         var command = Command(
             kind: .command, entry: index, time: time, verb: "", argument: "", endEntry: index, endTime: time)
-        if text.hasPrefix("<") {
+        if text.startsASCII("<") {
             let words = text.dropFirst().split(separator: " ")
             command.bytes = words.first.flatMap { Int($0) } ?? 0
-            if text.hasSuffix("bytes of message content>") {
+            if text.endsASCII("bytes of message content>") {
                 command.kind = .content
                 commands.append(command)
                 return  // answered once its `.` arrives
             }
-            command.kind = text.hasSuffix("bytes of XEXCH50 blob>") ? .blob : .authResponse
+            command.kind = text.endsASCII("bytes of XEXCH50 blob>") ? .blob : .authResponse
         } else {
             let verb = text.prefix { $0 != " " }
-            command.verb = verb.uppercased()
+            command.verb = verb.asciiUppercased
             command.argument = String(text.dropFirst(verb.count + 1))
-            if command.verb == "BDAT", text.hasSuffix("bytes of chunk>") {
+            if command.verb == "BDAT", text.endsASCII("bytes of chunk>") {
                 command.kind = .chunk
                 command.bytes = Int(command.argument.prefix { $0 != " " }) ?? 0
             }
@@ -171,24 +188,24 @@ struct Dialogue {
         commands.append(command)
     }
 
-    private mutating func readNote(
+    private func readNote(
         _ text: String, _ index: Int, _ time: Double, _ pending: inout [Int], _ awaitingGreeting: inout Bool
     ) {
-        if text.hasPrefix("withheld:") || text.hasPrefix("stalled:") || text.hasPrefix("the handshake is never") {
+        if text.startsASCII("withheld:") || text.startsASCII("stalled:") || text.startsASCII("the handshake is never") {
             if let waiting = pending.first {
                 commands[waiting].withheldEntry = index
                 pending.removeFirst()
             } else if awaitingGreeting {
                 awaitingGreeting = false
             }
-        } else if text.hasPrefix("malformed command line") {
+        } else if text.startsASCII("malformed command line") {
             pending.append(commands.count)
             commands.append(
                 Command(
                     kind: .malformed, entry: index, time: time, verb: "", argument: "", endEntry: index, endTime: time))
-        } else if expectations == nil, let stated = VerdictExpectations(note: text) {
+        } else if expectations == nil, text.startsASCII("expect: "), let stated = VerdictExpectations(note: text) {
             expectations = stated
-        } else if text.hasPrefix(ContentShape.notePrefix), let content = commands.lastIndex(where: { $0.kind == .content }) {
+        } else if text.startsASCII("message content: "), let content = commands.lastIndex(where: { $0.kind == .content }) {
             commands[content].shapeEntry = index
         }
     }

@@ -43,7 +43,7 @@ struct Transaction {
                 current?.contentWithheld = command.withheldEntry != nil
             case (.chunk, _):
                 chunkBytes += command.bytes
-                if command.argument.uppercased().contains("LAST") {
+                if command.argument.asciiUppercased.contains("LAST") {
                     current?.content = index
                     current?.contentCode = code
                     current?.contentBytes = chunkBytes
