@@ -11,8 +11,11 @@ public struct VerdictEngine: Sendable {
 
     /// Verdicts on `sessions`: per session first, then per client across its sessions, in the order the
     /// sessions started. `now` (seconds since 1970) decides whether a retry window is over; by default the
-    /// latest time the sessions record.
-    public func judge(_ sessions: [RecordedSession], now: Double? = nil) -> VerdictReport {
+    /// latest time the sessions record. `messageIDs`: the `Message-ID` of each message whose content is at hand,
+    /// by its queue id (see ``MessageIdentity``); without it duplicates are told by envelope and size.
+    public func judge(
+        _ sessions: [RecordedSession], now: Double? = nil, messageIDs: [String: String] = [:]
+    ) -> VerdictReport {
         let dialogues = sessions.map(Dialogue.init).sorted {
             ($0.times.first ?? 0, $0.session.id) < ($1.times.first ?? 0, $1.session.id)
         }
@@ -28,7 +31,7 @@ public struct VerdictEngine: Sendable {
             byClient[dialogue.session.client, default: []].append(dialogue)
         }
         for client in clients {
-            var judge = ClientJudge(client: client, dialogues: byClient[client]!, now: now) {
+            var judge = ClientJudge(client: client, dialogues: byClient[client]!, now: now, messageIDs: messageIDs) {
                 self.expectations(for: $0)
             }
             judge.judge()

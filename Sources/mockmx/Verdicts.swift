@@ -40,7 +40,9 @@ struct Verdicts: ParsableCommand {
             FileHandle.standardError.write(Data("mockmx verdicts: \(message)\n".utf8))
             throw ExitCode(2)
         }
-        let report = VerdictFilter(client: client, check: check).apply(VerdictEngine().judge(sessions))
+        let messageIDs = SessionSpool.messageIDs(in: directory, for: sessions)
+        let report = VerdictFilter(client: client, check: check)
+            .apply(VerdictEngine().judge(sessions, messageIDs: messageIDs))
         switch format {
         case .text:
             print(ReportCard.render(report), terminator: "")

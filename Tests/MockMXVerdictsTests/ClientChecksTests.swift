@@ -178,3 +178,33 @@ import Testing
             == "STARTTLS was offered and the client did not use it; it sent mail in plain text although TLS is required")
     }
 }
+
+/// Duplicates told by Message-ID when the content is at hand: two messages with one envelope and size are two.
+@Suite struct MessageIdentityTests {
+    @Test func readsTheMessageIDHeaderInAnyCaseUnfoldedAndStopsAtTheBody() {
+        #expect(MessageIdentity.messageID(in: Array("Subject: x\r\nMessage-ID: <a@b>\r\n\r\nbody\r\n".utf8)) == "<a@b>")
+        #expect(MessageIdentity.messageID(in: Array("message-id:\r\n <folded@b>\r\nX: y\r\n\r\n".utf8)) == "<folded@b>")
+        #expect(MessageIdentity.messageID(in: Array("Subject: x\r\n\r\nMessage-ID: <in@body>\r\n".utf8)) == nil)
+        #expect(MessageIdentity.messageID(in: []) == nil)
+    }
+
+    private func delivery(_ id: String, at start: Double, queueID: String) -> RecordedSession {
+        var script = SessionScript(id, start: start)
+        script.greetAndEHLO()
+        script.sendMessage(at: 0.1)
+        script.quit(at: 0.2)
+        var session = script.recorded()
+        session.transcript[session.transcript.count - 3].text = "250 2.0.0 Ok: queued as \(queueID)"
+        return session
+    }
+
+    @Test func differentMessageIDsAreDifferentMessagesAndTheSameOneTwiceIsADuplicate() {
+        let sessions = [delivery("S00001", at: 0, queueID: "Q1"), delivery("S00002", at: 10, queueID: "Q2")]
+        let distinct = VerdictEngine().judge(sessions, messageIDs: ["Q1": "<one@app>", "Q2": "<two@app>"])
+        #expect(distinct.only("delivery.duplicate").map(\.result) == [.pass, .pass])
+        let same = VerdictEngine().judge(sessions, messageIDs: ["Q1": "<one@app>", "Q2": "<one@app>"])
+        #expect(same.only("delivery.duplicate").map(\.result) == [.fail])
+        #expect(VerdictEngine().judge(sessions).only("delivery.duplicate").map(\.result) == [.fail],
+                "without the content, one envelope and size is one message")
+    }
+}

@@ -31,7 +31,7 @@ extension ControlAPI {
             omittedTranscriptEntries: session.omittedEntryCount)
     }
 
-    func messageIDsBySession() -> [String: [String]] {
+    private func messageIDsBySession() -> [String: [String]] {
         Dictionary(grouping: runtime.messages.all, by: \.sessionID).mapValues { $0.map(\.id) }
     }
 }

@@ -12,13 +12,10 @@ extension ControlAPI {
         guard format == "json" || format == "junit" else {
             return .error(400, "unknown format '\(format)'; formats: json, junit")
         }
-        let messageIDs = messageIDsBySession()
-        let sessions = runtime.sessions.all
-        if let id = filter.session, !sessions.contains(where: { $0.id == id }) {
+        if let id = filter.session, runtime.sessions.session(id: id) == nil {
             return .error(404, "no session with id '\(id)' (it may have been reset or dropped by retention)")
         }
-        let recorded = sessions.map { $0.recorded(messages: messageIDs[$0.id] ?? []) }
-        let report = filter.apply(VerdictEngine().judge(recorded, now: Date().timeIntervalSince1970))
+        let report = filter.apply(LiveVerdicts.judge(runtime.sessions, runtime.messages))
         guard format == "junit" else { return .json(report) }
         return .bytes(Array(JUnitReport.render(report).utf8), type: "application/xml")
     }

@@ -38,6 +38,23 @@ public enum SessionSpool {
         }
     }
 
+    /// The Message-ID of every message the sessions delivered whose `.eml` is in the spool, by queue id: how
+    /// duplicates are told offline as the live host tells them.
+    public static func messageIDs(in directory: String, for sessions: [RecordedSession]) -> [String: String] {
+        var root = URL(fileURLWithPath: directory, isDirectory: true)
+        if !FileManager.default.fileExists(atPath: SessionSpool.directory(in: root).path) {
+            root = root.deletingLastPathComponent()
+        }
+        var identities: [String: String] = [:]
+        for id in sessions.flatMap(\.messages) {
+            guard let content = FileManager.default.contents(atPath: root.appendingPathComponent("\(id).eml").path),
+                let messageID = MessageIdentity.messageID(in: Array(content))
+            else { continue }
+            identities[id] = messageID
+        }
+        return identities
+    }
+
     private static func describe(_ error: DecodingError) -> String {
         switch error {
         case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context),

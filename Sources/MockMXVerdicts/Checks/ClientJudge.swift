@@ -5,13 +5,19 @@ struct ClientJudge {
     let expectations: (Dialogue) -> VerdictExpectations
     /// The time the judging happens at (seconds since 1970): a retry window is over once it has passed.
     let now: Double
+    /// Message-ID headers by queue id, for the messages whose content is still at hand.
+    let messageIDs: [String: String]
     private(set) var verdicts: [Verdict] = []
     private let transactions: [Transaction]
 
-    init(client: String, dialogues: [Dialogue], now: Double, expectations: @escaping (Dialogue) -> VerdictExpectations) {
+    init(
+        client: String, dialogues: [Dialogue], now: Double, messageIDs: [String: String],
+        expectations: @escaping (Dialogue) -> VerdictExpectations
+    ) {
         self.client = client
         self.dialogues = dialogues
         self.now = now
+        self.messageIDs = messageIDs
         self.expectations = expectations
         self.transactions = dialogues.indices.flatMap { Transaction.all(in: dialogues[$0], session: $0) }
     }
@@ -194,14 +200,21 @@ struct ClientJudge {
         }
     }
 
-    /// `delivery.duplicate`: the same envelope and size delivered twice.
+    /// `delivery.duplicate`: the same message delivered twice — the same Message-ID to the same recipients, or
+    /// without one at hand the same envelope and size.
     private mutating func judgeDuplicates() {
         var first: [String: Transaction] = [:]
         var order: [String] = []
         var repeats: [String: [Transaction]] = [:]
+        var labels: [String: String] = [:]
         for transaction in transactions where transaction.delivered {
-            let key = Envelope.label(from: transaction.from, to: transaction.accepted.sorted(), bytes: transaction.contentBytes)
+            let recipients = transaction.accepted.sorted()
+            let label = Envelope.label(from: transaction.from, to: recipients, bytes: transaction.contentBytes)
+            let key = transaction.queueID.flatMap { messageIDs[$0] }.map {
+                "Message-ID \($0) " + Envelope.label(from: transaction.from, to: recipients, bytes: nil)
+            } ?? label
             if first[key] == nil {
+                labels[key] = label
                 first[key] = transaction
                 order.append(key)
             } else {
@@ -210,22 +223,23 @@ struct ClientJudge {
         }
         for key in order {
             let original = first[key]!
+            let message = labels[key]!
             let contentEvidence = (original.session, original.content.map { entry(original, $0) })
             guard let again = repeats[key]?.first else {
                 add(
-                    .deliveryDuplicate, .pass, sessions: [original.session], message: key, evidence: [contentEvidence],
+                    .deliveryDuplicate, .pass, sessions: [original.session], message: message, evidence: [contentEvidence],
                     "the message was delivered once")
                 continue
             }
             let againEvidence = (again.session, again.content.map { entry(again, $0) })
             if original.contentWithheld {
                 add(
-                    .deliveryDuplicate, .pass, sessions: [original.session, again.session], message: key,
+                    .deliveryDuplicate, .pass, sessions: [original.session, again.session], message: message,
                     evidence: [contentEvidence, againEvidence],
                     "the message came twice, as expected after the host withheld the end-of-data reply")
             } else {
                 add(
-                    .deliveryDuplicate, .fail, sessions: [original.session, again.session], message: key,
+                    .deliveryDuplicate, .fail, sessions: [original.session, again.session], message: message,
                     evidence: [contentEvidence, againEvidence],
                     "the message was delivered again after the host had accepted it")
             }

@@ -16,6 +16,8 @@ struct Transaction {
     var contentCode: Int?
     var contentBytes = 0
     var contentWithheld = false
+    /// The queue id the end-of-data reply named.
+    var queueID: String?
 
     var accepted: [String] { recipients.filter { ($0.code ?? 0) / 100 == 2 }.map(\.address) }
 
@@ -41,6 +43,7 @@ struct Transaction {
                 current?.contentCode = code
                 current?.contentBytes = command.bytes
                 current?.contentWithheld = command.withheldEntry != nil
+                current?.queueID = dialogue.reply(of: command).flatMap { MessageIdentity.queueID(inReply: $0.lines[0]) }
             case (.chunk, _):
                 chunkBytes += command.bytes
                 if command.argument.asciiUppercased.contains("LAST") {
@@ -48,6 +51,9 @@ struct Transaction {
                     current?.contentCode = code
                     current?.contentBytes = chunkBytes
                     current?.contentWithheld = command.withheldEntry != nil
+                    current?.queueID = dialogue.reply(of: command).flatMap {
+                        MessageIdentity.queueID(inReply: $0.lines[0])
+                    }
                 }
             case (.command, "RSET"), (.command, "QUIT"):
                 if let current { transactions.append(current) }
