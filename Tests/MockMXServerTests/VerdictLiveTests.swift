@@ -114,6 +114,26 @@ import Testing
         #expect(quit.result == .fail)
         #expect(quit.severity == .warning)
     }
+
+    /// The failing side of `timeouts.patience` live: a client that gives up on a withheld MAIL reply long before
+    /// RFC 5321's five minutes (the passing side, a ten-minute wait, is proven in the engine's own tests).
+    @Test func givingUpOnAWithheldReplyTooSoonFailsWithTheMeasuredWait() async throws {
+        let live = try LiveHost(yaml: "rules:\n  - {on: mail, do: withhold}\n")
+        let client = try RawClient(port: live.port)
+        _ = try client.reply()
+        try client.send("EHLO hasty.example\r\n")
+        _ = try client.reply()
+        try client.send("MAIL FROM:<a@example.com>\r\n")
+        let (ending, received) = client.ending(timeout: 0.3)
+        #expect(ending == .open && received.isEmpty, "no reply comes")
+        client.shutdownWrite()
+        let report = await verdicts(live)
+        let verdict = try #require(report.only("timeouts.patience").first)
+        #expect(verdict.result == .fail)
+        #expect(verdict.explanation.hasPrefix("the client gave up after "), "\(verdict.explanation)")
+        #expect(verdict.explanation.hasSuffix(" waiting for the reply to MAIL; at least 5 min is required"))
+        #expect(verdict.evidence.map(\.text).prefix(2) == ["MAIL FROM:<a@example.com>", "withheld: no reply will be sent"])
+    }
 }
 
 /// `expect: {tls: required}` with real swaks: over TLS it passes; after a refused STARTTLS, going on in plain
