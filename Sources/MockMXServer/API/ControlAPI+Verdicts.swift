@@ -1,4 +1,3 @@
-import Foundation
 import MockMXVerdicts
 
 /// `GET /api/v1/verdicts`: the judgment of the senders under test on the retained sessions.

@@ -9,8 +9,6 @@ final class Dialogue {
         var lines: [String]
         var firstTime: Double
         var lastTime: Double
-        /// The command it answers; nil for the greeting and unsolicited replies (a 421 on idle).
-        var command: Int?
 
         var isMultiline: Bool { entries.count > 1 }
     }
@@ -142,17 +140,15 @@ final class Dialogue {
             if !continues { openReply = nil }
             return
         }
-        var reply = Reply(code: code, entries: [index], lines: [text], firstTime: time, lastTime: time)
+        // The greeting, or the answer to the oldest command waiting; else unsolicited (a 421 on idle).
         if awaitingGreeting {
             awaitingGreeting = false
             greeting = replies.count
         } else if !pending.isEmpty {
-            let command = pending.removeFirst()
-            reply.command = command
-            commands[command].reply = replies.count
+            commands[pending.removeFirst()].reply = replies.count
         }
         openReply = continues ? replies.count : nil
-        replies.append(reply)
+        replies.append(Reply(code: code, entries: [index], lines: [text], firstTime: time, lastTime: time))
     }
 
     private func readClientLine(_ text: String, _ index: Int, _ time: Double, _ pending: inout [Int]) {
