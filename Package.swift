@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "mockmx", targets: ["mockmx"]),
         /// The in-process host for Swift test suites.
-        .library(name: "MockMX", targets: ["MockMXServer", "MockMXScenario", "SMTPProtocol", "MockMXDNS"]),
+        .library(name: "MockMX", targets: ["MockMXServer", "MockMXScenario", "SMTPProtocol", "MockMXDNS", "MockMXVerdicts"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -31,17 +31,19 @@ let package = Package(
         // Pure: RFC 8259 syntax with located errors, for the control API's JSON bodies. Its own module so that
         // its fuzz target builds without libevent and the server.
         .target(name: "StrictJSON"),
+        // Pure: judges the sender under test from recorded sessions (no libevent, no sockets).
+        .target(name: "MockMXVerdicts"),
         // libevent transport, message store, transcripts, control API, in-process API.
         .target(
             name: "MockMXServer",
-            dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON", "MockMXDNS"]
+            dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON", "MockMXDNS", "MockMXVerdicts"]
         ),
         // Pure: the CLI's settings from flags, MOCKMX_* variables and defaults; JSON log lines; the health probe.
         .target(name: "MockMXCommandLine", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .executableTarget(
             name: "mockmx",
             dependencies: [
-                "MockMXServer", "MockMXScenario", "MockMXCommandLine", "MockMXDNS",
+                "MockMXServer", "MockMXScenario", "MockMXCommandLine", "MockMXDNS", "MockMXVerdicts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,12 +65,19 @@ let package = Package(
         .executableTarget(
             name: "FuzzServeSettings", dependencies: ["FuzzSupport", "MockMXCommandLine"],
             path: "Fuzz/FuzzServeSettings"),
+        .executableTarget(
+            name: "FuzzVerdicts", dependencies: ["FuzzSupport", "MockMXVerdicts"], path: "Fuzz/FuzzVerdicts"),
+        // Benchmarks/verdicts: how long judging a spool's sessions takes (not a test).
+        .executableTarget(
+            name: "VerdictsBenchmark", dependencies: ["MockMXVerdicts"], path: "Benchmarks/VerdictsBenchmark"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol", "MockMXDNS"]),
-        .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
+        .testTarget(
+            name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol", "MockMXVerdicts"]),
         .testTarget(name: "MockMXCommandLineTests", dependencies: ["MockMXCommandLine", "MockMXScenario"]),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "MockMXDNSTests", dependencies: ["MockMXDNS"]),
+        .testTarget(name: "MockMXVerdictsTests", dependencies: ["MockMXVerdicts"]),
         // Uses exactly what the MockMX library product exports, the way a user's test suite does.
         .testTarget(
             name: "MockMXLibraryTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol", "MockMXDNS"]),

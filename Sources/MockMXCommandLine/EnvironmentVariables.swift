@@ -19,6 +19,9 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
     case seed = "MOCKMX_SEED"
     case dns = "MOCKMX_DNS"
     case clockScale = "MOCKMX_CLOCK_SCALE"
+    case junit = "MOCKMX_JUNIT"
+    case junitWarnings = "MOCKMX_JUNIT_WARNINGS"
+    case failOnVerdict = "MOCKMX_FAIL_ON_VERDICT"
 
     /// What a value must look like, for the error when it does not.
     var expectation: String {
@@ -26,11 +29,11 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
         case .logFormat: "'text' or 'json'"
         case .grace: "a number of seconds such as 5 or 0.5"
         case .maxConnections, .retainMessages, .retainSessions: "a whole number above 0"
-        case .verbose: "true or false (also 1/0, yes/no, on/off)"
+        case .verbose, .junitWarnings, .failOnVerdict: "true or false (also 1/0, yes/no, on/off)"
         case .seed: "a whole number from 0 to \(UInt64.max)"
         case .retainMessageBytes, .retainTranscriptBytes: "a size above 0 such as 268435456, 256MiB or 64M"
         case .clockScale: "a number above 0 such as 0.01"
-        case .listen, .api, .apiToken, .spool, .readyFile, .dns: "a value"
+        case .listen, .api, .apiToken, .spool, .readyFile, .dns, .junit: "a value"
         }
     }
 

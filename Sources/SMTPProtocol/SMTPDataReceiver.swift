@@ -20,6 +20,10 @@ struct SMTPDataReceiver {
     /// Content octets received, including those discarded over the limit.
     private(set) var receivedBytes = 0
     private(set) var sawBareLineFeed = false
+    /// Bare line ends and over-long lines as the wire carried them, whatever the mode made of them.
+    private(set) var lineFacts = DataLineFacts()
+    /// Octets of the current line taken so far (a line split across reads), its stuffed dot included.
+    private var lineSoFar = 0
     var isOversize: Bool { receivedBytes > sizeLimit }
 
     private var atLineStart = true
@@ -54,6 +58,7 @@ struct SMTPDataReceiver {
                     return .ended
                 }
                 input.consume(1)  // the stuffed dot
+                lineSoFar += 1
             }
             // Stop early at a mark so a rule can act after exactly that many content bytes.
             var limit = input.count
@@ -81,6 +86,10 @@ struct SMTPDataReceiver {
             guard let found = memchr(base + lineStart, 0x0A, searchEnd - lineStart) else { break }
             let lineFeed = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             let crlf = lineFeed > 0 && base[lineFeed - 1] == 0x0D
+            lineFacts.count(
+                line: UnsafeBufferPointer(start: base + lineStart, count: lineFeed - lineStart - (crlf ? 1 : 0)),
+                length: lineSoFar + lineFeed - lineStart + 1, crlf: crlf)
+            lineSoFar = 0
             if !crlf {
                 switch mode {
                 case .normalize:
@@ -103,6 +112,8 @@ struct SMTPDataReceiver {
             var end = limit
             if end == count, base[end - 1] == 0x0D { end -= 1 }
             if end > lineStart {
+                lineFacts.countCarriageReturns(UnsafeBufferPointer(start: base + lineStart, count: end - lineStart))
+                lineSoFar += end - lineStart
                 lineStart = end
                 atLineStart = false
             }
@@ -126,5 +137,39 @@ struct SMTPDataReceiver {
 
     private mutating func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { append($0) }
+    }
+}
+
+/// What DATA content carried that RFC 5321 forbids (§2.3.8 bare CR and LF, §4.5.3.1.6 lines over 1000 octets),
+/// counted as the wire carried it so a judge of the sender sees it even when the host normalized it.
+public struct DataLineFacts: Sendable, Equatable {
+    public var bareLineFeeds = 0
+    public var bareCarriageReturns = 0
+    /// Lines longer than 1000 octets, line end included.
+    public var longLines = 0
+    /// Octets of the longest line ended so far, line end included.
+    public var longestLine = 0
+
+    public init() {}
+
+    public var isClean: Bool { bareLineFeeds == 0 && bareCarriageReturns == 0 && longLines == 0 }
+
+    /// One line ending at an LF: `line` without its line end, `length` with it (and with earlier parts).
+    mutating func count(line: UnsafeBufferPointer<UInt8>, length: Int, crlf: Bool) {
+        if !crlf { bareLineFeeds += 1 }
+        if length > 1000 { longLines += 1 }
+        longestLine = max(longestLine, length)
+        countCarriageReturns(line)
+    }
+
+    mutating func countCarriageReturns(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard var position = bytes.baseAddress, !bytes.isEmpty else { return }
+        var left = bytes.count
+        while left > 0, let found = memchr(position, 0x0D, left) {
+            bareCarriageReturns += 1
+            let next = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) + 1
+            left -= position.distance(to: next)
+            position = next
+        }
     }
 }

@@ -157,6 +157,7 @@ extension SMTPSessionStateMachine {
     /// Every reply ends the transaction (`.dataEnd`); only a positive one counts the message as accepted.
     mutating func endOfData(_ receiver: SMTPDataReceiver) -> Proposal {
         phase = .commands
+        lastDataLineFacts = receiver.lineFacts
         let event = SMTPEvent.dataEnd(bytes: receiver.receivedBytes)
         if receiver.isOversize {
             return Proposal(event, reply(552, "5.3.4", "Error: message file too big"), effect: .dataEnd)

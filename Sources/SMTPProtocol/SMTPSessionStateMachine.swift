@@ -48,6 +48,8 @@ public struct SMTPSessionStateMachine: Sendable {
     public internal(set) var authenticatedUser: String?
     /// Whether the session runs over TLS.
     public private(set) var isTLSActive = false
+    /// The bare line ends and long lines of the DATA content that ended last.
+    public internal(set) var lastDataLineFacts = DataLineFacts()
     let enhancedCodes: Bool
     let pipeliningAdvertised: Bool
 

@@ -4,6 +4,7 @@ import MockMXCommandLine
 import MockMXDNS
 import MockMXScenario
 import MockMXServer
+import MockMXVerdicts
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -107,6 +108,28 @@ struct Serve: ParsableCommand {
             valueName: "address"))
     var dns: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "At shutdown (SIGTERM included) write the verdicts on the sender under test as JUnit XML to FILE.",
+            valueName: "file"))
+    var junit: String?
+
+    @Flag(help: "Failed warning-level verdicts are JUnit failures too (else reported in <system-out>).")
+    var junitWarnings = false
+
+    @Flag(help: "Exit 1 at shutdown when any verdict on the sender under test failed.")
+    var failOnVerdict = false
+
+    func verdictSettings() throws -> VerdictSettings {
+        do {
+            return try VerdictSettings.resolve(
+                junit: junit, junitWarnings: junitWarnings, failOnVerdict: failOnVerdict,
+                environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     /// The flags, then the MOCKMX_* environment, then the defaults.
     func settings() throws -> ServeSettings {
         let flags = ServeSettings.Flags(
@@ -127,10 +150,12 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         _ = try settings()
+        _ = try verdictSettings()
     }
 
     func run() throws {
         let settings = try settings()
+        let verdictSettings = try verdictSettings()
         var listeners: [ListenerConfiguration] = []
         for entry in settings.listeners {
             var scenario: Scenario
@@ -183,7 +208,23 @@ struct Serve: ParsableCommand {
         log.started(bound, api: host.api, apiHasToken: settings.apiToken != nil, spool: settings.spoolDirectory)
         if let dns = host.dns { log.answeringDNS(dns) }
         host.waitUntilStopped()
-        log.stopped(sessions: host.sessions.totalStarted, messages: host.messages.totalAccepted)
+        // Judged only when asked: a long run's many sessions should not hold up every shutdown.
+        guard verdictSettings.junitFile != nil || verdictSettings.failOnVerdict else {
+            log.stopped(sessions: host.sessions.totalStarted, messages: host.messages.totalAccepted)
+            return
+        }
+        let verdicts = host.verdicts
+        if let junit = verdictSettings.junitFile {
+            let xml = JUnitReport.render(verdicts, warningsFail: verdictSettings.junitWarnings)
+            do {
+                try Data(xml.utf8).write(to: URL(fileURLWithPath: junit), options: .atomic)
+            } catch {
+                FileHandle.standardError.write(Data("mockmx: cannot write \(junit): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        log.stopped(sessions: host.sessions.totalStarted, messages: host.messages.totalAccepted, verdicts: verdicts.summary)
+        if verdictSettings.failOnVerdict, verdicts.hasFailure { throw ExitCode(1) }
     }
 
     /// The `dns:` section of the scenario `--dns` names after its address; a file without one is a mistake.

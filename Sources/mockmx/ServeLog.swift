@@ -1,6 +1,7 @@
 import Foundation
 import MockMXCommandLine
 import MockMXServer
+import MockMXVerdicts
 
 /// What `serve` tells whoever watches it: start-up and shutdown lines on stdout, and the transcript — on
 /// stderr with `--verbose` in the text format for people, on stdout always in the JSON format for a log
@@ -121,15 +122,26 @@ struct ServeLog: Sendable {
         }
     }
 
-    /// The last line; waits a moment for the output to drain, never longer: an unread pipe must not hold up
-    /// the exit.
-    func stopped(sessions: Int, messages: Int) {
+    /// The last lines, the verdicts' summary last when they were judged; waits a moment for the output to drain,
+    /// never longer: an unread pipe must not hold up the exit.
+    func stopped(sessions: Int, messages: Int, verdicts: VerdictReport.Summary? = nil) {
         switch format {
         case .text: say("mockmx: stopped after \(sessions) session(s), \(messages) message(s)")
         case .json:
             var line = JSONLogLine(event: "stopped")
             line.add("sessions", sessions)
             line.add("messages", messages)
+            say(line.text)
+        }
+        switch (format, verdicts) {
+        case (_, nil): break
+        case (.text, let verdicts?): say("mockmx: verdicts: \(verdicts.line)")
+        case (.json, let verdicts?):
+            var line = JSONLogLine(event: "verdicts")
+            line.add("pass", verdicts.pass)
+            line.add("fail", verdicts.fail)
+            line.add("pending", verdicts.pending)
+            line.add("inconclusive", verdicts.inconclusive)
             say(line.text)
         }
         standardError.flush(timeout: .milliseconds(500))

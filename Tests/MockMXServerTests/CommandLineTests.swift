@@ -93,7 +93,9 @@ import Testing
         #expect(rest.contains("stopped after 2 session(s), 1 message(s)"))
         #expect(try greylisted.replyLine().hasPrefix("421 4.3.2"))
         let spooled = try FileManager.default.contentsOfDirectory(atPath: spool).sorted()
-        #expect(spooled.count == 2 && spooled[0].hasSuffix(".eml") && spooled[1].hasSuffix(".json"))
+        #expect(spooled.count == 3 && spooled[0].hasSuffix(".eml") && spooled[1].hasSuffix(".json"))
+        #expect(spooled[2] == "sessions")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool + "/sessions").count == 2)
     }
 
     @Test func serveRefusesABadAddressAndAnUnknownScenario() throws {

@@ -161,7 +161,8 @@ import Testing
 
         let id = try #require(sessions[0]["id"] as? String)
         let detail = try api.get("/api/v1/sessions/\(id)").object()
-        #expect(Set(detail.keys) == ControlAPITests.sessionKeys.union(["transcript"]))
+        #expect(Set(detail.keys) == ControlAPITests.sessionKeys.union(["transcript", "format"]))
+        #expect(detail["format"] as? Int == 1)
         let transcript = try #require(detail["transcript"] as? [[String: Any]])
         #expect(transcript.count == sessions[0]["transcriptEntries"] as? Int)
         #expect(transcript.allSatisfy { Set($0.keys) == ["time", "direction", "text", "rule"] })

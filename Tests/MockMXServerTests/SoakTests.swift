@@ -130,7 +130,8 @@ import Testing
         var json = Set<String>()
         var eml = Set<String>()
         var other: [String] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+        // `sessions/` holds the ended sessions (`mockmx verdicts` reads them), not messages.
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name != "sessions" {
             if name.hasSuffix(".json") {
                 json.insert(String(name.dropLast(5)))
             } else if name.hasSuffix(".eml") {

@@ -16,7 +16,7 @@ struct ScenarioDocumentDecoder {
         self.file = file
     }
 
-    static let topLevelKeys = ["summary", "extends", "host", "seed", "rules", "firewall", "dns"]
+    static let topLevelKeys = ["summary", "extends", "host", "seed", "rules", "firewall", "dns", "expect"]
     static let hostKeys = [
         "hostname", "greeting", "extensions", "limits", "line-endings", "pipelining", "timeouts", "tls", "auth",
     ]
@@ -94,6 +94,9 @@ struct ScenarioDocumentDecoder {
         }
         if let node = fields["dns"] {
             scenario.dns = decodeDNS(node)
+        }
+        if let node = fields["expect"] {
+            scenario.expect = decodeExpectations(node, base: scenario.expect)
         }
         diagnostics = diagnostics.enumerated().sorted { lhs, rhs in
             (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)

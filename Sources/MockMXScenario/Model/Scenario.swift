@@ -22,6 +22,8 @@ public struct Scenario: Sendable, Equatable {
     public var tls: TLSSettings
     /// The test domains `serve --dns` answers for (the MX records that lead senders here), if any.
     public var dns: DNSZone?
+    /// What the verdicts hold the sender under test to beyond the RFCs (`expect:`).
+    public var expect = ScenarioExpectations()
 
     public init(
         name: String,

@@ -63,6 +63,11 @@ extension ControlAPI {
             APIRoute("/api/v1/sessions/{id}", [
                 .get: Endpoint { [unowned self] _, captures in .now(session(captures[0])) },
             ]),
+            APIRoute("/api/v1/verdicts", [
+                .get: Endpoint(parameters: ["client", "check", "session", "format"]) { [unowned self] request, _ in
+                    .now(verdicts(request))
+                },
+            ]),
             APIRoute("/api/v1/wait", [
                 .get: Endpoint(parameters: ["messages", "sessions", "timeout"]) { [unowned self] request, _ in
                     wait(request)

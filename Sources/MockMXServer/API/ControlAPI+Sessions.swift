@@ -1,4 +1,5 @@
 import Foundation
+import MockMXVerdicts
 
 /// `/api/v1/sessions…`: who connected, what was said, how it ended.
 extension ControlAPI {
@@ -16,18 +17,12 @@ extension ControlAPI {
         return .json(list)
     }
 
-    /// One session with its full transcript: `[{time, direction, text, rule}]`.
+    /// One session with its full transcript, in the one session shape (``RecordedSession``, `"format": 1`).
     func session(_ id: String) -> APIResponse {
         guard let session = runtime.sessions.session(id: id) else {
             return .error(404, "no session with id '\(id)' (it may have been reset or dropped by retention)")
         }
-        let detail = SessionDetail(
-            summary: summary(session, messageIDs: messageIDsBySession()[id] ?? []),
-            transcript: session.transcript.map {
-                SessionDetail.Entry(
-                    time: ISO8601.string($0.time), direction: $0.direction.rawValue, text: $0.text, rule: $0.rule)
-            })
-        return .json(detail)
+        return .json(session.recorded(messages: messageIDsBySession()[id] ?? []))
     }
 
     private func summary(_ session: SessionRecord, messageIDs: [String]) -> SessionSummary {
@@ -85,41 +80,5 @@ struct SessionSummary: Encodable {
     private enum CodingKeys: String, CodingKey {
         case id, listener, scenario, client, startedAt, endedAt, endReason, messages, transcriptEntries
         case omittedTranscriptEntries
-    }
-}
-
-/// `GET /api/v1/sessions/{id}`: the summary's keys and `transcript` beside them, in one object.
-struct SessionDetail: Encodable {
-    /// A transcript entry; `rule` is `null` for lines no rule shaped.
-    struct Entry: Encodable {
-        var time: String
-        var direction: String
-        var text: String
-        var rule: String?
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(time, forKey: .time)
-            try container.encode(direction, forKey: .direction)
-            try container.encode(text, forKey: .text)
-            try container.encode(rule, forKey: .rule)
-        }
-
-        private enum CodingKeys: String, CodingKey {
-            case time, direction, text, rule
-        }
-    }
-
-    var summary: SessionSummary
-    var transcript: [Entry]
-
-    func encode(to encoder: any Encoder) throws {
-        try summary.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(transcript, forKey: .transcript)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case transcript
     }
 }

@@ -21,7 +21,14 @@ struct StepFacts {
 extension SMTPConnection {
     func begin(_ next: SMTPStep) {
         // The event's last byte is the one before what the state machine still buffers.
-        recordInbound(next.event, arrivedAt: arrivals.arrival(ofByteAt: arrivals.total - machine.bufferedByteCount - 1))
+        let consumed = arrivals.total - machine.bufferedByteCount
+        var contentArrival: Date?
+        switch next.event {
+        case .command(verb: "DATA", _, _): contentStart = consumed
+        case .dataEnd: contentArrival = arrivals.arrival(ofByteAt: contentStart)
+        default: break
+        }
+        recordInbound(next.event, arrivedAt: arrivals.arrival(ofByteAt: consumed - 1), contentArrivedAt: contentArrival)
         ruleLabel = nil
         repliedInStep = false
 

@@ -1,5 +1,6 @@
 import Foundation
 import MockMXScenario
+import MockMXVerdicts
 import SMTPProtocol
 
 /// Every step of the session goes into its transcript: the client's lines as they arrived, the host's
@@ -35,8 +36,9 @@ extension SMTPConnection {
         append(direction, String(decoding: text, as: UTF8.self), rule: rule, at: time)
     }
 
-    /// The client's side of a step, dated when its bytes arrived.
-    func recordInbound(_ event: SMTPEvent, arrivedAt time: Date?) {
+    /// The client's side of a step, dated when its bytes arrived; DATA content by its first byte, its `.` by
+    /// the last.
+    func recordInbound(_ event: SMTPEvent, arrivedAt time: Date?, contentArrivedAt contentTime: Date? = nil) {
         // Behind a firewall the client's own lines were recorded as read; these are what the host got.
         let received: TranscriptEntry.Direction = firewall == nil ? .client : .hostReceived
         switch event {
@@ -49,12 +51,20 @@ extension SMTPConnection {
         case .dataProgress(let bytes):
             note("message content reached \(bytes) bytes")
         case .dataEnd(let bytes):
-            appendText(received, at: time) { text in
+            appendText(received, at: contentTime ?? time) { text in
                 text.append(UInt8(ascii: "<"))
                 text.appendDecimal(bytes)
                 text += " bytes of message content>".utf8
             }
             appendText(received, at: time) { $0.append(UInt8(ascii: ".")) }
+            let facts = machine.lastDataLineFacts
+            if !facts.isClean {
+                note(
+                    ContentShape(
+                        bareLineFeeds: facts.bareLineFeeds, bareCarriageReturns: facts.bareCarriageReturns,
+                        longLines: facts.longLines, longestLine: facts.longestLine
+                    ).note)
+            }
         case .xexch50Blob(let bytes):
             append(received, "<\(bytes) bytes of XEXCH50 blob>", at: time)
         case .bdatChunk(let bytes, let last, _):

@@ -49,6 +49,9 @@ final class SMTPConnection {
     @exclusivity(unchecked) var heldInput = HeldInput()
     /// When the bytes handed to the state machine arrived.
     @exclusivity(unchecked) var arrivals = ArrivalTimes()
+    /// Where the content of the latest DATA starts in `arrivals`' offsets: its first byte's arrival dates
+    /// the content's transcript line, so content sent before the 354 shows as such.
+    @exclusivity(unchecked) var contentStart = 0
     /// A read saw the client's end (true: an error, false: it closed): nothing more will come.
     @exclusivity(unchecked) var clientEnded: Bool?
     /// Kernel reads left in this pass of `drive`. Replies leave at once, so a fast client's next
@@ -125,6 +128,7 @@ final class SMTPConnection {
         retainedByLibevent = Unmanaged.passRetained(self)
         transport.startReading(timeoutMilliseconds: engine.idleTimeoutMilliseconds)
         note("connect from \(record.clientAddress) to \(listener.name) (scenario \(engine.scenario.name))")
+        if !engine.scenario.expect.isEmpty { note(engine.scenario.expect.verdictNote) }
         if listener.implicitTLS {
             // The greeting waits for the handshake (RFC 8314 §3.3).
             machine.startedWithTLS()
