@@ -29,10 +29,13 @@ let package = Package(
         // Pure: RFC 8259 syntax with located errors, for the control API's JSON bodies. Its own module so that
         // its fuzz target builds without libevent and the server.
         .target(name: "StrictJSON"),
+        // Pure: a bounded MIME reader (headers, encoded words, addresses, multipart bodies) for the
+        // Mailpit-compatible API. Its own module so that its fuzz target builds without libevent.
+        .target(name: "MailMIME"),
         // libevent transport, message store, transcripts, control API, in-process API.
         .target(
             name: "MockMXServer",
-            dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON"]
+            dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON", "MailMIME"]
         ),
         // Pure: the CLI's settings from flags, MOCKMX_* variables and defaults; JSON log lines; the health probe.
         .target(name: "MockMXCommandLine", dependencies: ["MockMXScenario", "SMTPProtocol"]),
@@ -55,11 +58,13 @@ let package = Package(
             path: "Fuzz/FuzzFirewallFilter"),
         .executableTarget(
             name: "FuzzJSONSyntax", dependencies: ["FuzzSupport", "StrictJSON"], path: "Fuzz/FuzzJSONSyntax"),
+        .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailMIME"], path: "Fuzz/FuzzMIME"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
         .testTarget(name: "MockMXCommandLineTests", dependencies: ["MockMXCommandLine", "MockMXScenario"]),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "MailMIMETests", dependencies: ["MailMIME"]),
         // Uses exactly what the MockMX library product exports, the way a user's test suite does.
         .testTarget(name: "MockMXLibraryTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),
     ],
