@@ -67,6 +67,8 @@ public struct ReadyFile: Codable, Sendable, Equatable {
     public var smtp: [Listener]
     /// Nil (`null` in the file) when serve runs without the control API (`--api none`).
     public var api: Endpoint?
+    /// The Mailpit-compatible API as bound (`mailpitApi` in the file); absent when serve runs without one.
+    public var mailpitAPI: Endpoint?
 
     public init(pid: Int, smtp: [Listener], api: Endpoint?) {
         self.pid = pid
@@ -80,6 +82,7 @@ public struct ReadyFile: Codable, Sendable, Equatable {
         api = try container.decode(Endpoint?.self, forKey: .api)
         pid = try container.decode(Int.self, forKey: .pid)
         smtp = try container.decode([Listener].self, forKey: .smtp)
+        mailpitAPI = try container.decodeIfPresent(Endpoint.self, forKey: .mailpitAPI)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -87,10 +90,12 @@ public struct ReadyFile: Codable, Sendable, Equatable {
         try container.encode(pid, forKey: .pid)
         try container.encode(smtp, forKey: .smtp)
         try container.encode(api, forKey: .api)
+        try container.encodeIfPresent(mailpitAPI, forKey: .mailpitAPI)
     }
 
     private enum CodingKeys: String, CodingKey {
         case pid, smtp, api
+        case mailpitAPI = "mailpitApi"
     }
 
     /// Reads a ready file's bytes.

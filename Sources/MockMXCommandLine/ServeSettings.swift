@@ -23,6 +23,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var verbose: Bool
     /// Replaces every scenario's `seed:` when set.
     public var seed: UInt64?
+    /// `HOST:PORT` of the Mailpit-compatible API; nil (the default, or `none`) serves none.
+    public var mailpitAPIAddress: String? = nil
 
     /// What the command line gave; nil (or empty, or false) where it gave nothing.
     public struct Flags: Sendable, Equatable {
@@ -38,6 +40,8 @@ public struct ServeSettings: Sendable, Equatable {
         public var retainSessions: Int?
         public var verbose: Bool
         public var seed: UInt64?
+        /// `--mailpit-api`.
+        public var mailpitAPI: String?
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
@@ -116,7 +120,8 @@ public struct ServeSettings: Sendable, Equatable {
             retainSessions: try positive(flags.retainSessions, "--retain-sessions", variables, .retainSessions)
                 ?? Defaults.retainSessions,
             verbose: verbose?.value ?? false,
-            seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value)
+            seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value,
+            mailpitAPIAddress: (flags.mailpitAPI ?? variables[.mailpitAPI]).flatMap { $0.lowercased() == "none" ? nil : $0 })
     }
 
     private static func checked(_ entries: [ListenEntry], source: String) throws(ConfigurationError) -> [ListenEntry] {

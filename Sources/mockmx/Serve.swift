@@ -75,12 +75,21 @@ struct Serve: ParsableCommand {
             valueName: "token"))
     var apiToken: String?
 
+    @Option(
+        name: .customLong("mailpit-api"),
+        help: ArgumentHelp(
+            "HOST:PORT for a Mailpit-compatible API (Mailpit's /api/v1 paths and fields, for Mailpit clients); port "
+                + "0 picks a free port. Off by default; --api-token applies to it too (Bearer or Basic password).",
+            valueName: "address"))
+    var mailpitAPI: String?
+
     /// The flags, then the MOCKMX_* environment, then the defaults.
     func settings() throws -> ServeSettings {
-        let flags = ServeSettings.Flags(
+        var flags = ServeSettings.Flags(
             listen: listen, api: api, apiToken: apiToken, spool: spool, readyFile: readyFile, logFormat: logFormat,
             grace: grace, maxConnections: maxConnections, retainMessages: retainMessages,
             retainSessions: retainSessions, verbose: verbose, seed: seed)
+        flags.mailpitAPI = mailpitAPI
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServeSettings.resolve(
@@ -111,7 +120,7 @@ struct Serve: ParsableCommand {
                 ListenerConfiguration(address: entry.address, scenario: scenario, implicitTLS: entry.implicitTLS))
         }
         let log = ServeLog(format: settings.logFormat, verbose: settings.verbose)
-        let configuration = HostConfiguration(
+        var configuration = HostConfiguration(
             listeners: listeners,
             spoolDirectory: settings.spoolDirectory,
             messageRetention: settings.retainMessages,
@@ -121,6 +130,7 @@ struct Serve: ParsableCommand {
             apiAddress: settings.apiAddress,
             apiToken: settings.apiToken,
             maxConnections: settings.maxConnections)
+        configuration.mailpitAPIAddress = settings.mailpitAPIAddress
 
         let host: MockMXHost
         let bound: [BoundListener]
@@ -133,14 +143,17 @@ struct Serve: ParsableCommand {
             throw ValidationError("\(error)")
         }
         // The ready file first: whoever reads the listening lines may go straight for it.
-        if let readyFile = settings.readyFile { try Serve.writeReadyFile(readyFile, bound: bound, api: host.api) }
+        if let readyFile = settings.readyFile { try Serve.writeReadyFile(readyFile, bound: bound, api: host.api, mailpitAPI: host.mailpitAPI) }
         log.started(bound, api: host.api, spool: settings.spoolDirectory)
+        if let mailpitAPI = host.mailpitAPI { log.mailpitAPI(mailpitAPI) }
         host.waitUntilStopped()
         log.stopped(sessions: host.sessions.totalStarted, messages: host.messages.totalAccepted)
     }
 
-    static func writeReadyFile(_ path: String, bound: [BoundListener], api: BoundAddress? = nil) throws {
-        let readyFile = ReadyFile(
+    static func writeReadyFile(
+        _ path: String, bound: [BoundListener], api: BoundAddress? = nil, mailpitAPI: BoundAddress? = nil
+    ) throws {
+        var readyFile = ReadyFile(
             pid: Int(getpid()),
             smtp: bound.map {
                 ReadyFile.Listener(
@@ -148,6 +161,7 @@ struct Serve: ParsableCommand {
                     tlsFingerprint: $0.tlsFingerprint, tlsAuthority: $0.tlsAuthority)
             },
             api: api.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) })
+        readyFile.mailpitAPI = mailpitAPI.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) }
         // Written whole then renamed, so a watcher never reads half a file.
         try readyFile.json().write(to: URL(fileURLWithPath: path), options: .atomic)
     }

@@ -38,6 +38,9 @@ public struct HostConfiguration: Sendable {
     public var apiToken: String?
     /// Open SMTP connections allowed at once; the next is told `421 4.7.0 Error: too many connections`.
     public var maxConnections: Int
+    /// `HOST:PORT` for the Mailpit-compatible API (its own listener, on the same loop); nil serves none. It
+    /// follows ``apiToken`` too.
+    public var mailpitAPIAddress: String?
 
     public init(
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],

@@ -11,6 +11,8 @@ final class HostRuntime {
     private(set) var listeners: [SMTPListener] = []
     /// The HTTP control API, when the configuration asks for one.
     private(set) var api: ControlAPI?
+    /// The Mailpit-compatible API, when the configuration asks for one.
+    private(set) var mailpitAPI: MailpitAPI?
     private var connections: [ObjectIdentifier: SMTPConnection] = [:]
     private var sessionCounter = 0
     private let sessionPrefix: String
@@ -42,6 +44,15 @@ final class HostRuntime {
                 api = try ControlAPI(runtime: self, address: apiAddress, token: configuration.apiToken)
             } catch {
                 for listener in listeners { listener.close() }
+                throw error
+            }
+        }
+        if let mailpitAddress = configuration.mailpitAPIAddress {
+            do {
+                mailpitAPI = try MailpitAPI(runtime: self, address: mailpitAddress, token: configuration.apiToken)
+            } catch {
+                for listener in listeners { listener.close() }
+                api?.close()
                 throw error
             }
         }
@@ -158,6 +169,8 @@ final class HostRuntime {
         // Served until the end, so a test can still read what happened during the grace period.
         api?.close()
         api = nil
+        mailpitAPI?.close()
+        mailpitAPI = nil
         let done = onStopped
         onStopped = nil
         done?()

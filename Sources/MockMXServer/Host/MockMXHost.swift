@@ -38,7 +38,7 @@ public final class MockMXHost: Sendable {
         MockMXHost.raiseFileLimit(to: configuration.maxConnections + 1024)
         // Binding happens before the loop thread exists, so nothing else touches libevent yet.
         let bound = try runtime.value.bind()
-        state.markStarted(bound, api: runtime.value.api?.bound)
+        state.markStarted(bound, api: runtime.value.api?.bound, mailpitAPI: runtime.value.mailpitAPI?.bound)
         loop.start(name: "mockmx-loop")
         return bound
     }
@@ -57,6 +57,9 @@ public final class MockMXHost: Sendable {
 
     /// The control API as bound by `start()` (port 0 resolved); nil without ``HostConfiguration/apiAddress``.
     public var api: BoundAddress? { state.api }
+
+    /// The Mailpit-compatible API as bound by `start()`; nil without ``HostConfiguration/mailpitAPIAddress``.
+    public var mailpitAPI: BoundAddress? { state.mailpitAPI }
 
     /// Graceful stop: no new sessions, open ones get up to the grace period, then `421` and close.
     /// Blocks until the loop has ended. Safe to call more than once.
@@ -90,13 +93,21 @@ private final class LockedState: @unchecked Sendable {
     private var _started = false
     private var _bound: [BoundListener] = []
     private var _api: BoundAddress?
+    private var _mailpitAPI: BoundAddress?
 
-    func markStarted(_ bound: [BoundListener], api: BoundAddress?) {
+    func markStarted(_ bound: [BoundListener], api: BoundAddress?, mailpitAPI: BoundAddress? = nil) {
         lock.lock()
         _started = true
         _bound = bound
         _api = api
+        _mailpitAPI = mailpitAPI
         lock.unlock()
+    }
+
+    var mailpitAPI: BoundAddress? {
+        lock.lock()
+        defer { lock.unlock() }
+        return _mailpitAPI
     }
 
     var started: Bool {

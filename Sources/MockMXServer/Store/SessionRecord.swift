@@ -242,6 +242,12 @@ struct BoundedQueue<Element> {
         storage.removeAll()
         head = 0
     }
+
+    /// Removes the elements that satisfy `predicate`, keeping the rest oldest first.
+    mutating func removeAll(where predicate: (Element) -> Bool) {
+        storage = elements.filter { !predicate($0) }
+        head = 0
+    }
 }
 
 /// The retained sessions, oldest dropped first beyond the bound.
