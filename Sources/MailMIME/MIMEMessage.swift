@@ -90,7 +90,7 @@ public struct MIMEMessage: Sendable {
         let content = MIMEMessage.decodeTransfer(
             Array(body), encoding: (header("Content-Transfer-Encoding") ?? "").trimmingCharacters(in: .whitespaces))
         let isBody = disposition != "attachment" && fileName.isEmpty
-        if isBody, type == "text/plain" || type == "text" || type.isEmpty, text.isEmpty {
+        if isBody, type == "text/plain" || type.isEmpty, text.isEmpty {
             text = MIMEHeaders.decode(content, charset: parameters["charset"] ?? "") ?? MIMEHeaders.text(content)
             return
         }

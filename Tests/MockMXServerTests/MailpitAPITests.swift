@@ -205,6 +205,12 @@ import Testing
         #expect(try client.replyLine() == "550 5.1.1 no such user")
 
         _ = try host.curl("PUT", "/api/v1/chaos", body: #"{"Sender": {"Probability": 100}}"#)
+        let refused = try RawClient(port: host.smtpPort)
+        _ = try refused.reply()
+        try refused.send("HELO c\r\n")
+        _ = try refused.reply()
+        try refused.send("MAIL FROM:<a@example.com>\r\n")
+        #expect(try refused.replyLine() == "451 Chaos sender error")
         let reset = try Curl.run(["-X", "POST", "\(host.control)/api/v1/reset?scenarios=keep"])
         #expect(reset.status == 200)
         #expect(try host.curl("/api/v1/chaos").object()["Sender"] as? [String: Int] == ["ErrorCode": 451, "Probability": 0])

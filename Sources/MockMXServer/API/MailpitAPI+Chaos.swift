@@ -94,7 +94,7 @@ extension MailpitAPI {
             return MailpitAPI.badRequest(error.message)
         }
         applyChaos(restartingEngines: true)
-        return MailpitAPI.json(chaos)
+        return APIResponse.json(chaos)
     }
 
     /// Every listener plays its scenario with the chaos rules in front. A new engine starts the listener's

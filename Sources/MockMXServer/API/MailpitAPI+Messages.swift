@@ -30,13 +30,13 @@ extension MailpitAPI {
                 .get: now { [unowned self] request, captures in
                     withMessage(captures[0], request) { view in
                         readIDs.insert(view.stored.id)
-                        return MailpitAPI.json(view.message)
+                        return APIResponse.json(view.message)
                     }
                 },
             ]),
             APIRoute("/api/v1/message/{id}/headers", [
                 .get: now { [unowned self] request, captures in
-                    withMessage(captures[0], request) { MailpitAPI.json($0.headers) }
+                    withMessage(captures[0], request) { APIResponse.json($0.headers) }
                 },
             ]),
             APIRoute("/api/v1/message/{id}/raw", [
@@ -68,7 +68,7 @@ extension MailpitAPI {
             ]),
             APIRoute("/api/v1/info", [.get: now { [unowned self] _, _ in info() }]),
             APIRoute("/api/v1/chaos", [
-                .get: now { [unowned self] _, _ in MailpitAPI.json(chaos) },
+                .get: now { [unowned self] _, _ in APIResponse.json(chaos) },
                 .put: now { [unowned self] request, _ in setChaos(request) },
             ]),
         ]
@@ -92,7 +92,7 @@ extension MailpitAPI {
         let (start, limit) = paging(request)
         let page = matching.dropFirst(start).prefix(limit)
         let unread = all.count { !isRead($0.stored.id) }
-        return MailpitAPI.json(
+        return APIResponse.json(
             MailpitShapes.List(
                 total: all.count, unread: unread, count: page.count, messages_count: matching.count,
                 messages_unread: matching.count { !isRead($0.stored.id) }, start: start, tags: [],
@@ -202,7 +202,7 @@ extension MailpitAPI {
 
     private func info() -> APIResponse {
         let all = runtime.messages.all
-        return MailpitAPI.json(
+        return APIResponse.json(
             MailpitShapes.Info(
                 Version: "mockmx", LatestVersion: "disabled", Database: "", DatabaseSize: 0, Messages: all.count,
                 Unread: all.count { !isRead($0.id) }, Tags: [:],

@@ -109,9 +109,6 @@ final class MailpitAPI {
     static func badRequest(_ message: String) -> APIResponse { text(message, status: 400) }
 
     static let notFound = text("404 page not found", status: 404)
-
-    /// Mailpit writes JSON with Go's encoder: no sorted keys needed, but stable output helps tests and diffs.
-    static func json(_ body: some Encodable) -> APIResponse { .json(body) }
 }
 
 extension APIRequest {
