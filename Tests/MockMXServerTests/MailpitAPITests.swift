@@ -89,6 +89,10 @@ import Testing
         #expect(message["MessageID"] as? String == "r1@example.com")
         let attachment = try #require((message["Attachments"] as? [[String: Any]])?.first)
         #expect(attachment["FileName"] as? String == "report.csv" && attachment["PartID"] as? String == "2")
+        // Digests of "a,b", as `printf 'a,b' | sha256sum` prints them.
+        let checksums = attachment["Checksums"] as? [String: String]
+        #expect(checksums?["SHA256"] == "1eb7c54d52831bbfe8942af0b1c56b7409523a59ed6ca99c1174fef7eb32c1b5")
+        #expect(checksums?["MD5"] == "b345e1dc09f20fdefdea469f09167892" && checksums?["SHA1"]?.count == 40)
         #expect(try host.curl("/api/v1/message/\(id)/part/2").text == "a,b")
         #expect(try host.curl("/api/v1/messages").object()["unread"] as? Int == 1)
 

@@ -1,3 +1,4 @@
+import CLibEvent
 import Foundation
 import MailMIME
 
@@ -74,6 +75,7 @@ enum MailpitShapes {
         var ContentType: String
         var ContentID: String
         var Size: Int
+        var Checksums: Checksums
 
         init(_ part: MIMEAttachment) {
             PartID = part.partID
@@ -81,6 +83,28 @@ enum MailpitShapes {
             ContentType = part.contentType
             ContentID = part.contentID
             Size = part.size
+            Checksums = MailpitShapes.Checksums(part.content)
+        }
+    }
+
+    /// The decoded content's digests in lower-case hex, as Mailpit lists them to compare files by.
+    struct Checksums: Encodable {
+        var MD5: String
+        var SHA1: String
+        var SHA256: String
+
+        init(_ content: [UInt8]) {
+            MD5 = Checksums.hex(content, EVP_md5())
+            SHA1 = Checksums.hex(content, EVP_sha1())
+            SHA256 = Checksums.hex(content, EVP_sha256())
+        }
+
+        private static func hex(_ content: [UInt8], _ digest: OpaquePointer?) -> String {
+            var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+            var length: UInt32 = 0
+            _ = content.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &output, &length, digest, nil) }
+            return output.prefix(Int(length)).map { String($0 >> 4, radix: 16) + String($0 & 0x0F, radix: 16) }
+                .joined()
         }
     }
 
