@@ -263,30 +263,41 @@ struct MailpitView {
                     $0.trimmingCharacters(in: CharacterSet(charactersIn: " <>\t"))
                 }.filter { !$0.isEmpty },
                 Errors: "", HeaderPost: mime.field("List-Unsubscribe-Post") ?? ""),
-            Date: MailpitView.timestamp(headerDate ?? stored.receivedAt), Tags: [],
+            Date: headerDate ?? MailpitView.timestamp(stored.receivedAt), Tags: [],
             Username: stored.authenticatedUser ?? "", Text: mime.text, HTML: mime.html, Size: stored.size,
             Inline: mime.inline.map(MailpitShapes.Attachment.init),
             Attachments: mime.attachments.map(MailpitShapes.Attachment.init))
     }
 
-    /// The `Date:` header (RFC 5322 §3.3), with or without the day name; nil when absent or unreadable.
-    var headerDate: Date? {
+    /// The `Date:` header (RFC 5322 §3.3), with or without the day name, in RFC 3339 with the header's own
+    /// offset as Go writes it; nil when absent or unreadable.
+    var headerDate: String? {
         guard var text = mime.field("Date") else { return nil }
         if let comment = text.firstIndex(of: "(") { text = String(text[..<comment]) }
-        text = text.trimmingCharacters(in: .whitespaces)
         if let comma = text.firstIndex(of: ",") { text = String(text[text.index(after: comma)...]) }
+        text = text.trimmingCharacters(in: .whitespaces)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         for format in ["d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm Z", "d MMM yyyy HH:mm:ss zzz"] {
             formatter.dateFormat = format
-            if let date = formatter.date(from: text.trimmingCharacters(in: .whitespaces)) { return date }
+            guard let date = formatter.date(from: text) else { continue }
+            // `+0100` keeps its offset; a zone name (`GMT`, `EST`) or `-0000` (RFC 5322: no information) is UTC.
+            let offset = text.split(separator: " ").last.flatMap { zone -> Int? in
+                guard zone.count == 5, let sign = zone.first, sign == "+" || sign == "-",
+                    let hours = Int(zone.dropFirst().prefix(2)), let minutes = Int(zone.suffix(2))
+                else { return nil }
+                return (sign == "-" ? -1 : 1) * (hours * 3600 + minutes * 60)
+            } ?? 0
+            return MailpitView.timestamp(date, zone: TimeZone(secondsFromGMT: offset) ?? .gmt)
         }
         return nil
     }
 
-    /// RFC 3339 with milliseconds in UTC, as Go writes a `time.Time`.
-    static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    /// RFC 3339 with milliseconds, as Go writes a `time.Time`: `Z` in UTC, else the offset.
+    static func timestamp(_ date: Date, zone: TimeZone = .gmt) -> String {
+        var style = Date.ISO8601FormatStyle(includingFractionalSeconds: true).timeZoneSeparator(.colon)
+        style.timeZone = zone
+        return date.formatted(style)
     }
 
     /// Header fields by Go's canonical name (`message-id` → `Message-Id`), values in order, as Mailpit's
