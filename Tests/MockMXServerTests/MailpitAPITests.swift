@@ -217,6 +217,17 @@ import Testing
         _ = try refused.reply()
         try refused.send("MAIL FROM:<a@example.com>\r\n")
         #expect(try refused.replyLine() == "451 Chaos sender error")
+        // A scenario switched through the control API plays with the chaos rules still in front.
+        let swap = try Curl.run([
+            "-X", "PUT", "\(host.control)/api/v1/listeners/\(host.smtpPort)/scenario?name=accept-all",
+        ])
+        #expect(swap.status == 200)
+        let afterSwap = try RawClient(port: host.smtpPort)
+        _ = try afterSwap.reply()
+        try afterSwap.send("HELO c\r\n")
+        _ = try afterSwap.reply()
+        try afterSwap.send("MAIL FROM:<a@example.com>\r\n")
+        #expect(try afterSwap.replyLine() == "451 Chaos sender error")
         let reset = try Curl.run(["-X", "POST", "\(host.control)/api/v1/reset?scenarios=keep"])
         #expect(reset.status == 200)
         #expect(try host.curl("/api/v1/chaos").object()["Sender"] as? [String: Int] == ["ErrorCode": 451, "Probability": 0])
