@@ -33,10 +33,15 @@ let package = Package(
         .target(name: "StrictJSON"),
         // Pure: judges the sender under test from recorded sessions (no libevent, no sockets).
         .target(name: "MockMXVerdicts"),
+        // Pure: a bounded MIME reader (headers, encoded words, addresses, multipart bodies) for the
+        // Mailpit-compatible API. Its own module so that its fuzz target builds without libevent.
+        .target(name: "MailMIME"),
         // libevent transport, message store, transcripts, control API, in-process API.
         .target(
             name: "MockMXServer",
-            dependencies: ["CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON", "MockMXDNS", "MockMXVerdicts"]
+            dependencies: [
+                "CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON", "MockMXDNS", "MockMXVerdicts", "MailMIME",
+            ]
         ),
         // Pure: the CLI's settings from flags, MOCKMX_* variables and defaults; JSON log lines; the health probe.
         .target(name: "MockMXCommandLine", dependencies: ["MockMXScenario", "SMTPProtocol"]),
@@ -70,6 +75,7 @@ let package = Package(
         // Benchmarks/verdicts: how long judging a spool's sessions takes (not a test).
         .executableTarget(
             name: "VerdictsBenchmark", dependencies: ["MockMXVerdicts"], path: "Benchmarks/VerdictsBenchmark"),
+        .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailMIME"], path: "Fuzz/FuzzMIME"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol", "MockMXDNS"]),
         .testTarget(
@@ -78,6 +84,7 @@ let package = Package(
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "MockMXDNSTests", dependencies: ["MockMXDNS"]),
         .testTarget(name: "MockMXVerdictsTests", dependencies: ["MockMXVerdicts"]),
+        .testTarget(name: "MailMIMETests", dependencies: ["MailMIME"]),
         // Uses exactly what the MockMX library product exports, the way a user's test suite does.
         .testTarget(
             name: "MockMXLibraryTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol", "MockMXDNS"]),

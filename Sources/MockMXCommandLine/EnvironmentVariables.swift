@@ -22,6 +22,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
     case junit = "MOCKMX_JUNIT"
     case junitWarnings = "MOCKMX_JUNIT_WARNINGS"
     case failOnVerdict = "MOCKMX_FAIL_ON_VERDICT"
+    case mailpitAPI = "MOCKMX_MAILPIT_API"
 
     /// What a value must look like, for the error when it does not.
     var expectation: String {
@@ -33,7 +34,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
         case .seed: "a whole number from 0 to \(UInt64.max)"
         case .retainMessageBytes, .retainTranscriptBytes: "a size above 0 such as 268435456, 256MiB or 64M"
         case .clockScale: "a number above 0 such as 0.01"
-        case .listen, .api, .apiToken, .spool, .readyFile, .dns, .junit: "a value"
+        case .listen, .api, .apiToken, .spool, .readyFile, .dns, .junit, .mailpitAPI: "a value"
         }
     }
 

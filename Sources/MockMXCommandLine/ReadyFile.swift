@@ -69,6 +69,8 @@ public struct ReadyFile: Codable, Sendable, Equatable {
     public var api: Endpoint?
     /// The DNS responder (UDP); nil (`null`) without `--dns`.
     public var dns: Endpoint?
+    /// The Mailpit-compatible API as bound (`mailpitApi` in the file); absent when serve runs without one.
+    public var mailpitAPI: Endpoint?
 
     public init(pid: Int, smtp: [Listener], api: Endpoint?, dns: Endpoint? = nil) {
         self.pid = pid
@@ -85,6 +87,7 @@ public struct ReadyFile: Codable, Sendable, Equatable {
         smtp = try container.decode([Listener].self, forKey: .smtp)
         // Files from before the DNS responder have no `dns` key.
         dns = try container.decodeIfPresent(Endpoint.self, forKey: .dns)
+        mailpitAPI = try container.decodeIfPresent(Endpoint.self, forKey: .mailpitAPI)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -93,10 +96,12 @@ public struct ReadyFile: Codable, Sendable, Equatable {
         try container.encode(smtp, forKey: .smtp)
         try container.encode(api, forKey: .api)
         try container.encode(dns, forKey: .dns)
+        try container.encodeIfPresent(mailpitAPI, forKey: .mailpitAPI)
     }
 
     private enum CodingKeys: String, CodingKey {
         case pid, smtp, api, dns
+        case mailpitAPI = "mailpitApi"
     }
 
     /// Reads a ready file's bytes.

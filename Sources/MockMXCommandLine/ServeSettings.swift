@@ -33,6 +33,8 @@ public struct ServeSettings: Sendable, Equatable {
     /// Multiplies every duration scenarios state (delays, greylist delay and expiry, rate windows, timeouts);
     /// reply texts keep the nominal values.
     public var clockScale: Double = 1
+    /// `HOST:PORT` of the Mailpit-compatible API; nil (the default, or `none`) serves none.
+    public var mailpitAPIAddress: String? = nil
 
     /// What the command line gave; nil (or empty, or false) where it gave nothing.
     public struct Flags: Sendable, Equatable {
@@ -52,6 +54,8 @@ public struct ServeSettings: Sendable, Equatable {
         public var retainMessageBytes: ByteCount?
         public var retainTranscriptBytes: ByteCount?
         public var clockScale: Double?
+        /// `--mailpit-api`.
+        public var mailpitAPI: String?
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
@@ -152,6 +156,9 @@ public struct ServeSettings: Sendable, Equatable {
         settings.retainTranscriptBytes = try size(
             flags.retainTranscriptBytes, "--retain-transcript-bytes", variables, .retainTranscriptBytes)
             ?? Defaults.retainTranscriptBytes
+        settings.mailpitAPIAddress = (flags.mailpitAPI ?? variables[.mailpitAPI]).flatMap {
+            $0.lowercased() == "none" ? nil : $0
+        }
         return settings
     }
 

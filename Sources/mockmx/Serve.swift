@@ -130,14 +130,23 @@ struct Serve: ParsableCommand {
         }
     }
 
+    @Option(
+        name: .customLong("mailpit-api"),
+        help: ArgumentHelp(
+            "HOST:PORT for a Mailpit-compatible API (Mailpit's /api/v1 paths and fields, for Mailpit clients); port "
+                + "0 picks a free port. Off by default; --api-token applies to it too (Bearer or Basic password).",
+            valueName: "address"))
+    var mailpitAPI: String?
+
     /// The flags, then the MOCKMX_* environment, then the defaults.
     func settings() throws -> ServeSettings {
-        let flags = ServeSettings.Flags(
+        var flags = ServeSettings.Flags(
             listen: listen, api: api, apiToken: apiToken, spool: spool, readyFile: readyFile, logFormat: logFormat,
             grace: grace, maxConnections: maxConnections, retainMessages: retainMessages,
             retainSessions: retainSessions, verbose: verbose, seed: seed, dns: dns,
             retainMessageBytes: retainMessageBytes, retainTranscriptBytes: retainTranscriptBytes,
             clockScale: clockScale)
+        flags.mailpitAPI = mailpitAPI
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServeSettings.resolve(
@@ -189,6 +198,7 @@ struct Serve: ParsableCommand {
             maxConnections: settings.maxConnections,
             dns: dnsConfiguration)
         configuration.clockScale = settings.clockScale
+        configuration.mailpitAPIAddress = settings.mailpitAPIAddress
 
         AllocatorPolicy.keepLargeBuffersMapped()
         let host: MockMXHost
@@ -203,9 +213,10 @@ struct Serve: ParsableCommand {
         }
         // The ready file first: whoever reads the listening lines may go straight for it.
         if let readyFile = settings.readyFile {
-            try Serve.writeReadyFile(readyFile, bound: bound, api: host.api, dns: host.dns)
+            try Serve.writeReadyFile(readyFile, bound: bound, api: host.api, dns: host.dns, mailpitAPI: host.mailpitAPI)
         }
         log.started(bound, api: host.api, apiHasToken: settings.apiToken != nil, spool: settings.spoolDirectory)
+        if let mailpitAPI = host.mailpitAPI { log.mailpitAPI(mailpitAPI) }
         if let dns = host.dns { log.answeringDNS(dns) }
         host.waitUntilStopped()
         // Judged only when asked: a long run's many sessions should not hold up every shutdown.
@@ -242,9 +253,10 @@ struct Serve: ParsableCommand {
     }
 
     static func writeReadyFile(
-        _ path: String, bound: [BoundListener], api: BoundAddress? = nil, dns: BoundAddress? = nil
+        _ path: String, bound: [BoundListener], api: BoundAddress? = nil, dns: BoundAddress? = nil,
+        mailpitAPI: BoundAddress? = nil
     ) throws {
-        let readyFile = ReadyFile(
+        var readyFile = ReadyFile(
             pid: Int(getpid()),
             smtp: bound.map {
                 ReadyFile.Listener(
@@ -253,6 +265,7 @@ struct Serve: ParsableCommand {
             },
             api: api.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) },
             dns: dns.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) })
+        readyFile.mailpitAPI = mailpitAPI.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) }
         // Written whole then renamed, so a watcher never reads half a file.
         try readyFile.json().write(to: URL(fileURLWithPath: path), options: .atomic)
     }

@@ -122,6 +122,19 @@ struct ServeLog: Sendable {
         }
     }
 
+    /// Where the Mailpit-compatible API listens, after the control API's line.
+    func mailpitAPI(_ api: BoundAddress) {
+        switch format {
+        case .text: say("mockmx: Mailpit-compatible API on \(api.url)")
+        case .json:
+            var line = JSONLogLine(event: "mailpit-api")
+            line.add("address", api.name)
+            line.add("port", api.port)
+            line.add("url", api.url)
+            say(line.text)
+        }
+    }
+
     /// The last lines, the verdicts' summary last when they were judged; waits a moment for the output to drain,
     /// never longer: an unread pipe must not hold up the exit.
     func stopped(sessions: Int, messages: Int, verdicts: VerdictReport.Summary? = nil) {

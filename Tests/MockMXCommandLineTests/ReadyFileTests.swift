@@ -44,6 +44,14 @@ import Testing
         }
     }
 
+    @Test func carriesTheMailpitAPIOnlyWhenServed() throws {
+        var file = ReadyFile(pid: 1, smtp: [], api: nil)
+        #expect(!String(decoding: try file.json(), as: UTF8.self).contains("mailpitApi"))
+        file.mailpitAPI = ReadyFile.Endpoint(host: "127.0.0.1", port: 8026, address: "127.0.0.1:8026")
+        let read = try ReadyFile(json: try file.json())
+        #expect(read.mailpitAPI?.port == 8026)
+    }
+
     @Test func saysWhatIsWrongWithAFileServeDidNotWrite() {
         func problem(_ text: String) -> String? {
             do throws(ReadyFile.Malformed) {

@@ -103,6 +103,18 @@ import Testing
         #expect(try resolve(.init(), ["MOCKMX_API": "NONE"]).apiAddress == nil)
     }
 
+    @Test func theMailpitAPIIsOffUnlessAFlagOrVariableAsksForIt() throws {
+        #expect(try resolve().mailpitAPIAddress == nil)
+        #expect(try resolve(.init(), ["MOCKMX_MAILPIT_API": "0.0.0.0:8026"]).mailpitAPIAddress == "0.0.0.0:8026")
+        #expect(try resolve(.init(), ["MOCKMX_MAILPIT_API": "none"]).mailpitAPIAddress == nil)
+        var flags = ServeSettings.Flags()
+        flags.mailpitAPI = "127.0.0.1:0"
+        #expect(try resolve(flags, ["MOCKMX_MAILPIT_API": "0.0.0.0:8026"]).mailpitAPIAddress == "127.0.0.1:0")
+        #expect(
+            error(.init(), ["MOCKMX_MAILPIT_AP": "x"])?.description
+                == "MOCKMX_MAILPIT_AP: unknown environment variable; did you mean MOCKMX_MAILPIT_API?")
+    }
+
     @Test func anUnknownVariableIsAnErrorWithASuggestion() {
         #expect(
             error(.init(), ["MOCKMX_LISTN": "127.0.0.1:25"])?.description

@@ -63,7 +63,9 @@ extension ControlAPI {
                 400, "the scenario has \(error.diagnostics.count) error(s); the listener keeps scenario \(kept)",
                 diagnostics: error.diagnostics.map(\.description))
         }
-        for listener in listeners { listener.engine = listener.makeEngine(scenario) }
+        // Mailpit chaos triggers set through its API stay in front of the new scenario's rules.
+        let played = runtime.mailpitAPI.map { $0.chaos.applied(to: scenario) } ?? scenario
+        for listener in listeners { listener.engine = listener.makeEngine(played) }
         return .json(ListenerList(listeners: listeners.map(describe)))
     }
 

@@ -102,6 +102,8 @@ extension ControlAPI {
                 listener.engine = listener.makeEngine(listener.startupScenario)
             }
         }
+        // Mailpit's chaos triggers are part of the host's state (CONVENTIONS: cleared by reset too).
+        runtime.mailpitAPI?.reset()
         return .json(ResetReport(status: "reset"))
     }
 }

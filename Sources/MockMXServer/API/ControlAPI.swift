@@ -128,7 +128,7 @@ struct APIRequest {
     /// The decoded path segments: `/api/v1/messages/X` → `["api", "v1", "messages", "X"]`.
     let path: [String]
     /// Query parameters, percent-decoded; a `+` stays a `+` (it is common in addresses).
-    let query: [String: String]
+    var query: [String: String]
     /// How often each parameter given more than once was given: the router refuses such a request, as no
     /// value can be chosen over the other without one of them being silently ignored.
     let repeatedQuery: [String: Int]
@@ -138,7 +138,8 @@ struct APIRequest {
     let body: [UInt8]
     /// The bytes of the request target and the header fields (names, values and their separators).
     let headSize: Int
-    private let authorization: String?
+    /// The `Authorization` header as given; read by the token checks of both APIs.
+    let authorization: String?
 
     init(_ handle: OpaquePointer) {
         self.handle = handle

@@ -60,6 +60,9 @@ public struct HostConfiguration: Sendable {
     public var realClock: (@Sendable () -> Int64)?
     /// The most keys of `greylist:` and `limit:` state a listener keeps; the oldest is evicted beyond.
     public var stateKeysPerListener: Int = KeyedStateTable.defaultCapacity
+    /// `HOST:PORT` for the Mailpit-compatible API (its own listener, on the same loop); nil serves none. It
+    /// follows ``apiToken`` too.
+    public var mailpitAPIAddress: String?
 
     public init(
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],

@@ -16,6 +16,8 @@ final class HostRuntime {
     /// The DNS responder, when the configuration asks for one.
     private(set) var dns: DNSResponder?
     let dnsQueries: DNSQueryLog
+    /// The Mailpit-compatible API, when the configuration asks for one.
+    private(set) var mailpitAPI: MailpitAPI?
     private var connections: [ObjectIdentifier: SMTPConnection] = [:]
     private var sessionCounter = 0
     private let sessionPrefix: String
@@ -61,6 +63,15 @@ final class HostRuntime {
             for listener in listeners { listener.close() }
             api?.close()
             throw error
+        }
+        if let mailpitAddress = configuration.mailpitAPIAddress {
+            do {
+                mailpitAPI = try MailpitAPI(runtime: self, address: mailpitAddress, token: configuration.apiToken)
+            } catch {
+                for listener in listeners { listener.close() }
+                api?.close()
+                throw error
+            }
         }
         return try listeners.map { listener in
             // TLS problems (unreadable certificate files) surface at start, not at the first STARTTLS.
@@ -205,6 +216,8 @@ final class HostRuntime {
         // Served until the end, so a test can still read what happened during the grace period.
         api?.close()
         api = nil
+        mailpitAPI?.close()
+        mailpitAPI = nil
         let done = onStopped
         onStopped = nil
         done?()

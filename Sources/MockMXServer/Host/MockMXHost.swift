@@ -53,7 +53,8 @@ public final class MockMXHost: Sendable {
         // Binding happens before the loop thread exists, so nothing else touches libevent yet.
         let bound = try runtime.value.bind()
         let dns = runtime.value.dns.map { BoundAddress(host: $0.host, port: $0.port, name: $0.name) }
-        state.markStarted(bound, api: runtime.value.api?.bound, dns: dns)
+        state.markStarted(
+            bound, api: runtime.value.api?.bound, dns: dns, mailpitAPI: runtime.value.mailpitAPI?.bound)
         loop.start(name: "mockmx-loop")
         return bound
     }
@@ -75,6 +76,8 @@ public final class MockMXHost: Sendable {
 
     /// The DNS responder as bound by `start()` (UDP); nil without ``HostConfiguration/dns``.
     public var dns: BoundAddress? { state.dns }
+    /// The Mailpit-compatible API as bound by `start()`; nil without ``HostConfiguration/mailpitAPIAddress``.
+    public var mailpitAPI: BoundAddress? { state.mailpitAPI }
 
     /// Graceful stop: no new sessions, open ones get up to the grace period, then `421` and close.
     /// Blocks until the loop has ended. Safe to call more than once.
@@ -109,13 +112,15 @@ private final class LockedState: @unchecked Sendable {
     private var _bound: [BoundListener] = []
     private var _api: BoundAddress?
     private var _dns: BoundAddress?
+    private var _mailpitAPI: BoundAddress?
 
-    func markStarted(_ bound: [BoundListener], api: BoundAddress?, dns: BoundAddress?) {
+    func markStarted(_ bound: [BoundListener], api: BoundAddress?, dns: BoundAddress?, mailpitAPI: BoundAddress? = nil) {
         lock.lock()
         _started = true
         _bound = bound
         _api = api
         _dns = dns
+        _mailpitAPI = mailpitAPI
         lock.unlock()
     }
 
@@ -123,6 +128,12 @@ private final class LockedState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return _dns
+    }
+
+    var mailpitAPI: BoundAddress? {
+        lock.lock()
+        defer { lock.unlock() }
+        return _mailpitAPI
     }
 
     var started: Bool {

@@ -123,6 +123,18 @@ public final class MessageStore: @unchecked Sendable {
         return messages.first { $0.id == id }
     }
 
+    /// Removes the retained messages that satisfy `predicate` (Mailpit's delete by ID or search). The
+    /// accepted and dropped counts stay: they count what arrived, not what is kept.
+    public func remove(where predicate: (StoredMessage) -> Bool) {
+        lock.lock()
+        messages.removeAll { message in
+            guard predicate(message) else { return false }
+            retainedBytes -= message.retainedBytes
+            return true
+        }
+        lock.unlock()
+    }
+
     public func removeAll() {
         lock.lock()
         messages.removeAll()

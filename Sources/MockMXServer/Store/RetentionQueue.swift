@@ -49,6 +49,13 @@ struct RetentionQueue<Element> {
         count = 0
     }
 
+    /// Removes the elements that satisfy `predicate`, keeping the rest oldest first.
+    mutating func removeAll(where predicate: (Element) -> Bool) {
+        let kept = elements.filter { !predicate($0) }
+        removeAll()
+        for element in kept { append(element) }
+    }
+
     private func slot(_ offset: Int) -> Int {
         let index = head + offset
         return index < storage.count ? index : index - storage.count
