@@ -95,7 +95,8 @@ import Testing
         let now = Mutex<Int64>(0)
         let engine = ScenarioEngine(
             scenario: try ScenarioLoader.resolve("greylist"), clock: ScenarioClock { now.withLock { $0 } })
-        let attempt = RuleEventContext(event: "rcpt", arguments: Array(ascii: "TO:<a@b>"), sender: Array(ascii: "s@c"))
+        var attempt = RuleEventContext(event: "rcpt", arguments: Array(ascii: "TO:<a@b>"))
+        attempt.envelope = RuleEnvelope(sender: Array(ascii: "s@c"), recipients: [])
         _ = engine.beginSession()
         #expect(engine.match(attempt) != nil)
         _ = engine.beginSession()

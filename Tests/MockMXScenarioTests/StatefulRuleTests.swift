@@ -16,8 +16,9 @@ import Testing
 
     private func rcpt(_ recipient: String, from sender: String = "s@a.test", client: String = "192.0.2.1")
         -> RuleEventContext {
-        RuleEventContext(event: "rcpt", arguments: Array("TO:<\(recipient)>".utf8), clientAddress: client,
-                         sender: Array(sender.utf8))
+        var context = RuleEventContext(event: "rcpt", arguments: Array("TO:<\(recipient)>".utf8), clientAddress: client)
+        context.envelope = RuleEnvelope(sender: Array(sender.utf8), recipients: [])
+        return context
     }
 
     private func replyText(_ rule: Rule?) -> String? {
@@ -103,7 +104,8 @@ import Testing
         let engine = engine(scenario, ManualClock())
         #expect(engine.usesEnvelope)
         func at(_ event: String, sender: String = "s@a.test", recipients: [String]) -> Int? {
-            let context = RuleEventContext(event: event, sender: Array(sender.utf8), recipients: recipients.map { Array($0.utf8) })
+            var context = RuleEventContext(event: event)
+            context.envelope = RuleEnvelope(sender: Array(sender.utf8), recipients: recipients.map { Array($0.utf8) })
             return engine.match(context).map(\.index)
         }
         #expect(at("data", recipients: ["a@ok.test", "b@drop.test"]) == 0)
