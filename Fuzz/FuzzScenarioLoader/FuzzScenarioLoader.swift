@@ -113,10 +113,9 @@ enum LoaderFuzzer {
                 let sender = Array("s\(step % 5)@a.test".utf8)
                 let recipient = "r\(step % 7)@B.test"
                 let arguments = event == "mail" ? "FROM:<s\(step % 5)@a.test>" : "TO:<\(recipient)>"
-                var context = RuleEventContext(
+                let context = RuleEventContext(
                     event: event, arguments: Array(arguments.utf8), helo: Array("h\(step % 2)".utf8),
-                    clientAddress: client, bytes: 1)
-                context.envelope = RuleEnvelope(sender: sender, recipients: [Array(recipient.utf8)])
+                    clientAddress: client, bytes: 1, sender: sender, recipients: [Array(recipient.utf8)])
                 for case .reply(let reply) in engine.match(context)?.actions ?? [] {
                     check(reply.encoded(enhancedStatusCodes: true), "reply of a keyed rule")
                 }

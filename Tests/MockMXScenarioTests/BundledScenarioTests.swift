@@ -95,8 +95,7 @@ import Testing
         let now = Mutex<Int64>(0)
         let engine = ScenarioEngine(
             scenario: try ScenarioLoader.resolve("greylist"), clock: ScenarioClock { now.withLock { $0 } })
-        var attempt = RuleEventContext(event: "rcpt", arguments: Array(ascii: "TO:<a@b>"))
-        attempt.envelope = RuleEnvelope(sender: Array(ascii: "s@c"), recipients: [])
+        let attempt = RuleEventContext(event: "rcpt", arguments: Array(ascii: "TO:<a@b>"), sender: Array(ascii: "s@c"))
         _ = engine.beginSession()
         #expect(engine.match(attempt) != nil)
         _ = engine.beginSession()

@@ -16,9 +16,8 @@ import Testing
 
     private func rcpt(_ recipient: String, from sender: String = "s@a.test", client: String = "192.0.2.1")
         -> RuleEventContext {
-        var context = RuleEventContext(event: "rcpt", arguments: Array("TO:<\(recipient)>".utf8), clientAddress: client)
-        context.envelope = RuleEnvelope(sender: Array(sender.utf8), recipients: [])
-        return context
+        RuleEventContext(event: "rcpt", arguments: Array("TO:<\(recipient)>".utf8), clientAddress: client,
+                         sender: Array(sender.utf8))
     }
 
     private func replyText(_ rule: Rule?) -> String? {
@@ -104,8 +103,7 @@ import Testing
         let engine = engine(scenario, ManualClock())
         #expect(engine.usesEnvelope)
         func at(_ event: String, sender: String = "s@a.test", recipients: [String]) -> Int? {
-            var context = RuleEventContext(event: event)
-            context.envelope = RuleEnvelope(sender: Array(sender.utf8), recipients: recipients.map { Array($0.utf8) })
+            let context = RuleEventContext(event: event, sender: Array(sender.utf8), recipients: recipients.map { Array($0.utf8) })
             return engine.match(context).map(\.index)
         }
         #expect(at("data", recipients: ["a@ok.test", "b@drop.test"]) == 0)

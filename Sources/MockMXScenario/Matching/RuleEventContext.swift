@@ -28,10 +28,12 @@ public struct RuleEventContext: Sendable {
     public var clientAddress: String
     /// For `data.bytes`: message content bytes received so far.
     public var bytes: Int?
-    /// The transaction so far, set only when the scenario's rules look at it (``ScenarioEngine/usesEnvelope``).
-    /// One reference, set after `init`: two more fields here made every rule decision of every scenario
-    /// slower (the context is built and copied for each event a rule is on).
-    public var envelope: RuleEnvelope?
+    /// The transaction's MAIL FROM address, when the scenario's rules look at the envelope
+    /// (``ScenarioEngine/usesEnvelope``); on `mail` the engine reads it from the arguments.
+    public var sender: [UInt8]?
+    /// The recipients accepted so far in the transaction, under the same condition; on `rcpt` the engine
+    /// reads the address asked for from the arguments.
+    public var recipients: [[UInt8]]?
 
     public init(
         event: String,
@@ -43,7 +45,9 @@ public struct RuleEventContext: Sendable {
         messageNumber: Int = 1,
         messageOccurrence: Int = 1,
         clientAddress: String = "127.0.0.1",
-        bytes: Int? = nil
+        bytes: Int? = nil,
+        sender: [UInt8]? = nil,
+        recipients: [[UInt8]]? = nil
     ) {
         self.event = event
         self.isUnknownCommand = isUnknownCommand
@@ -55,15 +59,6 @@ public struct RuleEventContext: Sendable {
         self.messageOccurrence = messageOccurrence
         self.clientAddress = clientAddress
         self.bytes = bytes
-    }
-}
-
-/// The transaction as rules see it: its MAIL FROM address (empty for `<>`) and the recipients accepted so far.
-public final class RuleEnvelope: Sendable {
-    public let sender: [UInt8]?
-    public let recipients: [[UInt8]]
-
-    public init(sender: [UInt8]?, recipients: [[UInt8]]) {
         self.sender = sender
         self.recipients = recipients
     }
@@ -72,13 +67,12 @@ public final class RuleEnvelope: Sendable {
 extension RuleEventContext {
     /// The sender rules see: on `mail` the address being given, later the transaction's.
     var envelopeSender: [UInt8]? {
-        event == ScenarioEvent.mail
-            ? SMTPSessionStateMachine.address(inArguments: arguments, prefix: "FROM:") : envelope?.sender
+        event == ScenarioEvent.mail ? SMTPSessionStateMachine.address(inArguments: arguments, prefix: "FROM:") : sender
     }
 
     /// The recipients rules see: on `rcpt` the one address being given, later those accepted so far.
     var envelopeRecipients: [[UInt8]] {
-        guard event == ScenarioEvent.rcpt else { return envelope?.recipients ?? [] }
+        guard event == ScenarioEvent.rcpt else { return recipients ?? [] }
         return SMTPSessionStateMachine.address(inArguments: arguments, prefix: "TO:").map { [$0] } ?? []
     }
 

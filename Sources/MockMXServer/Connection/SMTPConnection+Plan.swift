@@ -28,7 +28,7 @@ extension SMTPConnection {
         let name = next.event.name
         let (occurrence, messageOccurrence) = engine.countsOccurrences ? occurrences.count(name) : (0, 0)
         let rule = engine.match(event: name, isUnknownCommand: next.event.isUnknownCommand) {
-            var context = RuleEventContext(
+            RuleEventContext(
                 event: name,
                 isUnknownCommand: next.event.isUnknownCommand,
                 arguments: next.event.arguments,
@@ -38,12 +38,9 @@ extension SMTPConnection {
                 messageNumber: machine.messageNumber,
                 messageOccurrence: messageOccurrence,
                 clientAddress: record.clientAddress,
-                bytes: next.event.progressBytes)
-            if engine.usesEnvelope {
-                context.envelope = RuleEnvelope(
-                    sender: machine.transactionSender, recipients: machine.transactionRecipients)
-            }
-            return context
+                bytes: next.event.progressBytes,
+                sender: engine.usesEnvelope ? machine.transactionSender : nil,
+                recipients: engine.usesEnvelope ? machine.transactionRecipients : nil)
         }
         let actions: [RuleAction]
         if let rule {
