@@ -120,7 +120,7 @@ import Testing
         _ = try client.reply()
         try client.send("EHLO c.example\r\n")
         #expect(try client.reply().first?.hasPrefix("250") == true)
-        #expect(Date().timeIntervalSince(start) >= 0.6)
+        #expect(Date().timeIntervalSince(start) >= 0.55)  // libevent may fire a timer a few ms early
         #expect(try client.replyLine() == "421 4.4.2 mockmx.test Error: timeout exceeded")
         #expect(Date().timeIntervalSince(start) < 5)
     }

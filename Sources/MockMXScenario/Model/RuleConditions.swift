@@ -20,15 +20,32 @@ public struct RuleConditions: Sendable, Equatable {
     public var client: [AddressRange]?
     /// `bytes:` — for `data.bytes`: fires once content bytes received reach this many.
     public var bytes: Int?
+    /// `sender:`, `recipient:`, `greylist:` and `limit:`, out of line: the engine returns a rule by value for
+    /// every event, and these inline made that copy 80 bytes longer for every scenario (measured: +0.4%
+    /// instructions per message for the default persona).
+    private var envelopeAndState: EnvelopeAndStateConditions?
+
     /// `sender:` — must match the transaction's MAIL FROM address (on `mail`, the address given).
-    public var sender: RulePattern?
+    public var sender: RulePattern? {
+        get { envelopeAndState?.sender }
+        set { envelopeAndState = .with(envelopeAndState) { $0.sender = newValue } }
+    }
     /// `recipient:` — on `rcpt`, must match the address given; on later events of the transaction, must
     /// match one of the recipients accepted so far.
-    public var recipient: RulePattern?
+    public var recipient: RulePattern? {
+        get { envelopeAndState?.recipient }
+        set { envelopeAndState = .with(envelopeAndState) { $0.recipient = newValue } }
+    }
     /// `greylist:` — holds while the key is greylisted (keyed state, checked after every other condition).
-    public var greylist: GreylistCondition?
+    public var greylist: GreylistCondition? {
+        get { envelopeAndState?.greylist }
+        set { envelopeAndState = .with(envelopeAndState) { $0.greylist = newValue } }
+    }
     /// `limit:` — holds when the key is over its limit (keyed state, checked after every other condition).
-    public var limit: RateLimitCondition?
+    public var limit: RateLimitCondition? {
+        get { envelopeAndState?.limit }
+        set { envelopeAndState = .with(envelopeAndState) { $0.limit = newValue } }
+    }
 
     public init(
         arguments: RulePattern? = nil,
@@ -56,10 +73,9 @@ public struct RuleConditions: Sendable, Equatable {
         self.chance = chance
         self.client = client
         self.bytes = bytes
-        self.sender = sender
-        self.recipient = recipient
-        self.greylist = greylist
-        self.limit = limit
+        let extra = EnvelopeAndStateConditions.Values(
+            sender: sender, recipient: recipient, greylist: greylist, limit: limit)
+        self.envelopeAndState = extra.isEmpty ? nil : EnvelopeAndStateConditions(extra)
     }
 
     /// Whether the rule looks at the envelope (`sender:`, `recipient:`, or a key made of its parts).
@@ -86,8 +102,45 @@ public struct RuleConditions: Sendable, Equatable {
         if let client, !client.contains(where: { $0.contains(address: context.clientAddress) }) { return false }
         if let helo, !subjects.heloMatches(helo) { return false }
         if let arguments, !subjects.argumentsMatch(arguments) { return false }
-        if let sender, !subjects.senderMatches(sender) { return false }
-        if let recipient, !subjects.recipientMatches(recipient) { return false }
+        if let envelope = envelopeAndState?.values {
+            if let sender = envelope.sender, !subjects.senderMatches(sender) { return false }
+            if let recipient = envelope.recipient, !subjects.recipientMatches(recipient) { return false }
+        }
         return true
+    }
+}
+
+/// The conditions a ``RuleConditions`` keeps out of line; never changed once made (a setter makes a new one).
+final class EnvelopeAndStateConditions: Sendable, Equatable {
+    struct Values: Sendable, Equatable {
+        var sender: RulePattern?
+        var recipient: RulePattern?
+        var greylist: GreylistCondition?
+        var limit: RateLimitCondition?
+
+        var isEmpty: Bool { sender == nil && recipient == nil && greylist == nil && limit == nil }
+    }
+
+    let values: Values
+    var sender: RulePattern? { values.sender }
+    var recipient: RulePattern? { values.recipient }
+    var greylist: GreylistCondition? { values.greylist }
+    var limit: RateLimitCondition? { values.limit }
+
+    init(_ values: Values) {
+        self.values = values
+    }
+
+    /// `existing` with `change` applied, or nil when nothing is left.
+    static func with(
+        _ existing: EnvelopeAndStateConditions?, _ change: (inout Values) -> Void
+    ) -> EnvelopeAndStateConditions? {
+        var values = existing?.values ?? Values()
+        change(&values)
+        return values.isEmpty ? nil : EnvelopeAndStateConditions(values)
+    }
+
+    static func == (lhs: EnvelopeAndStateConditions, rhs: EnvelopeAndStateConditions) -> Bool {
+        lhs.values == rhs.values
     }
 }
