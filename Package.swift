@@ -55,6 +55,8 @@ let package = Package(
             path: "Fuzz/FuzzFirewallFilter"),
         .executableTarget(
             name: "FuzzJSONSyntax", dependencies: ["FuzzSupport", "StrictJSON"], path: "Fuzz/FuzzJSONSyntax"),
+        .executableTarget(
+            name: "FuzzReplyReader", dependencies: ["FuzzSupport", "SMTPProtocol"], path: "Fuzz/FuzzReplyReader"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .testTarget(name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol"]),

@@ -15,6 +15,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
     case retainSessions = "MOCKMX_RETAIN_SESSIONS"
     case verbose = "MOCKMX_VERBOSE"
     case seed = "MOCKMX_SEED"
+    case upstream = "MOCKMX_UPSTREAM"
 
     /// What a value must look like, for the error when it does not.
     var expectation: String {
@@ -24,6 +25,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
         case .maxConnections, .retainMessages, .retainSessions: "a whole number above 0"
         case .verbose: "true or false (also 1/0, yes/no, on/off)"
         case .seed: "a whole number from 0 to \(UInt64.max)"
+        case .upstream: "HOST:PORT or [IPV6]:PORT of the host to proxy"
         case .listen, .api, .apiToken, .spool, .readyFile: "a value"
         }
     }

@@ -1,3 +1,5 @@
+import MockMXScenario
+
 /// Everything `mockmx serve` runs with, resolved from its flags, then the `MOCKMX_*` environment, then the
 /// defaults (which depend on whether it runs in a container). `mockmx health` resolves the same way, so it
 /// finds the API wherever `serve` put it.
@@ -23,6 +25,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var verbose: Bool
     /// Replaces every scenario's `seed:` when set.
     public var seed: UInt64?
+    /// The real host proxied by listeners whose scenario names no `upstream:`.
+    public var upstream: HostPort? = nil
 
     /// What the command line gave; nil (or empty, or false) where it gave nothing.
     public struct Flags: Sendable, Equatable {
@@ -38,6 +42,7 @@ public struct ServeSettings: Sendable, Equatable {
         public var retainSessions: Int?
         public var verbose: Bool
         public var seed: UInt64?
+        public var upstream: String? = nil
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
@@ -99,7 +104,7 @@ public struct ServeSettings: Sendable, Equatable {
         if let grace, !(grace.value >= 0 && grace.value.isFinite) {
             throw ConfigurationError(grace.source, "must be a number of seconds, 0 or more, found \(grace.value)")
         }
-        return ServeSettings(
+        var settings = ServeSettings(
             listeners: listeners,
             apiAddress: api.lowercased() == "none" ? nil : api,
             apiToken: flags.apiToken ?? variables[.apiToken],
@@ -117,6 +122,14 @@ public struct ServeSettings: Sendable, Equatable {
                 ?? Defaults.retainSessions,
             verbose: verbose?.value ?? false,
             seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value)
+        if let text = flags.upstream ?? variables[.upstream] {
+            let source = flags.upstream == nil ? EnvironmentVariable.upstream.rawValue : "--upstream"
+            guard let address = HostPort(text), address.port != 0 else {
+                throw ConfigurationError(source, "expected \(EnvironmentVariable.upstream.expectation), found '\(text)'")
+            }
+            settings.upstream = address
+        }
+        return settings
     }
 
     private static func checked(_ entries: [ListenEntry], source: String) throws(ConfigurationError) -> [ListenEntry] {

@@ -75,12 +75,20 @@ struct Serve: ParsableCommand {
             valueName: "token"))
     var apiToken: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "HOST:PORT of a real host to proxy: its replies are what the scenario's rules transform (for "
+                + "listeners whose scenario names no upstream:).",
+            valueName: "address"))
+    var upstream: String?
+
     /// The flags, then the MOCKMX_* environment, then the defaults.
     func settings() throws -> ServeSettings {
-        let flags = ServeSettings.Flags(
+        var flags = ServeSettings.Flags(
             listen: listen, api: api, apiToken: apiToken, spool: spool, readyFile: readyFile, logFormat: logFormat,
             grace: grace, maxConnections: maxConnections, retainMessages: retainMessages,
             retainSessions: retainSessions, verbose: verbose, seed: seed)
+        flags.upstream = upstream
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServeSettings.resolve(
@@ -111,7 +119,7 @@ struct Serve: ParsableCommand {
                 ListenerConfiguration(address: entry.address, scenario: scenario, implicitTLS: entry.implicitTLS))
         }
         let log = ServeLog(format: settings.logFormat, verbose: settings.verbose)
-        let configuration = HostConfiguration(
+        var configuration = HostConfiguration(
             listeners: listeners,
             spoolDirectory: settings.spoolDirectory,
             messageRetention: settings.retainMessages,
@@ -121,6 +129,7 @@ struct Serve: ParsableCommand {
             apiAddress: settings.apiAddress,
             apiToken: settings.apiToken,
             maxConnections: settings.maxConnections)
+        configuration.upstream = settings.upstream.map { UpstreamSettings(address: $0) }
 
         let host: MockMXHost
         let bound: [BoundListener]

@@ -19,6 +19,10 @@ public struct Scenario: Sendable, Equatable {
     public var firewall: FirewallConfiguration?
     /// Certificate and protocol versions for STARTTLS and implicit-TLS listeners.
     public var tls: TLSSettings
+    /// The real host this scenario proxies (proxy mode), or nil when mockmx answers by itself.
+    public var upstream: UpstreamSettings?
+    /// Whether the file gave `host.extensions`: in proxy mode they then replace the upstream's EHLO keywords.
+    public var extensionsGiven: Bool
 
     public init(
         name: String,
@@ -28,7 +32,9 @@ public struct Scenario: Sendable, Equatable {
         seed: UInt64 = 1,
         rules: [Rule] = [],
         firewall: FirewallConfiguration? = nil,
-        tls: TLSSettings = TLSSettings()
+        tls: TLSSettings = TLSSettings(),
+        upstream: UpstreamSettings? = nil,
+        extensionsGiven: Bool = false
     ) {
         self.name = name
         self.summary = summary
@@ -38,6 +44,8 @@ public struct Scenario: Sendable, Equatable {
         self.rules = rules
         self.firewall = firewall
         self.tls = tls
+        self.upstream = upstream
+        self.extensionsGiven = extensionsGiven
     }
 
     /// The well-behaved modern MX: default host configuration, no rules, no firewall.

@@ -22,6 +22,15 @@ extension SMTPConnection {
     func begin(_ next: SMTPStep) {
         // The event's last byte is the one before what the state machine still buffers.
         recordInbound(next.event, arrivedAt: arrivals.arrival(ofByteAt: arrivals.total - machine.bufferedByteCount - 1))
+        if let upstream, let request = relayRequest(for: next) {
+            relay(request, to: upstream, for: next)
+        } else {
+            plan(next)
+        }
+    }
+
+    /// The first matching rule's actions (or the default) applied to the step's proposal.
+    func plan(_ next: SMTPStep) {
         ruleLabel = nil
         repliedInStep = false
 

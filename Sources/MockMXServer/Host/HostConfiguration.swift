@@ -38,6 +38,8 @@ public struct HostConfiguration: Sendable {
     public var apiToken: String?
     /// Open SMTP connections allowed at once; the next is told `421 4.7.0 Error: too many connections`.
     public var maxConnections: Int
+    /// The real host listeners proxy when their scenario names no `upstream:` (`serve --upstream`).
+    public var upstream: UpstreamSettings? = nil
 
     public init(
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],

@@ -1,0 +1,145 @@
+import CLibEvent
+import Foundation
+import MockMXScenario
+import SMTPProtocol
+
+/// The proxy's own client session toward its upstream host: one TCP connection on the host's loop (a
+/// socket bufferevent), commands written as the client's session relays them, replies read with
+/// ``SMTPReplyReader``. At most one request is outstanding; its outcome — a reply, or why none will
+/// come — is handed to the closure given with it. Every wait is bounded (connect and reply timeouts), so
+/// a dead or silent upstream ends in a failure the client session turns into a relay's `4xx`.
+/// Confined to the loop thread; the owner calls ``close(because:)`` before letting it go.
+final class UpstreamLink {
+    enum Outcome {
+        case reply(SMTPReply)
+        /// Why the upstream session is gone (it stays gone: ``failure``).
+        case failed(String)
+    }
+
+    let settings: UpstreamSettings
+    /// Set once the upstream session is lost; every later request fails at once.
+    private(set) var failure: String?
+    private var bufferEvent: OpaquePointer?
+    private var reader = SMTPReplyReader()
+    private var awaiting: ((Outcome) -> Void)?
+    private let timer: LoopTimer
+    private let base: OpaquePointer
+
+    init(loop: EventLoop, settings: UpstreamSettings) {
+        self.settings = settings
+        self.base = loop.base
+        self.timer = LoopTimer(loop: loop)
+    }
+
+    deinit {
+        if let bufferEvent { bufferevent_free(bufferEvent) }
+    }
+
+    /// Connects and waits for the greeting.
+    func connect(then completion: @escaping (Outcome) -> Void) {
+        awaiting = completion
+        guard var (storage, length) = settings.address.socketAddress,
+              let bufferEvent = bufferevent_socket_new(base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+        else { return failSoon("cannot create a socket") }
+        self.bufferEvent = bufferEvent
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        bufferevent_setcb(
+            bufferEvent,
+            { _, context in Unmanaged<UpstreamLink>.fromOpaque(context!).takeUnretainedValue().readable() },
+            nil,
+            { bufferEvent, events, context in
+                let link = Unmanaged<UpstreamLink>.fromOpaque(context!).takeUnretainedValue()
+                withExtendedLifetime(link) { link.event(events, fd: bufferevent_getfd(bufferEvent)) }
+            },
+            context)
+        bufferevent_enable(bufferEvent, Int16(EV_READ))
+        timer.schedule(milliseconds: settings.connectTimeoutMilliseconds) { [unowned self] in
+            fail("no connection within \(settings.connectTimeoutMilliseconds) ms")
+        }
+        let started = withUnsafePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bufferevent_socket_connect(bufferEvent, $0, Int32(length))
+            }
+        }
+        if started != 0 { failSoon("connection failed: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Writes `bytes` (a command line, or a message's content) and waits for the reply.
+    func send(_ bytes: [UInt8], then completion: @escaping (Outcome) -> Void) {
+        guard failure == nil, let bufferEvent else {
+            let reason = failure ?? "not connected"
+            timer.schedule(milliseconds: 0) { completion(.failed(reason)) }
+            return
+        }
+        awaiting = completion
+        bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
+        timer.schedule(milliseconds: settings.replyTimeoutMilliseconds) { [unowned self] in
+            fail("no reply within \(settings.replyTimeoutMilliseconds) ms")
+        }
+        // A reply that came before it was asked for (a pipelining upstream, a 421 on its own) is read now.
+        readable()
+    }
+
+    /// Ends the upstream session (the upstream sees the connection close); a pending request gets nothing.
+    func close(because reason: String) {
+        awaiting = nil
+        timer.cancel()
+        if failure == nil { failure = reason }
+        if let bufferEvent { bufferevent_free(bufferEvent) }
+        bufferEvent = nil
+    }
+
+    private func event(_ events: Int16, fd: Int32) {
+        if events & Int16(BEV_EVENT_CONNECTED) != 0 {
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            timer.schedule(milliseconds: settings.replyTimeoutMilliseconds) { [unowned self] in
+                fail("no greeting within \(settings.replyTimeoutMilliseconds) ms")
+            }
+        } else if events & Int16(BEV_EVENT_EOF) != 0 {
+            readable()
+            fail("the upstream closed the connection")
+        } else if events & Int16(BEV_EVENT_ERROR) != 0 {
+            fail("connection failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Moves what arrived into the reader and hands over a complete reply when one is awaited.
+    private func readable() {
+        guard let bufferEvent, awaiting != nil else { return }
+        let input = bufferevent_get_input(bufferEvent)
+        var chunk: [UInt8] = []
+        while true {
+            do {
+                if let reply = try reader.next() { return deliver(.reply(reply)) }
+            } catch {
+                return fail("the upstream sent \(error)")
+            }
+            let available = evbuffer_get_length(input)
+            guard available > 0 else { return }
+            if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: min(available, 16_384)) }
+            let count = chunk.withUnsafeMutableBytes { evbuffer_remove(input, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }
+            reader.receive(chunk.prefix(Int(count)))
+        }
+    }
+
+    private func deliver(_ outcome: Outcome) {
+        timer.cancel()
+        let completion = awaiting
+        awaiting = nil
+        completion?(outcome)
+    }
+
+    /// A failure found while a request is being made is reported from the loop, not from inside the call.
+    private func failSoon(_ reason: String) {
+        timer.schedule(milliseconds: 0) { [unowned self] in fail(reason) }
+    }
+
+    private func fail(_ reason: String) {
+        guard failure == nil else { return }
+        let completion = awaiting
+        close(because: reason)
+        completion?(.failed(reason))
+    }
+}

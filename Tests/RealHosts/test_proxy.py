@@ -1,0 +1,191 @@
+"""mockmx in proxy mode in front of hosts nobody here wrote (aiosmtpd, Postfix smtpd) and of upstreams that
+misbehave on purpose. Run by scripts/test-real-hosts (from scripts/test's plain pass)."""
+import smtplib
+import socket
+import time
+
+import pytest
+
+# Lines starting with dots (stuffed on the wire), 8-bit text, an empty line, trailing spaces.
+MESSAGE = (
+    b"From: a@example.test\r\nTo: b@example.test\r\nSubject: relay\r\n\r\n"
+    b".leading dot\r\n..two dots\r\n.\r\n\r\ntrailing spaces   \r\nna\xc3\xafve 8-bit\r\n"
+)
+
+
+def texts(session, prefix=""):
+    return [entry["text"] for entry in session["transcript"] if entry["text"].startswith(prefix)]
+
+
+def test_aiosmtpd_receives_the_message_byte_exact_and_the_client_gets_its_replies(mockmx, aiosmtpd_host):
+    proxy = mockmx("upstream: %s\n" % aiosmtpd_host.address)
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        code, banner = client.ehlo("client.test")
+        assert code == 250
+        assert banner.splitlines()[0] == b"upstream.test"  # the upstream's EHLO reply is the proposal
+        assert client.has_extn("smtputf8") and client.has_extn("8bitmime")
+        rejected = client.sendmail("a@example.test", ["b@example.test"], MESSAGE)
+        assert rejected == {}
+        code, text = client.noop()
+        assert (code, text) == (250, b"OK")  # aiosmtpd's own text
+    assert aiosmtpd_host.arrived.wait(10)
+    envelope = aiosmtpd_host.envelopes[0]
+    assert envelope.original_content == MESSAGE
+    assert envelope.mail_from == "a@example.test" and envelope.rcpt_tos == ["b@example.test"]
+    # Stored as for a local host, the same bytes.
+    proxy.wait("messages=1&timeout=10s")
+    stored = proxy.get("/api/v1/messages")["messages"][0]
+    assert proxy.get("/api/v1/messages/%s/raw" % stored["id"]) == MESSAGE
+    session = proxy.only_session()
+    assert "upstream said: 250 2.0.0 Message accepted for delivery" in texts(session)
+    assert any(text.startswith("upstream said: 220 upstream.test") for text in texts(session))
+    server_lines = [e["text"] for e in session["transcript"] if e["direction"] == "server"]
+    assert "250 2.0.0 Message accepted for delivery" in server_lines
+
+
+def test_rules_transform_the_upstreams_replies(mockmx, aiosmtpd_host):
+    proxy = mockmx("""\
+upstream: %s
+rules:
+  - name: refuse-blocked
+    on: rcpt
+    when: {args: "blocked@"}
+    do: {reply: "550 5.1.1 rewritten by the proxy"}
+  - on: noop
+    do: [delay: 200ms, default]
+""" % aiosmtpd_host.address)
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        client.ehlo("client.test")
+        client.mail("a@example.test")
+        assert client.rcpt("blocked@example.test") == (550, b"5.1.1 rewritten by the proxy")
+        assert client.rcpt("ok@example.test")[0] == 250
+        started = time.monotonic()
+        assert client.noop() == (250, b"OK")
+        assert time.monotonic() - started >= 0.2
+        assert client.data(b"Subject: x\r\n\r\nbody\r\n")[0] == 250
+    assert aiosmtpd_host.arrived.wait(10)
+    # The rule replaced the reply, but the command still went upstream (a middlebox rewriting replies).
+    assert aiosmtpd_host.envelopes[0].rcpt_tos == ["blocked@example.test", "ok@example.test"]
+    session = proxy.only_session()
+    labels = {e["rule"] for e in session["transcript"] if e["rule"]}
+    assert any(label.startswith("refuse-blocked (") for label in labels)
+
+
+def test_a_scenarios_extensions_replace_the_upstreams(mockmx, aiosmtpd_host):
+    proxy = mockmx("""\
+upstream: %s
+host:
+  extensions: [PIPELINING, "SIZE 1000"]
+""" % aiosmtpd_host.address)
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        code, banner = client.ehlo("client.test")
+        assert banner.splitlines() == [b"upstream.test", b"PIPELINING", b"SIZE 1000"]
+
+
+def test_closing_after_the_354_leaves_postfix_with_a_lost_connection(mockmx, postfix_host):
+    proxy = mockmx("""\
+upstream: %s
+rules:
+  - on: data
+    do: [default, close]
+""" % postfix_host.address)
+    client = smtplib.SMTP("127.0.0.1", proxy.port, timeout=10)
+    client.ehlo("client.test")
+    client.mail("a@example.test")
+    client.rcpt("b@example.test")
+    client.putcmd("data")
+    assert client.getreply()[0] == 354
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        client.getreply()
+    postfix_host.wait_log("lost connection after DATA")
+
+
+def test_postfix_accepts_relayed_mail_and_its_replies_reach_the_client(mockmx, postfix_host):
+    proxy = mockmx("upstream: %s\n" % postfix_host.address)
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        code, banner = client.ehlo("client.test")
+        assert banner.splitlines()[0] == b"postfix-upstream.test"
+        client.mail("a@example.test")
+        client.rcpt("b@example.test")
+        code, text = client.data(MESSAGE)
+        assert code == 250 and text.startswith(b"2.0.0 Ok: queued as ")
+    queue_id = text.split()[-1].decode()
+    postfix_host.wait_log("%s: from=<a@example.test>" % queue_id)
+
+
+def test_serve_upstream_is_the_default_for_scenarios_without_one(mockmx, aiosmtpd_host):
+    proxy = mockmx(args=["--upstream", aiosmtpd_host.address])
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        assert client.ehlo("client.test")[1].splitlines()[0] == b"upstream.test"
+    env_proxy = mockmx(env={"MOCKMX_UPSTREAM": aiosmtpd_host.address})
+    with smtplib.SMTP("127.0.0.1", env_proxy.port, timeout=10) as client:
+        assert client.ehlo("client.test")[1].splitlines()[0] == b"upstream.test"
+
+
+def test_an_unreachable_upstream_gives_a_421_greeting(mockmx):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        address = "127.0.0.1:%d" % unused.getsockname()[1]  # bound, not listening: refused
+        proxy = mockmx("upstream: %s\n" % address)
+        with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as raw:
+            greeting = raw.makefile("rb").readline()
+    assert greeting.startswith(b"421 4.4.1 ")
+    assert b"Upstream host %s not reachable" % address.encode() in greeting
+    session = proxy.only_session()
+    assert any("Connection refused" in text for text in texts(session, "upstream %s failed" % address))
+
+
+def test_an_upstream_closing_mid_data_gives_451_and_no_message(mockmx, scripted_upstream):
+    def respond(line, connection):
+        if line.startswith(b"DATA"):
+            connection.sendall(b"354 go ahead\r\n")
+        elif line.startswith(b"EHLO"):
+            connection.sendall(b"250-scripted.test\r\n250 ENHANCEDSTATUSCODES\r\n")
+        elif line.startswith((b"MAIL", b"RCPT")):
+            connection.sendall(b"250 ok\r\n")
+        else:
+            return False  # the first content line: hang up
+
+    upstream = scripted_upstream(respond)
+    proxy = mockmx("upstream: %s\n" % upstream.address)
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        client.ehlo("client.test")
+        client.mail("a@example.test")
+        client.rcpt("b@example.test")
+        code, text = client.data(b"Subject: x\r\n\r\nbody\r\n")
+        assert code == 451 and text.startswith(b"4.4.2 ")
+        assert b"the upstream closed the connection" in text
+        # With no upstream left the relay ends the session.
+        assert client.rset()[0] == 421
+    assert proxy.get("/api/v1/messages")["total"] == 0
+    assert any("closed the connection" in t for t in texts(proxy.only_session(), "upstream"))
+
+
+def test_a_10_mb_reply_line_gives_451_without_reading_it_all(mockmx, scripted_upstream):
+    def respond(line, connection):
+        if line.startswith(b"EHLO"):
+            connection.sendall(b"250 ok\r\n")
+        elif line.startswith(b"MAIL"):
+            try:
+                connection.sendall(b"250-" + b"x" * (10 << 20) + b"\r\n250 ok\r\n")
+            except OSError:
+                pass  # the proxy stopped reading and hung up, as it should
+
+    upstream = scripted_upstream(respond)
+    proxy = mockmx("upstream: %s\n" % upstream.address)
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        client.ehlo("client.test")
+        code, text = client.mail("a@example.test")
+    assert code == 451 and b"a reply line longer than 16384 bytes" in text
+    assert upstream.closed.wait(10)
+
+
+def test_a_silent_upstream_times_out_into_451(mockmx, scripted_upstream):
+    upstream = scripted_upstream(lambda line, connection: connection.sendall(b"250 ok\r\n") if line.startswith(b"EHLO") else None)
+    proxy = mockmx("upstream: {address: %s, reply-timeout: 300ms}\n" % upstream.address)
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        client.ehlo("client.test")
+        started = time.monotonic()
+        code, text = client.mail("a@example.test")
+        assert code == 451 and b"no reply within 300 ms" in text
+        assert time.monotonic() - started < 5
