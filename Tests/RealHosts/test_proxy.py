@@ -189,3 +189,44 @@ def test_a_silent_upstream_times_out_into_451(mockmx, scripted_upstream):
         code, text = client.mail("a@example.test")
         assert code == 451 and b"no reply within 300 ms" in text
         assert time.monotonic() - started < 5
+
+
+def test_golden_transcripts_through_the_proxy(mockmx, aiosmtpd_host, tmp_path):
+    import json
+    import subprocess
+
+    from conftest import MOCKMX
+
+    proxy = mockmx("upstream: %s\n" % aiosmtpd_host.address)
+
+    def send(extra_rset):
+        with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+            client.ehlo("client.test")
+            if extra_rset:
+                client.rset()
+            client.sendmail("a@example.test", ["b@example.test"], b"Subject: golden\r\n\r\nbody\r\n")
+
+    def diff(*args):
+        return subprocess.run([MOCKMX, "diff", *args], capture_output=True, text=True, timeout=30)
+
+    ids = []
+    for extra_rset in (False, False, True):
+        send(extra_rset)
+        proxy.wait("sessions=%d&timeout=10s" % (len(ids) + 1))
+        ids.append(proxy.get("/api/v1/sessions")["sessions"][-1]["id"])
+    golden = tmp_path / "golden.json"
+    golden.write_text(json.dumps(proxy.get("/api/v1/sessions/" + ids[0])))
+    api = proxy.api[len("http://"):]
+
+    same = diff(str(golden), ids[1], "--api", api)
+    assert same.returncode == 0, same.stdout + same.stderr
+    changed = diff(str(golden), ids[2], "--api", api)
+    assert changed.returncode == 1
+    assert "+ C: RSET\n+ S: 250 OK\n" in changed.stdout
+    assert diff(str(golden), ids[1], "--api", api, "--notes").returncode == 0
+    exact = diff(str(golden), ids[1], "--api", api, "--exact", "--notes")
+    assert exact.returncode == 1 and "message %s.1 stored" % ids[1] in exact.stdout  # ids differ
+    missing = diff(str(golden), "no-such-session", "--api", api)
+    assert missing.returncode == 2 and "404" in missing.stderr
+    no_file = diff(str(tmp_path / "nothing.json"), str(golden))
+    assert no_file.returncode == 2 and "no such file" in no_file.stderr
