@@ -89,6 +89,12 @@ def aiosmtpd_host():
             self.envelopes = []
             self.arrived = threading.Event()
 
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address.startswith("blocked@"):
+                return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server, session, envelope):
             self.envelopes.append(envelope)
             self.arrived.set()

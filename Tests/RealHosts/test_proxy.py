@@ -230,3 +230,74 @@ def test_golden_transcripts_through_the_proxy(mockmx, aiosmtpd_host, tmp_path):
     assert missing.returncode == 2 and "404" in missing.stderr
     no_file = diff(str(tmp_path / "nothing.json"), str(golden))
     assert no_file.returncode == 2 and "no such file" in no_file.stderr
+
+
+DIALOGUE = [
+    b"EHLO client.test\r\n", b"MAIL FROM:<a@example.test>\r\n", b"RCPT TO:<blocked@example.test>\r\n",
+    b"RCPT TO:<b@example.test>\r\n", b"DATA\r\n", b"Subject: recorded\r\n\r\nbody\r\n.\r\n", b"NOOP\r\n",
+    b"RSET\r\n", b"VRFY b\r\n", b"QUIT\r\n",
+]
+
+
+def converse(port, commands=DIALOGUE):
+    """The replies, byte for byte, to each command (the greeting first)."""
+    replies = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        reader = raw.makefile("rb")
+
+        def reply():
+            lines = []
+            while True:
+                line = reader.readline()
+                lines.append(line)
+                if len(line) < 4 or line[3:4] != b"-":
+                    return b"".join(lines)
+
+        replies.append(reply())
+        for command in commands:
+            raw.sendall(command)
+            replies.append(reply())
+    return replies
+
+
+def record_and_replay(mockmx, upstream_address, tmp_path):
+    import subprocess
+
+    from conftest import MOCKMX
+
+    out = tmp_path / "host.yaml"
+    ready = tmp_path / "ready.json"
+    recorder = subprocess.Popen(
+        [MOCKMX, "record", "--upstream", upstream_address, "--out", str(out), "--listen", "127.0.0.1:0",
+         "--sessions", "1", "--ready-file", str(ready)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not ready.exists():
+        assert recorder.poll() is None, recorder.stderr.read().decode()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    import json
+    port = json.loads(ready.read_text())["smtp"][0]["port"]
+    converse(port)
+    assert recorder.wait(timeout=20) == 0, recorder.stderr.read().decode()
+    # What the host itself says to the same dialogue, without mockmx between (its queue ids masked).
+    import re
+    real = [re.sub(rb"queued as [0-9A-F]+", b"queued as <id>", reply)
+            for reply in converse(int(upstream_address.rsplit(":", 1)[1]))]
+    check = subprocess.run([MOCKMX, "check", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr + out.read_text()
+    replay = mockmx(out.read_text())
+    replayed = [re.sub(rb"queued as [0-9A-F]+", b"queued as <id>", reply) for reply in converse(replay.port)]
+    return real, replayed, out.read_text()
+
+
+def test_recording_aiosmtpd_replays_its_dialogue_byte_for_byte(mockmx, aiosmtpd_host, tmp_path):
+    real, replayed, yaml = record_and_replay(mockmx, aiosmtpd_host.address, tmp_path)
+    assert real[3].startswith(b"550 5.1.1 <blocked@example.test>")  # the refused recipient, recorded
+    assert replayed == real, yaml
+
+
+def test_recording_postfix_replays_its_dialogue_byte_for_byte(mockmx, postfix_host, tmp_path):
+    real, replayed, yaml = record_and_replay(mockmx, postfix_host.address, tmp_path)
+    assert real[0].startswith(b"220 postfix-upstream.test ESMTP")
+    assert b"250-PIPELINING\r\n" in real[1]
+    assert replayed == real, yaml
