@@ -176,7 +176,10 @@ smtpd_relay_restrictions = permit_mynetworks, reject
 default_transport = discard:
 relay_transport = discard:
 smtpd_banner = $myhostname ESMTP upstream
-smtpd_tls_security_level = none
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = {dir}/cert.pem
+smtpd_tls_key_file = {dir}/key.pem
+smtpd_tls_loglevel = 1
 """
 
 POSTFIX_MASTER = """\
@@ -214,6 +217,10 @@ def postfix_host():
         f.write(POSTFIX_MAIN.format(dir=directory))
     with open(os.path.join(directory, "master.cf"), "w") as f:
         f.write(POSTFIX_MASTER.format(port=port))
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+         "-subj", "/CN=postfix-upstream.test", "-keyout", os.path.join(directory, "key.pem"),
+         "-out", os.path.join(directory, "cert.pem")], check=True, capture_output=True)
     os.makedirs(os.path.join(directory, "queue"))
     os.makedirs(os.path.join(directory, "data"))
     shutil.chown(os.path.join(directory, "data"), "postfix")

@@ -64,9 +64,10 @@ rules:
         assert time.monotonic() - started >= 0.2
         assert client.data(b"Subject: x\r\n\r\nbody\r\n")[0] == 250
     assert aiosmtpd_host.arrived.wait(10)
-    # The rule replaced the reply, but the command still went upstream (a middlebox rewriting replies).
-    assert aiosmtpd_host.envelopes[0].rcpt_tos == ["blocked@example.test", "ok@example.test"]
+    assert aiosmtpd_host.envelopes[0].rcpt_tos == ["ok@example.test"]
     session = proxy.only_session()
+    # The rule replaced the reply, but the command still went upstream (a middlebox rewriting replies).
+    assert "upstream said: 550 5.1.1 <blocked@example.test>: Recipient address rejected: User unknown" in texts(session)
     labels = {e["rule"] for e in session["transcript"] if e["rule"]}
     assert any(label.startswith("refuse-blocked (") for label in labels)
 
@@ -301,3 +302,27 @@ def test_recording_postfix_replays_its_dialogue_byte_for_byte(mockmx, postfix_ho
     assert real[0].startswith(b"220 postfix-upstream.test ESMTP")
     assert b"250-PIPELINING\r\n" in real[1]
     assert replayed == real, yaml
+
+
+def test_the_clients_starttls_ends_at_mockmx(mockmx, postfix_host):
+    import ssl
+
+    proxy = mockmx("upstream: %s\n" % postfix_host.address)
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        client.ehlo("client.test")
+        assert client.has_extn("starttls")  # Postfix offers it, so the proxy does
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        client.starttls(context=context)
+        certificate = client.sock.getpeercert(binary_form=True)
+        code, banner = client.ehlo("client.test")
+        assert banner.splitlines()[0] == b"postfix-upstream.test"
+        assert not client.has_extn("starttls")  # not offered again inside TLS (RFC 3207 §4.2)
+        code, text = client.sendmail("a@example.test", ["b@example.test"], MESSAGE) or (250, b"")
+    postfix_cert = open(postfix_host.log.replace("maillog", "cert.pem")).read()
+    der = ssl.PEM_cert_to_DER_cert(postfix_cert)
+    assert certificate != der  # the client's TLS is mockmx's own
+    session = proxy.only_session()
+    assert any(t.startswith("TLS established") for t in texts(session))
+    postfix_host.wait_log("from=<a@example.test>")
