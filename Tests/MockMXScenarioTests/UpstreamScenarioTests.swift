@@ -39,3 +39,11 @@ import Testing
         #expect(renderedErrors("upstream: [127.0.0.1:25]\n").count == 1)
     }
 }
+
+extension UpstreamScenarioTests {
+    @Test func startTLSTowardTheUpstreamCanBeSwitchedOff() throws {
+        #expect(try loadScenario("upstream: 127.0.0.1:25\n").upstream?.startTLS == true)
+        #expect(try loadScenario("upstream: {address: 127.0.0.1:25, starttls: false}\n").upstream?.startTLS == false)
+        #expect(renderedErrors("upstream: {address: 127.0.0.1:25, starttls: sometimes}\n").count == 1)
+    }
+}

@@ -304,7 +304,7 @@ def test_recording_postfix_replays_its_dialogue_byte_for_byte(mockmx, postfix_ho
     assert replayed == real, yaml
 
 
-def test_the_clients_starttls_ends_at_mockmx(mockmx, postfix_host):
+def test_starttls_is_negotiated_separately_on_each_leg(mockmx, postfix_host):
     import ssl
 
     proxy = mockmx("upstream: %s\n" % postfix_host.address)
@@ -324,5 +324,7 @@ def test_the_clients_starttls_ends_at_mockmx(mockmx, postfix_host):
     der = ssl.PEM_cert_to_DER_cert(postfix_cert)
     assert certificate != der  # the client's TLS is mockmx's own
     session = proxy.only_session()
-    assert any(t.startswith("TLS established") for t in texts(session))
+    assert any(t.startswith("TLS established") for t in texts(session))  # the client's leg
+    assert any(t.startswith("TLS toward upstream established: TLSv1.3") for t in texts(session)), "\n".join(texts(session))
     postfix_host.wait_log("from=<a@example.test>")
+    postfix_host.wait_log("TLS connection established from localhost[127.0.0.1]")

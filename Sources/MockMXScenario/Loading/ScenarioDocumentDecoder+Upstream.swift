@@ -1,7 +1,7 @@
 internal import Yams
 
 extension ScenarioDocumentDecoder {
-    static let upstreamKeys = ["address", "connect-timeout", "reply-timeout"]
+    static let upstreamKeys = ["address", "connect-timeout", "reply-timeout", "starttls"]
 
     /// `upstream: HOST:PORT`, or a mapping with `address:` and the two timeouts.
     mutating func decodeUpstream(_ node: Node) -> UpstreamSettings? {
@@ -22,6 +22,9 @@ extension ScenarioDocumentDecoder {
         if let node = fields["reply-timeout"] {
             settings.replyTimeoutMilliseconds = milliseconds(node, path: "upstream.reply-timeout", minimum: 1)
                 ?? settings.replyTimeoutMilliseconds
+        }
+        if let node = fields["starttls"] {
+            settings.startTLS = boolean(node, path: "upstream.starttls") ?? settings.startTLS
         }
         return settings
     }

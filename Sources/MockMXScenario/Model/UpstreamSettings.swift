@@ -6,6 +6,8 @@ public struct UpstreamSettings: Sendable, Equatable {
     public var connectTimeoutMilliseconds: Int
     /// No complete reply within this long: the client gets `451 4.4.2` and the upstream session is dropped.
     public var replyTimeoutMilliseconds: Int
+    /// STARTTLS toward the upstream when its EHLO reply offers it (the certificate is not verified).
+    public var startTLS = true
 
     public init(address: HostPort, connectTimeoutMilliseconds: Int = 10_000, replyTimeoutMilliseconds: Int = 300_000) {
         self.address = address

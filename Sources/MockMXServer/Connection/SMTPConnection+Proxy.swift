@@ -55,6 +55,11 @@ extension SMTPConnection {
             // The step may end the session, and teardown releases the last reference.
             withExtendedLifetime(self) {
                 guard state == .waiting else { return }
+                if case .reply(let reply) = outcome, step.event.isEHLO, upstream.settings.startTLS, !upstream.offeredTLS,
+                   reply.code == 250, reply.lines.dropFirst().contains(where: { $0.uppercased() == "STARTTLS" }) {
+                    noteUpstream(reply)
+                    return secureUpstream(upstream, thenRepeat: step, lostBefore: lostBefore)
+                }
                 state = .executing
                 plan(proposal(from: outcome, for: step, lostBefore: lostBefore))
                 drive()
@@ -71,6 +76,50 @@ extension SMTPConnection {
         }
     }
 
+    /// The upstream offered STARTTLS in its EHLO reply: its leg goes over TLS (STARTTLS, handshake), then the
+    /// client's EHLO is sent again and that reply is the proposal. A refused STARTTLS leaves the leg plain.
+    private func secureUpstream(_ upstream: UpstreamLink, thenRepeat step: SMTPStep, lostBefore: Bool) {
+        upstream.offeredTLS = true
+        let finish: (UpstreamLink.Outcome) -> Void = { [unowned self] outcome in
+            withExtendedLifetime(self) {
+                guard state == .waiting else { return }
+                state = .executing
+                plan(proposal(from: outcome, for: step, lostBefore: lostBefore))
+                drive()
+            }
+        }
+        upstream.startTLS { [unowned self] outcome in
+            guard case .reply(let reply) = outcome, reply.code == 220 else {
+                if case .reply(let reply) = outcome {
+                    noteUpstream(reply)
+                    note("upstream refused STARTTLS; its leg stays plain")
+                }
+                // Refused: the EHLO is asked again so that the reply answers this step.
+                guard case .command(let verb, let arguments, _) = step.event, upstream.failure == nil else {
+                    return finish(outcome)
+                }
+                upstream.send(Array(verb.utf8) + [0x20] + arguments + [0x0D, 0x0A], then: finish)
+                return
+            }
+            noteUpstream(reply)
+            note("TLS toward upstream established: \(upstream.tlsDescription)")
+            guard case .command(let verb, let arguments, _) = step.event else { return finish(outcome) }
+            upstream.send(Array(verb.utf8) + [0x20] + arguments + [0x0D, 0x0A], then: finish)
+        }
+    }
+
+    /// Each line the upstream sent, as a note.
+    private func noteUpstream(_ reply: SMTPReply) {
+        reply.encoded(enhancedStatusCodes: false).withUnsafeBufferPointer { bytes in
+            Transcript.forEachLine(bytes) { line in
+                appendText(.note) { text in
+                    text += "upstream said: ".utf8
+                    text += line
+                }
+            }
+        }
+    }
+
     /// The step with the upstream's reply (or a relay's failure reply) as its proposal.
     /// `lostBefore`: the upstream session was gone before this step (not lost while answering it).
     private func proposal(from outcome: UpstreamLink.Outcome, for step: SMTPStep, lostBefore: Bool) -> SMTPStep {
@@ -78,14 +127,7 @@ extension SMTPConnection {
         let address = upstream?.settings.address.description ?? "?"
         switch outcome {
         case .reply(let reply):
-            reply.encoded(enhancedStatusCodes: false).withUnsafeBufferPointer { bytes in
-                Transcript.forEachLine(bytes) { line in
-                    appendText(.note) { text in
-                        text += "upstream said: ".utf8
-                        text += line
-                    }
-                }
-            }
+            noteUpstream(reply)
             step.reply = step.event.isEHLO ? offeredExtensions(reply, local: step.reply) : reply
         case .failed(let reason):
             if !lostBefore { note("upstream \(address) failed: \(reason)") }
@@ -121,6 +163,10 @@ extension SMTPConnection {
             } else {
                 kept.append(keyword)
             }
+        }
+        if upstream?.offeredTLS == true, !machine.isTLSActive, !kept.contains(where: { $0.uppercased() == "STARTTLS" }) {
+            // The upstream offered it before its own TLS began: the client is offered mockmx's.
+            kept.append("STARTTLS")
         }
         if !dropped.isEmpty { note("not offered to the client (not relayed): " + dropped.joined(separator: ", ")) }
         machine.adoptExtensions(kept)

@@ -1,5 +1,8 @@
 import CLibEvent
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MockMXScenario
 import SMTPProtocol
 
@@ -22,6 +25,12 @@ final class UpstreamLink {
     private var bufferEvent: OpaquePointer?
     private var reader = SMTPReplyReader()
     private var awaiting: ((Outcome) -> Void)?
+    /// STARTTLS was answered `220`: the handshake runs, and its end is the outcome.
+    private var handshaking: SMTPReply?
+    /// The session runs over TLS (after STARTTLS toward the upstream).
+    private(set) var isTLS = false
+    /// The upstream's EHLO reply offered STARTTLS (before its TLS began).
+    var offeredTLS = false
     private let timer: LoopTimer
     private let base: OpaquePointer
 
@@ -41,18 +50,7 @@ final class UpstreamLink {
         guard var (storage, length) = settings.address.socketAddress,
               let bufferEvent = bufferevent_socket_new(base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
         else { return failSoon("cannot create a socket") }
-        self.bufferEvent = bufferEvent
-        let context = Unmanaged.passUnretained(self).toOpaque()
-        bufferevent_setcb(
-            bufferEvent,
-            { _, context in Unmanaged<UpstreamLink>.fromOpaque(context!).takeUnretainedValue().readable() },
-            nil,
-            { bufferEvent, events, context in
-                let link = Unmanaged<UpstreamLink>.fromOpaque(context!).takeUnretainedValue()
-                withExtendedLifetime(link) { link.event(events, fd: bufferevent_getfd(bufferEvent)) }
-            },
-            context)
-        bufferevent_enable(bufferEvent, Int16(EV_READ))
+        install(bufferEvent)
         timer.schedule(milliseconds: settings.connectTimeoutMilliseconds) { [unowned self] in
             fail("no connection within \(settings.connectTimeoutMilliseconds) ms")
         }
@@ -63,6 +61,70 @@ final class UpstreamLink {
         }
         if started != 0 { failSoon("connection failed: \(String(cString: strerror(errno)))") }
     }
+
+    private func install(_ bufferEvent: OpaquePointer) {
+        self.bufferEvent = bufferEvent
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        bufferevent_setcb(
+            bufferEvent,
+            { _, context in
+                let link = Unmanaged<UpstreamLink>.fromOpaque(context!).takeUnretainedValue()
+                withExtendedLifetime(link) { link.readable() }
+            },
+            nil,
+            { bufferEvent, events, context in
+                let link = Unmanaged<UpstreamLink>.fromOpaque(context!).takeUnretainedValue()
+                withExtendedLifetime(link) { link.event(events, fd: bufferevent_getfd(bufferEvent)) }
+            },
+            context)
+        bufferevent_enable(bufferEvent, Int16(EV_READ))
+    }
+
+    /// Sends STARTTLS; on `220` runs the TLS handshake (the certificate is not verified: upstreams in tests
+    /// have their own) and hands over the `220` once it is done. Another reply is handed over as it is.
+    func startTLS(then completion: @escaping (Outcome) -> Void) {
+        send(Array("STARTTLS\r\n".utf8)) { [unowned self] outcome in
+            guard case .reply(let reply) = outcome, reply.code == 220, let plain = bufferEvent else {
+                return completion(outcome)
+            }
+            // The socket moves to a TLS bufferevent; nothing is queued on the plain one after the 220.
+            let fd = bufferevent_getfd(plain)
+            bufferevent_setfd(plain, -1)
+            bufferevent_free(plain)
+            bufferEvent = nil
+            guard let ssl = SSL_new(UpstreamLink.clientContext),
+                  let tls = bufferevent_openssl_socket_new(
+                    base, fd, ssl, BUFFEREVENT_SSL_CONNECTING, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+            else {
+                Glibc.close(fd)
+                awaiting = completion
+                return failSoon("TLS cannot be set up: \(TLSContext.openSSLErrors())")
+            }
+            bufferevent_openssl_set_allow_dirty_shutdown(tls, 1)
+            reader = SMTPReplyReader()
+            awaiting = completion
+            handshaking = reply
+            install(tls)
+            timer.schedule(milliseconds: settings.replyTimeoutMilliseconds) { [unowned self] in
+                fail("no TLS handshake within \(settings.replyTimeoutMilliseconds) ms")
+            }
+        }
+    }
+
+    /// Protocol and cipher of the upstream session's TLS.
+    var tlsDescription: String {
+        guard let bufferEvent, let ssl = bufferevent_openssl_get_ssl(bufferEvent) else { return "?" }
+        let cipher = SSL_get_current_cipher(ssl).map { String(cString: SSL_CIPHER_get_name($0)) } ?? "?"
+        return "\(String(cString: SSL_get_version(ssl))), \(cipher)"
+    }
+
+    /// One client context for every upstream session: TLS 1.2 or later, no certificate verification.
+    private nonisolated(unsafe) static let clientContext: OpaquePointer? = {
+        let context = SSL_CTX_new(TLS_client_method())
+        SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        _ = mockmx_ssl_ctx_set_min_proto(context, TLS1_2_VERSION)
+        return context
+    }()
 
     /// Writes `bytes` (a command line, or a message's content) and waits for the reply.
     func send(_ bytes: [UInt8], then completion: @escaping (Outcome) -> Void) {
@@ -83,6 +145,7 @@ final class UpstreamLink {
     /// Ends the upstream session (the upstream sees the connection close); a pending request gets nothing.
     func close(because reason: String) {
         awaiting = nil
+        handshaking = nil
         timer.cancel()
         if failure == nil { failure = reason }
         if let bufferEvent { bufferevent_free(bufferEvent) }
@@ -90,7 +153,11 @@ final class UpstreamLink {
     }
 
     private func event(_ events: Int16, fd: Int32) {
-        if events & Int16(BEV_EVENT_CONNECTED) != 0 {
+        if events & Int16(BEV_EVENT_CONNECTED) != 0, let reply = handshaking {
+            handshaking = nil
+            isTLS = true
+            deliver(.reply(reply))
+        } else if events & Int16(BEV_EVENT_CONNECTED) != 0 {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             timer.schedule(milliseconds: settings.replyTimeoutMilliseconds) { [unowned self] in
@@ -100,13 +167,15 @@ final class UpstreamLink {
             readable()
             fail("the upstream closed the connection")
         } else if events & Int16(BEV_EVENT_ERROR) != 0 {
-            fail("connection failed: \(String(cString: strerror(errno)))")
+            let tlsError = bufferEvent.map { bufferevent_get_openssl_error($0) } ?? 0
+            let reason = tlsError != 0 ? TLSContext.describe(tlsError) : String(cString: strerror(errno))
+            fail(handshaking != nil ? "TLS handshake failed: \(reason)" : "connection failed: \(reason)")
         }
     }
 
     /// Moves what arrived into the reader and hands over a complete reply when one is awaited.
     private func readable() {
-        guard let bufferEvent, awaiting != nil else { return }
+        guard let bufferEvent, awaiting != nil, handshaking == nil else { return }
         let input = bufferevent_get_input(bufferEvent)
         var chunk: [UInt8] = []
         while true {
