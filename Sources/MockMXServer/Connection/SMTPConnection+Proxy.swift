@@ -55,14 +55,14 @@ extension SMTPConnection {
             // The step may end the session, and teardown releases the last reference.
             withExtendedLifetime(self) {
                 guard state == .waiting else { return }
-                if case .reply(let reply) = outcome, step.event.isEHLO, upstream.settings.startTLS, !upstream.offeredTLS,
-                   reply.code == 250, reply.lines.dropFirst().contains(where: { $0.uppercased() == "STARTTLS" }) {
+                if case .reply(let reply) = outcome {
                     noteUpstream(reply)
-                    return secureUpstream(upstream, thenRepeat: step, lostBefore: lostBefore)
+                    if step.event.isEHLO, upstream.settings.startTLS, !upstream.offeredTLS, reply.code == 250,
+                       reply.lines.dropFirst().contains(where: { $0.uppercased() == "STARTTLS" }) {
+                        return secureUpstream(upstream, answering: step, plainReply: reply)
+                    }
                 }
-                state = .executing
-                plan(proposal(from: outcome, for: step, lostBefore: lostBefore))
-                drive()
+                answer(step, with: outcome, lostBefore: lostBefore)
             }
         }
         switch request {
@@ -76,35 +76,41 @@ extension SMTPConnection {
         }
     }
 
+    /// The plan for the step, with the outcome as its proposal; the session goes on.
+    private func answer(_ step: SMTPStep, with outcome: UpstreamLink.Outcome, lostBefore: Bool) {
+        state = .executing
+        plan(proposal(from: outcome, for: step, lostBefore: lostBefore))
+        drive()
+    }
+
     /// The upstream offered STARTTLS in its EHLO reply: its leg goes over TLS (STARTTLS, handshake), then the
-    /// client's EHLO is sent again and that reply is the proposal. A refused STARTTLS leaves the leg plain.
-    private func secureUpstream(_ upstream: UpstreamLink, thenRepeat step: SMTPStep, lostBefore: Bool) {
+    /// client's EHLO is sent again and that reply is the proposal. Refused, the plain EHLO reply stands.
+    private func secureUpstream(_ upstream: UpstreamLink, answering step: SMTPStep, plainReply: SMTPReply) {
         upstream.offeredTLS = true
         let finish: (UpstreamLink.Outcome) -> Void = { [unowned self] outcome in
             withExtendedLifetime(self) {
                 guard state == .waiting else { return }
-                state = .executing
-                plan(proposal(from: outcome, for: step, lostBefore: lostBefore))
-                drive()
+                if case .reply(let reply) = outcome { noteUpstream(reply) }
+                answer(step, with: outcome, lostBefore: false)
             }
         }
         upstream.startTLS { [unowned self] outcome in
-            guard case .reply(let reply) = outcome, reply.code == 220 else {
-                if case .reply(let reply) = outcome {
+            withExtendedLifetime(self) {
+                guard state == .waiting else { return }
+                switch outcome {
+                case .reply(let reply) where reply.code == 220:
                     noteUpstream(reply)
+                    note("TLS toward upstream established: \(upstream.tlsDescription)")
+                    guard case .send(let ehlo)? = relayRequest(for: step) else { return }
+                    upstream.send(ehlo, then: finish)
+                case .reply(let refusal):
+                    noteUpstream(refusal)
                     note("upstream refused STARTTLS; its leg stays plain")
+                    answer(step, with: .reply(plainReply), lostBefore: false)
+                case .failed:
+                    answer(step, with: outcome, lostBefore: false)
                 }
-                // Refused: the EHLO is asked again so that the reply answers this step.
-                guard case .command(let verb, let arguments, _) = step.event, upstream.failure == nil else {
-                    return finish(outcome)
-                }
-                upstream.send(Array(verb.utf8) + [0x20] + arguments + [0x0D, 0x0A], then: finish)
-                return
             }
-            noteUpstream(reply)
-            note("TLS toward upstream established: \(upstream.tlsDescription)")
-            guard case .command(let verb, let arguments, _) = step.event else { return finish(outcome) }
-            upstream.send(Array(verb.utf8) + [0x20] + arguments + [0x0D, 0x0A], then: finish)
         }
     }
 
@@ -127,7 +133,6 @@ extension SMTPConnection {
         let address = upstream?.settings.address.description ?? "?"
         switch outcome {
         case .reply(let reply):
-            noteUpstream(reply)
             step.reply = step.event.isEHLO ? offeredExtensions(reply, local: step.reply) : reply
         case .failed(let reason):
             if !lostBefore { note("upstream \(address) failed: \(reason)") }
