@@ -134,7 +134,15 @@ final class UpstreamLink {
             return
         }
         awaiting = completion
-        bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
+        // The output buffer refers to the bytes instead of copying them (a relayed message is large); they
+        // are released once libevent has sent them.
+        let held = Unmanaged.passRetained(SentBytes(bytes))
+        let added = held.takeUnretainedValue().bytes.withUnsafeBytes {
+            evbuffer_add_reference(
+                bufferevent_get_output(bufferEvent), $0.baseAddress, $0.count,
+                { _, _, context in Unmanaged<SentBytes>.fromOpaque(context!).release() }, held.toOpaque())
+        }
+        if added != 0 { held.release() }
         timer.schedule(milliseconds: settings.replyTimeoutMilliseconds) { [unowned self] in
             fail("no reply within \(settings.replyTimeoutMilliseconds) ms")
         }
@@ -210,5 +218,15 @@ final class UpstreamLink {
         let completion = awaiting
         close(because: reason)
         completion?(.failed(reason))
+    }
+}
+
+/// Bytes the upstream's output buffer refers to until they are sent: a class, so the array's storage stays
+/// put and alive while libevent holds its address.
+private final class SentBytes {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
     }
 }
