@@ -24,10 +24,9 @@ def free_port():
 
 
 class Mockmx:
-    def __init__(self, scenario_yaml=None, args=(), env=None):
+    def __init__(self, scenario_yaml=None, args=(), env=None, listen="127.0.0.1:0"):
         self.dir = tempfile.mkdtemp(prefix="mockmx-proxy-")
         ready = os.path.join(self.dir, "ready.json")
-        listen = "127.0.0.1:0"
         if scenario_yaml is not None:
             path = os.path.join(self.dir, "scenario.yaml")
             with open(path, "w") as f:
@@ -69,8 +68,8 @@ class Mockmx:
 def mockmx():
     started = []
 
-    def start(scenario_yaml=None, args=(), env=None):
-        host = Mockmx(scenario_yaml, args, env)
+    def start(scenario_yaml=None, args=(), env=None, listen="127.0.0.1:0"):
+        host = Mockmx(scenario_yaml, args, env, listen)
         started.append(host)
         return host
 
@@ -180,6 +179,7 @@ smtpd_tls_security_level = may
 smtpd_tls_cert_file = {dir}/cert.pem
 smtpd_tls_key_file = {dir}/key.pem
 smtpd_tls_loglevel = 1
+transport_maps = texthash:{dir}/transport
 """
 
 POSTFIX_MASTER = """\
@@ -201,6 +201,7 @@ discard unix - - n - - discard
 anvil unix - - n - 1 anvil
 scache unix - - n - 1 scache
 tlsmgr unix - - n 1000? 1 tlsmgr
+smtp unix - - n - - smtp
 postlog unix-dgram n - n - 1 postlogd
 """
 
@@ -214,6 +215,10 @@ def postfix_host():
     directory = tempfile.mkdtemp(prefix="mockmx-postfix-")
     os.chmod(directory, 0o755)
     port = free_port()
+    # As a sender it delivers proxy.test to this port, where a test puts a mockmx.
+    relay_port = free_port()
+    with open(os.path.join(directory, "transport"), "w") as f:
+        f.write("proxy.test smtp:[127.0.0.1]:%d\n" % relay_port)
     with open(os.path.join(directory, "main.cf"), "w") as f:
         f.write(POSTFIX_MAIN.format(dir=directory))
     with open(os.path.join(directory, "master.cf"), "w") as f:
@@ -240,6 +245,8 @@ def postfix_host():
 
     class Host:
         address = "127.0.0.1:%d" % port
+        relay_address = "127.0.0.1:%d" % relay_port
+        config = directory
         log = os.path.join(directory, "maillog")
 
         def log_text(self):

@@ -328,3 +328,22 @@ def test_starttls_is_negotiated_separately_on_each_leg(mockmx, postfix_host):
     assert any(t.startswith("TLS toward upstream established: TLSv1.3") for t in texts(session)), "\n".join(texts(session))
     postfix_host.wait_log("from=<a@example.test>")
     postfix_host.wait_log("TLS connection established from localhost[127.0.0.1]")
+
+
+def test_postfix_as_the_sender_through_the_proxy_sees_the_injected_fault(mockmx, postfix_host):
+    import subprocess
+
+    real = mockmx()  # the host behind the proxy: it gets the message
+    mockmx("""\
+upstream: %s
+rules:
+  - on: data.end
+    do: {reply: "451 4.3.0 injected by the proxy"}
+""" % ("127.0.0.1:%d" % real.port), listen=postfix_host.relay_address)
+    subprocess.run(
+        ["/usr/sbin/sendmail", "-C", postfix_host.config, "-f", "a@example.test", "b@proxy.test"],
+        input=b"Subject: through the proxy\n\nbody\n", check=True, timeout=30)
+    postfix_host.wait_log("451 4.3.0 injected by the proxy")
+    assert "status=deferred" in postfix_host.log_text()
+    # The upstream accepted it before the proxy's rule replaced its 250: the sender will send it again.
+    assert real.wait("messages=1&timeout=10s")["messages"] == 1
