@@ -347,3 +347,24 @@ rules:
     assert "status=deferred" in postfix_host.log_text()
     # The upstream accepted it before the proxy's rule replaced its 250: the sender will send it again.
     assert real.wait("messages=1&timeout=10s")["messages"] == 1
+
+
+def test_record_and_diff_refuse_bad_input(tmp_path):
+    import subprocess
+
+    from conftest import MOCKMX
+
+    def run(*args):
+        return subprocess.run([MOCKMX, *args], capture_output=True, text=True, timeout=30)
+
+    bad = run("record", "--upstream", "mx.example.test:25", "--out", str(tmp_path / "x.yaml"))
+    assert bad.returncode != 0 and "--upstream: expected HOST:PORT" in bad.stderr
+    assert "--sessions: must be a whole number above 0" in run(
+        "record", "--upstream", "127.0.0.1:25", "--out", str(tmp_path / "x.yaml"), "--sessions", "0").stderr
+    serve = run("serve", "--upstream", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--api", "none")
+    assert serve.returncode != 0 and "--upstream: expected HOST:PORT" in serve.stderr
+    not_json = tmp_path / "not.json"
+    not_json.write_text("{transcript: [")
+    result = run("diff", str(not_json), str(not_json))
+    assert result.returncode == 2 and "not a JSON object" in result.stderr
+    assert "--timing: expected a duration" in run("diff", str(not_json), str(not_json), "--timing", "soon").stderr
