@@ -88,6 +88,45 @@ enum LoaderFuzzer {
                 }
             }
         }
+        if scenario.rules.contains(where: { $0.conditions.greylist != nil || $0.conditions.limit != nil }) {
+            checkKeyedState(scenario)
+        }
+    }
+
+    /// A test clock the harness moves; only the fuzzing thread reads it.
+    private final class ManualClock: @unchecked Sendable {
+        var now: Int64 = 0
+    }
+
+    /// Drives the engine of a scenario with `greylist:` or `limit:` rules through events from a few clients,
+    /// senders and recipients over scenario days: the state stays within its capacity, `{remaining}` fills
+    /// in to well-formed replies, and the state can always be described.
+    static func checkKeyedState(_ scenario: Scenario) {
+        let clock = ManualClock()
+        let capacity = 4
+        let engine = ScenarioEngine(
+            scenario: scenario, clock: ScenarioClock { clock.now }, stateCapacity: capacity)
+        let events = Array(Set(scenario.rules.map(\.event))).sorted()
+        for step in 0..<48 {
+            for event in events {
+                let client = "192.0.2.\(step % 3)"
+                let sender = Array("s\(step % 5)@a.test".utf8)
+                let recipient = "r\(step % 7)@B.test"
+                let arguments = event == "mail" ? "FROM:<s\(step % 5)@a.test>" : "TO:<\(recipient)>"
+                let context = RuleEventContext(
+                    event: event, arguments: Array(arguments.utf8), helo: Array("h\(step % 2)".utf8),
+                    clientAddress: client, bytes: 1, sender: sender, recipients: [Array(recipient.utf8)])
+                for case .reply(let reply) in engine.match(context)?.actions ?? [] {
+                    check(reply.encoded(enhancedStatusCodes: true), "reply of a keyed rule")
+                }
+                invariant(engine.stateKeyCount <= capacity, "\(engine.stateKeyCount) keys over a capacity of \(capacity)")
+            }
+            clock.now += Int64(step) * 7_919_000
+        }
+        for key in engine.stateDescriptions() {
+            invariant((key.remainingMilliseconds ?? 0) >= 0, "negative time left: \(key)")
+            invariant((key.count ?? 0) <= (key.maximum ?? Int.max), "counted over the maximum: \(key)")
+        }
     }
 
     private static func check(_ wire: [UInt8], _ what: String) {

@@ -9,6 +9,10 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <signal.h>
+#ifdef __linux__
+#include <linux/filter.h>
+#endif
+#include <malloc.h>
 
 #include <event2/event.h>
 #include <event2/buffer.h>
@@ -19,6 +23,8 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/dns_struct.h>
 
 #include <openssl/ssl.h>
 #include <openssl/err.h>
@@ -46,5 +52,35 @@ static inline int mockmx_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version) {
 }
 static inline EVP_PKEY *mockmx_ec_p256_key(void) { return EVP_EC_gen("P-256"); }
 static inline int mockmx_ssl_ctx_add1_chain_cert(SSL_CTX *ctx, X509 *cert) { return SSL_CTX_add1_chain_cert(ctx, cert); }
+
+// evdns server requests: the question array and its flexible `name` member do not import usefully.
+static inline int mockmx_dns_question_count(const struct evdns_server_request *request) {
+    return request->nquestions;
+}
+static inline const char *mockmx_dns_question_name(const struct evdns_server_request *request, int index) {
+    return request->questions[index]->name;
+}
+static inline int mockmx_dns_question_type(const struct evdns_server_request *request, int index) {
+    return request->questions[index]->type;
+}
+static inline int mockmx_dns_question_class(const struct evdns_server_request *request, int index) {
+    return request->questions[index]->dns_question_class;
+}
+
+#ifdef __linux__
+// libevent 2.1's evdns server dereferences a null request when a datagram is shorter than the 12-byte DNS header
+// (request_parse jumps to its cleanup before allocating). A socket filter drops such datagrams in the kernel.
+// A UDP socket's filter sees the datagram from its 8-byte UDP header on, so the length compared includes it.
+static inline int mockmx_drop_datagrams_shorter_than(int fd, unsigned int payload_bytes) {
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, payload_bytes + 8, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0xFFFFFFFF),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    struct sock_fprog program = { sizeof(code) / sizeof(code[0]), code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program));
+}
+#endif
 
 #endif

@@ -13,8 +13,12 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
     case maxConnections = "MOCKMX_MAX_CONNECTIONS"
     case retainMessages = "MOCKMX_RETAIN_MESSAGES"
     case retainSessions = "MOCKMX_RETAIN_SESSIONS"
+    case retainMessageBytes = "MOCKMX_RETAIN_MESSAGE_BYTES"
+    case retainTranscriptBytes = "MOCKMX_RETAIN_TRANSCRIPT_BYTES"
     case verbose = "MOCKMX_VERBOSE"
     case seed = "MOCKMX_SEED"
+    case dns = "MOCKMX_DNS"
+    case clockScale = "MOCKMX_CLOCK_SCALE"
     case upstream = "MOCKMX_UPSTREAM"
 
     /// What a value must look like, for the error when it does not.
@@ -25,8 +29,10 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
         case .maxConnections, .retainMessages, .retainSessions: "a whole number above 0"
         case .verbose: "true or false (also 1/0, yes/no, on/off)"
         case .seed: "a whole number from 0 to \(UInt64.max)"
+        case .retainMessageBytes, .retainTranscriptBytes: "a size above 0 such as 268435456, 256MiB or 64M"
+        case .clockScale: "a number above 0 such as 0.01"
+        case .listen, .api, .apiToken, .spool, .readyFile, .dns: "a value"
         case .upstream: "HOST:PORT or [IPV6]:PORT of the host to proxy"
-        case .listen, .api, .apiToken, .spool, .readyFile: "a value"
         }
     }
 

@@ -29,6 +29,23 @@ public struct JSONLogLine: Sendable, Equatable {
         return line
     }
 
+    /// A question the DNS responder was asked; `rcode` is left out when it sent no reply.
+    public static func dnsQuery(
+        time: Date, client: String, name: String, type: String, rcode: String?, answers: [String]
+    ) -> JSONLogLine {
+        var line = JSONLogLine(event: "dns-query", time: time)
+        line.add("client", client)
+        line.add("name", name)
+        line.add("type", type)
+        line.add("rcode", rcode)
+        line.add("answers", answers)
+        return line
+    }
+
+    public mutating func add(_ key: String, _ value: [String]) {
+        fields.append(JSONLogLine.quoted(key) + ":[" + value.map(JSONLogLine.quoted).joined(separator: ",") + "]")
+    }
+
     public mutating func add(_ key: String, _ value: String?) {
         guard let value else { return }
         fields.append(JSONLogLine.quoted(key) + ":" + JSONLogLine.quoted(value))

@@ -67,11 +67,14 @@ public struct ReadyFile: Codable, Sendable, Equatable {
     public var smtp: [Listener]
     /// Nil (`null` in the file) when serve runs without the control API (`--api none`).
     public var api: Endpoint?
+    /// The DNS responder (UDP); nil (`null`) without `--dns`.
+    public var dns: Endpoint?
 
-    public init(pid: Int, smtp: [Listener], api: Endpoint?) {
+    public init(pid: Int, smtp: [Listener], api: Endpoint?, dns: Endpoint? = nil) {
         self.pid = pid
         self.smtp = smtp
         self.api = api
+        self.dns = dns
     }
 
     /// `api` must be there, if only as `null`: a file without it is some other JSON, not one serve wrote.
@@ -80,6 +83,8 @@ public struct ReadyFile: Codable, Sendable, Equatable {
         api = try container.decode(Endpoint?.self, forKey: .api)
         pid = try container.decode(Int.self, forKey: .pid)
         smtp = try container.decode([Listener].self, forKey: .smtp)
+        // Files from before the DNS responder have no `dns` key.
+        dns = try container.decodeIfPresent(Endpoint.self, forKey: .dns)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -87,10 +92,11 @@ public struct ReadyFile: Codable, Sendable, Equatable {
         try container.encode(pid, forKey: .pid)
         try container.encode(smtp, forKey: .smtp)
         try container.encode(api, forKey: .api)
+        try container.encode(dns, forKey: .dns)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case pid, smtp, api
+        case pid, smtp, api, dns
     }
 
     /// Reads a ready file's bytes.

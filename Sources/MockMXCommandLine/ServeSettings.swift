@@ -25,6 +25,16 @@ public struct ServeSettings: Sendable, Equatable {
     public var verbose: Bool
     /// Replaces every scenario's `seed:` when set.
     public var seed: UInt64?
+    /// `--dns HOST:PORT[=SCENARIO]`: where the DNS responder listens, and a scenario file whose `dns:` section
+    /// it answers beside the listeners' (`implicitTLS` unused); nil for no responder.
+    public var dns: ListenEntry?
+    /// Bytes of message content and XEXCH50 blobs kept in memory.
+    public var retainMessageBytes: Int = Defaults.retainMessageBytes
+    /// Bytes of transcripts kept in memory.
+    public var retainTranscriptBytes: Int = Defaults.retainTranscriptBytes
+    /// Multiplies every duration scenarios state (delays, greylist delay and expiry, rate windows, timeouts);
+    /// reply texts keep the nominal values.
+    public var clockScale: Double = 1
     /// The real host proxied by listeners whose scenario names no `upstream:`.
     public var upstream: HostPort? = nil
 
@@ -42,12 +52,18 @@ public struct ServeSettings: Sendable, Equatable {
         public var retainSessions: Int?
         public var verbose: Bool
         public var seed: UInt64?
+        public var dns: String?
+        public var retainMessageBytes: ByteCount?
+        public var retainTranscriptBytes: ByteCount?
+        public var clockScale: Double?
         public var upstream: String? = nil
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
             readyFile: String? = nil, logFormat: LogFormat? = nil, grace: Double? = nil, maxConnections: Int? = nil,
-            retainMessages: Int? = nil, retainSessions: Int? = nil, verbose: Bool = false, seed: UInt64? = nil
+            retainMessages: Int? = nil, retainSessions: Int? = nil, verbose: Bool = false, seed: UInt64? = nil,
+            dns: String? = nil, retainMessageBytes: ByteCount? = nil, retainTranscriptBytes: ByteCount? = nil,
+            clockScale: Double? = nil
         ) {
             self.listen = listen
             self.api = api
@@ -61,6 +77,10 @@ public struct ServeSettings: Sendable, Equatable {
             self.retainSessions = retainSessions
             self.verbose = verbose
             self.seed = seed
+            self.dns = dns
+            self.retainMessageBytes = retainMessageBytes
+            self.retainTranscriptBytes = retainTranscriptBytes
+            self.clockScale = clockScale
         }
     }
 
@@ -71,6 +91,8 @@ public struct ServeSettings: Sendable, Equatable {
         public static let maxConnections = 20_000
         public static let retainMessages = 10_000
         public static let retainSessions = 10_000
+        public static let retainMessageBytes = 256 << 20
+        public static let retainTranscriptBytes = 64 << 20
 
         public static func listenAddress(inContainer: Bool) -> String {
             inContainer ? "0.0.0.0:2525" : "127.0.0.1:2525"
@@ -104,6 +126,12 @@ public struct ServeSettings: Sendable, Equatable {
         if let grace, !(grace.value >= 0 && grace.value.isFinite) {
             throw ConfigurationError(grace.source, "must be a number of seconds, 0 or more, found \(grace.value)")
         }
+        let clockScale = try setting(flags.clockScale, "--clock-scale", variables, .clockScale) { Double($0) }
+        if let clockScale, !(clockScale.value > 0 && clockScale.value <= 1000) {
+            throw ConfigurationError(
+                clockScale.source, "must be a number above 0 and at most 1000 (0.01: a 5-minute greylist in 3 s), "
+                    + "found \(clockScale.value)")
+        }
         var settings = ServeSettings(
             listeners: listeners,
             apiAddress: api.lowercased() == "none" ? nil : api,
@@ -121,7 +149,14 @@ public struct ServeSettings: Sendable, Equatable {
             retainSessions: try positive(flags.retainSessions, "--retain-sessions", variables, .retainSessions)
                 ?? Defaults.retainSessions,
             verbose: verbose?.value ?? false,
-            seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value)
+            seed: try setting(flags.seed, "--seed", variables, .seed) { UInt64($0) }?.value,
+            dns: try dnsEntry(flags.dns, variables), clockScale: clockScale?.value ?? 1)
+        settings.retainMessageBytes = try size(
+            flags.retainMessageBytes, "--retain-message-bytes", variables, .retainMessageBytes)
+            ?? Defaults.retainMessageBytes
+        settings.retainTranscriptBytes = try size(
+            flags.retainTranscriptBytes, "--retain-transcript-bytes", variables, .retainTranscriptBytes)
+            ?? Defaults.retainTranscriptBytes
         if let text = flags.upstream ?? variables[.upstream] {
             let source = flags.upstream == nil ? EnvironmentVariable.upstream.rawValue : "--upstream"
             guard let address = HostPort(text), address.port != 0 else {
@@ -130,6 +165,26 @@ public struct ServeSettings: Sendable, Equatable {
             settings.upstream = address
         }
         return settings
+    }
+
+    private static func dnsEntry(
+        _ flag: String?, _ variables: EnvironmentVariables
+    ) throws(ConfigurationError) -> ListenEntry? {
+        let given = flag.map { ($0, "--dns") } ?? variables[.dns].map { ($0, EnvironmentVariable.dns.rawValue) }
+        guard let (text, source) = given else { return nil }
+        let entry = ListenEntry(parsing: text)
+        guard !entry.implicitTLS, !text.hasPrefix("smtp://") else {
+            throw ConfigurationError(source, "takes HOST:PORT[=SCENARIO] (UDP), no scheme; found '\(text)'")
+        }
+        return try checked([entry], source: source)[0]
+    }
+
+    private static func size(
+        _ flag: ByteCount?, _ flagName: String, _ variables: EnvironmentVariables, _ variable: EnvironmentVariable
+    ) throws(ConfigurationError) -> Int? {
+        guard let size = try setting(flag, flagName, variables, variable, ByteCount.init(parsing:)) else { return nil }
+        guard size.value.bytes > 0 else { throw ConfigurationError(size.source, "must be a size above 0, found 0") }
+        return size.value.bytes
     }
 
     private static func checked(_ entries: [ListenEntry], source: String) throws(ConfigurationError) -> [ListenEntry] {

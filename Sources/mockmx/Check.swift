@@ -18,7 +18,8 @@ struct Check: ParsableCommand {
         for file in files {
             do {
                 let scenario = try ScenarioLoader.resolve(file)
-                print("\(file): ok (\(scenario.rules.count) rule(s))")
+                let domains = scenario.dns.map { ", \($0.domains.count) DNS domain(s)" } ?? ""
+                print("\(file): ok (\(scenario.rules.count) rule(s)\(domains))")
             } catch {
                 failed = true
                 FileHandle.standardError.write(Data("\(error)\n".utf8))

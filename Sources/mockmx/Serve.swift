@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MockMXCommandLine
+import MockMXDNS
 import MockMXScenario
 import MockMXServer
 
@@ -42,6 +43,22 @@ struct Serve: ParsableCommand {
     var retainSessions: Int?
 
     @Option(
+        name: .customLong("retain-message-bytes"),
+        help: ArgumentHelp(
+            "Message content and XEXCH50 bytes kept in memory, oldest messages dropped first (default 256MiB; "
+                + "K, M, G are powers of 1024). A larger message is kept on disk only with --spool, else refused "
+                + "with 552.",
+            valueName: "size"))
+    var retainMessageBytes: ByteCount?
+
+    @Option(
+        name: .customLong("retain-transcript-bytes"),
+        help: ArgumentHelp(
+            "Transcript bytes of ended sessions kept in memory, oldest sessions dropped first (default 64MiB).",
+            valueName: "size"))
+    var retainTranscriptBytes: ByteCount?
+
+    @Option(
         help: ArgumentHelp(
             "Open SMTP connections allowed at once; beyond it clients get 421 4.7.0 (default 20000).",
             valueName: "count"))
@@ -61,6 +78,14 @@ struct Serve: ParsableCommand {
     var seed: UInt64?
 
     @Option(
+        name: .customLong("clock-scale"),
+        help: ArgumentHelp(
+            "Multiply every duration scenarios state (delays, greylist delay, rate windows, timeouts); 0.01 runs "
+                + "a 5-minute greylist in 3 seconds. Reply texts keep the nominal times (default 1).",
+            valueName: "factor"))
+    var clockScale: Double?
+
+    @Option(
         help: ArgumentHelp(
             "HOST:PORT for the HTTP control API (messages, sessions, waits, scenario switch, metrics); port 0 "
                 + "picks a free port, 'none' serves no API. Default 127.0.0.1:8025.",
@@ -77,6 +102,13 @@ struct Serve: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "HOST:PORT[=SCENARIO]: answer DNS (UDP) for the test domains in the listeners' scenarios' dns: "
+                + "sections, and in SCENARIO's; every other name is refused. Port 53 for an MTA's resolver.",
+            valueName: "address"))
+    var dns: String?
+
+    @Option(
+        help: ArgumentHelp(
             "HOST:PORT of a real host to proxy: its replies are what the scenario's rules transform (for "
                 + "listeners whose scenario names no upstream:).",
             valueName: "address"))
@@ -87,7 +119,9 @@ struct Serve: ParsableCommand {
         var flags = ServeSettings.Flags(
             listen: listen, api: api, apiToken: apiToken, spool: spool, readyFile: readyFile, logFormat: logFormat,
             grace: grace, maxConnections: maxConnections, retainMessages: retainMessages,
-            retainSessions: retainSessions, verbose: verbose, seed: seed)
+            retainSessions: retainSessions, verbose: verbose, seed: seed, dns: dns,
+            retainMessageBytes: retainMessageBytes, retainTranscriptBytes: retainTranscriptBytes,
+            clockScale: clockScale)
         flags.upstream = upstream
         let environment = ProcessInfo.processInfo.environment
         do {
@@ -119,18 +153,28 @@ struct Serve: ParsableCommand {
                 ListenerConfiguration(address: entry.address, scenario: scenario, implicitTLS: entry.implicitTLS))
         }
         let log = ServeLog(format: settings.logFormat, verbose: settings.verbose)
+        let dnsConfiguration = try settings.dns.map { entry in
+            DNSResponderConfiguration(
+                address: entry.address, zone: try Serve.dnsZone(scenario: entry.scenario),
+                queryHandler: log.dnsQueryHandler)
+        }
         var configuration = HostConfiguration(
             listeners: listeners,
             spoolDirectory: settings.spoolDirectory,
             messageRetention: settings.retainMessages,
+            messageRetentionBytes: settings.retainMessageBytes,
             sessionRetention: settings.retainSessions,
+            transcriptRetentionBytes: settings.retainTranscriptBytes,
             shutdownGraceMilliseconds: Int(settings.graceSeconds * 1000),
             transcriptHandler: log.transcriptHandler,
             apiAddress: settings.apiAddress,
             apiToken: settings.apiToken,
-            maxConnections: settings.maxConnections)
+            maxConnections: settings.maxConnections,
+            dns: dnsConfiguration)
+        configuration.clockScale = settings.clockScale
         configuration.upstream = settings.upstream.map { UpstreamSettings(address: $0) }
 
+        AllocatorPolicy.keepLargeBuffersMapped()
         let host: MockMXHost
         let bound: [BoundListener]
         do {
@@ -142,13 +186,32 @@ struct Serve: ParsableCommand {
             throw ValidationError("\(error)")
         }
         // The ready file first: whoever reads the listening lines may go straight for it.
-        if let readyFile = settings.readyFile { try Serve.writeReadyFile(readyFile, bound: bound, api: host.api) }
-        log.started(bound, api: host.api, spool: settings.spoolDirectory)
+        if let readyFile = settings.readyFile {
+            try Serve.writeReadyFile(readyFile, bound: bound, api: host.api, dns: host.dns)
+        }
+        log.started(bound, api: host.api, apiHasToken: settings.apiToken != nil, spool: settings.spoolDirectory)
+        if let dns = host.dns { log.answeringDNS(dns) }
         host.waitUntilStopped()
         log.stopped(sessions: host.sessions.totalStarted, messages: host.messages.totalAccepted)
     }
 
-    static func writeReadyFile(_ path: String, bound: [BoundListener], api: BoundAddress? = nil) throws {
+    /// The `dns:` section of the scenario `--dns` names after its address; a file without one is a mistake.
+    static func dnsZone(scenario: String?) throws -> DNSZone {
+        guard let scenario else { return DNSZone() }
+        do {
+            guard let zone = try ScenarioLoader.resolve(scenario).dns else {
+                throw ValidationError("--dns: \(scenario) has no dns: section with the test domains")
+            }
+            return zone
+        } catch let error as ScenarioLoadError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    static func writeReadyFile(
+        _ path: String, bound: [BoundListener], api: BoundAddress? = nil, dns: BoundAddress? = nil
+    ) throws {
         let readyFile = ReadyFile(
             pid: Int(getpid()),
             smtp: bound.map {
@@ -156,10 +219,17 @@ struct Serve: ParsableCommand {
                     host: $0.host, port: $0.port, address: $0.name, scenario: $0.scenario, implicitTLS: $0.implicitTLS,
                     tlsFingerprint: $0.tlsFingerprint, tlsAuthority: $0.tlsAuthority)
             },
-            api: api.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) })
+            api: api.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) },
+            dns: dns.map { ReadyFile.Endpoint(host: $0.host, port: $0.port, address: $0.name) })
         // Written whole then renamed, so a watcher never reads half a file.
         try readyFile.json().write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }
 
 extension ServeSettings.LogFormat: ExpressibleByArgument {}
+
+extension ByteCount: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(parsing: argument)
+    }
+}

@@ -39,7 +39,27 @@ struct ServeLog: Sendable {
         }
     }
 
-    func started(_ listeners: [BoundListener], api: BoundAddress?, spool: String?) {
+    /// Called on the loop thread for every DNS question; nil when nothing is logged.
+    var dnsQueryHandler: (@Sendable (DNSQueryRecord) -> Void)? {
+        switch format {
+        case .json:
+            return { query in
+                let line = JSONLogLine.dnsQuery(
+                    time: query.time, client: query.client, name: query.name, type: query.type,
+                    rcode: query.responseCode, answers: query.answers)
+                standardOutput.write(line.text)
+            }
+        case .text:
+            guard verbose else { return nil }
+            return { [standardError] query in
+                let time = query.time.formatted(.iso8601.time(includingFractionalSeconds: true))
+                let answer = ([query.responseCode ?? "no reply"] + query.answers).joined(separator: " ")
+                standardError.write("\(time) [dns] \(query.client) \(query.type) \(query.name) -> \(answer)")
+            }
+        }
+    }
+
+    func started(_ listeners: [BoundListener], api: BoundAddress?, apiHasToken: Bool, spool: String?) {
         for listener in listeners {
             switch format {
             case .text:
@@ -68,6 +88,17 @@ struct ServeLog: Sendable {
                 say(line.text)
             }
         }
+        if let api, let warning = APIExposure.warning(host: api.host, address: api.name, hasToken: apiHasToken) {
+            switch format {
+            case .text: standardError.write("mockmx: warning: \(warning)")
+            case .json:
+                var line = JSONLogLine(event: "warning")
+                line.add("warning", "api-without-token")
+                line.add("address", api.name)
+                line.add("message", warning)
+                say(line.text)
+            }
+        }
         if let spool {
             switch format {
             case .text: say("mockmx: spooling messages to \(spool)")
@@ -76,6 +107,17 @@ struct ServeLog: Sendable {
                 line.add("directory", spool)
                 say(line.text)
             }
+        }
+    }
+
+    func answeringDNS(_ dns: BoundAddress) {
+        switch format {
+        case .text: say("mockmx: answering DNS for the test domains on udp \(dns.name)")
+        case .json:
+            var line = JSONLogLine(event: "dns")
+            line.add("address", dns.name)
+            line.add("port", dns.port)
+            say(line.text)
         }
     }
 

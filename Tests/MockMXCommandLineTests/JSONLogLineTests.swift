@@ -33,6 +33,20 @@ import Testing
         #expect(truncated["code"] == nil)
     }
 
+    @Test func aDNSQueryCarriesItsAnswersAndNoCodeWhenUnanswered() throws {
+        let line = JSONLogLine.dnsQuery(
+            time: Date(timeIntervalSince1970: 0), client: "127.0.0.1", name: "mx-fallback.test", type: "MX",
+            rcode: "NOERROR", answers: ["10 mx1.mx-fallback.test.", "20 \"odd\"."])
+        #expect(
+            line.text
+                == #"{"time":"1970-01-01T00:00:00.000Z","event":"dns-query","client":"127.0.0.1","#
+                + #""name":"mx-fallback.test","type":"MX","rcode":"NOERROR","#
+                + #""answers":["10 mx1.mx-fallback.test.","20 \"odd\"."]}"#)
+        let silent = try object(
+            .dnsQuery(time: Date(), client: "::1", name: "slowdns.test", type: "A", rcode: nil, answers: []))
+        #expect(silent["rcode"] == nil && silent["answers"] as? [String] == [])
+    }
+
     @Test func everyStringIsEscapedAsJSON() throws {
         let nasty = "quote \" backslash \\ tab \t nul \u{0} esc \u{1B} del \u{7F} é ☃ \u{2028}"
         var line = JSONLogLine(event: "x")

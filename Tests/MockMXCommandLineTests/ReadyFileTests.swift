@@ -37,6 +37,7 @@ import Testing
             let document: [String: Any] = [
                 "pid": 4242, "smtp": listeners,
                 "api": api.map { ["host": $0.host, "port": $0.port, "address": $0.address] } as Any? ?? NSNull(),
+                "dns": NSNull(),
             ]
             let expected = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])
             #expect(String(decoding: try readyFile.json(), as: UTF8.self) == String(decoding: expected, as: UTF8.self))

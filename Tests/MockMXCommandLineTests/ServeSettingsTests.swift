@@ -160,6 +160,36 @@ import Testing
         #expect(!ContainerDetection.isContainer(environment: ["container": ""], fileExists: { _ in false }))
     }
 
+    @Test func theDNSResponderComesFromTheFlagOrTheVariable() throws {
+        #expect(try resolve().dns == nil)
+        #expect(
+            try resolve(.init(dns: "127.0.0.1:53=zone.yaml")).dns
+                == ListenEntry(address: "127.0.0.1:53", scenario: "zone.yaml"))
+        #expect(try resolve(.init(), ["MOCKMX_DNS": " 0.0.0.0:53\n"]).dns == ListenEntry(address: "0.0.0.0:53"))
+        #expect(try resolve(.init(dns: "127.0.0.1:0"), ["MOCKMX_DNS": "0.0.0.0:53"]).dns?.address == "127.0.0.1:0")
+        #expect(error(.init(dns: "smtps://127.0.0.1:53")) == ConfigurationError(
+            "--dns", "takes HOST:PORT[=SCENARIO] (UDP), no scheme; found 'smtps://127.0.0.1:53'"))
+        #expect(error(.init(), ["MOCKMX_DNS": "127.0.0.1:53="]) == ConfigurationError(
+            "MOCKMX_DNS", "'127.0.0.1:53=' names no scenario after the '='"))
+        #expect(error(.init(), ["MOCKMX_DSN": "127.0.0.1:53"])?.message.contains("did you mean MOCKMX_DNS?") == true)
+    }
+
+    @Test func theClockScaleComesFromTheFlagOrTheEnvironment() throws {
+        #expect(try resolve().clockScale == 1)
+        #expect(try resolve(.init(), ["MOCKMX_CLOCK_SCALE": "0.01"]).clockScale == 0.01)
+        #expect(try resolve(.init(clockScale: 0.5), ["MOCKMX_CLOCK_SCALE": "0.01"]).clockScale == 0.5)
+        #expect(
+            error(.init(), ["MOCKMX_CLOCK_SCALE": "fast"])?.description
+                == "MOCKMX_CLOCK_SCALE: expected a number above 0 such as 0.01, found 'fast'")
+        #expect(
+            error(.init(clockScale: 0))?.description
+                == "--clock-scale: must be a number above 0 and at most 1000 (0.01: a 5-minute greylist in 3 s), "
+                + "found 0.0")
+        #expect(error(.init(), ["MOCKMX_CLOCK_SCALE": "nan"])?.source == "MOCKMX_CLOCK_SCALE")
+        #expect(error(.init(), ["MOCKMX_CLOCK_SCALE": "-1"])?.source == "MOCKMX_CLOCK_SCALE")
+        #expect(error(.init(), ["MOCKMX_CLOCK_SCALE": "1e9"])?.source == "MOCKMX_CLOCK_SCALE")
+    }
+
     @Test func theUpstreamComesFromTheFlagOrTheVariable() throws {
         #expect(try resolve().upstream == nil)
         var flags = ServeSettings.Flags()
@@ -176,5 +206,4 @@ import Testing
         flags.upstream = "127.0.0.1:0"
         #expect(error(flags)?.source == "--upstream")
     }
-
 }

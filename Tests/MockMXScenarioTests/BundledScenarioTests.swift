@@ -1,6 +1,7 @@
 import Foundation
 import MockMXScenario
 import SMTPProtocol
+import Synchronization
 import Testing
 
 /// The scenarios shipped in `Scenarios/` and compiled into the binary.
@@ -35,7 +36,7 @@ import Testing
             "accept-all", "exchange-2003", "xexch50-withheld-ack", "xexch50-blob-swallowed", "xexch50-not-authorized",
             "close-after-354", "reset-mid-data", "no-ack-after-dot", "greylist", "tarpit", "greeting-421",
             "greeting-554", "pix-mailguard", "asa-esmtp-inspect", "mixed-recipients", "strict-pipelining",
-            "rate-limited", "chaos",
+            "rate-limited", "chaos", "mailbox-full", "exam",
         ]
         let names = Set(ScenarioLoader.bundledNames)
         for name in required {
@@ -90,14 +91,19 @@ import Testing
         #expect(refusal.encoded(enhancedStatusCodes: true) == Array(ascii: "504 Need to authenticate first \r\n"))
     }
 
-    @Test func greylistRefusesTheFirstSessionAndAcceptsTheRetry() throws {
-        let engine = ScenarioEngine(scenario: try ScenarioLoader.resolve("greylist"))
-        let first = engine.beginSession()
-        #expect(engine.match(RuleEventContext(event: "rcpt", arguments: Array(ascii: "TO:<a@b>"), sessionNumber: first))
-            != nil)
-        let retry = engine.beginSession()
-        #expect(engine.match(RuleEventContext(event: "rcpt", arguments: Array(ascii: "TO:<a@b>"), sessionNumber: retry))
-            == nil)
+    @Test func greylistRefusesAnEarlyRetryAndAcceptsOneAfterTheDelay() throws {
+        let now = Mutex<Int64>(0)
+        let engine = ScenarioEngine(
+            scenario: try ScenarioLoader.resolve("greylist"), clock: ScenarioClock { now.withLock { $0 } })
+        let attempt = RuleEventContext(event: "rcpt", arguments: Array(ascii: "TO:<a@b>"), sender: Array(ascii: "s@c"))
+        _ = engine.beginSession()
+        #expect(engine.match(attempt) != nil)
+        _ = engine.beginSession()
+        now.withLock { $0 = 299_000 }
+        #expect(engine.match(attempt) != nil)
+        _ = engine.beginSession()
+        now.withLock { $0 = 300_000 }
+        #expect(engine.match(attempt) == nil)
     }
 
     @Test func mixedRecipientsSortsRecipientsByLocalPart() throws {
@@ -120,12 +126,14 @@ import Testing
         #expect(engine.match(RuleEventContext(event: "data.bytes", bytes: 4096))?.actions == [.reset])
     }
 
-    @Test func rateLimitedRefusesTheThirdMessageOfAConnection() throws {
-        let engine = ScenarioEngine(scenario: try ScenarioLoader.resolve("rate-limited"))
-        let matches = (1...3).map { engine.match(RuleEventContext(event: "mail", messageNumber: $0)) }
-        #expect(matches[0] == nil && matches[1] == nil)
-        #expect(matches[2]?.actions == [
-            .reply(SMTPReply(code: 421, lines: ["4.7.0 mx.rate-limited.test Error: too many messages, slow down"])),
+    @Test func rateLimitedRefusesTheSixthMessageOfAClientWithinAMinute() throws {
+        let engine = ScenarioEngine(scenario: try ScenarioLoader.resolve("rate-limited"), clock: ScenarioClock { 0 })
+        let matches = (1...6).map { engine.match(RuleEventContext(event: "mail", messageNumber: $0)) }
+        #expect(matches.prefix(5).allSatisfy { $0 == nil })
+        #expect(matches[5]?.actions == [
+            .reply(SMTPReply(code: 421, lines: [
+                "4.7.0 mx.rate-limited.test Error: too many messages from this client, try again in 00:01:00",
+            ])),
             .close,
         ])
     }

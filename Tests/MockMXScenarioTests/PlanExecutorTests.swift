@@ -96,7 +96,8 @@ import Testing
         var executor = PlanExecutor(step: dataEnd(), actions: PlanExecutor.defaultActions, enhancedStatusCodes: false)
         #expect(executor.next() == .store)
         #expect(
-            executor.stored(true) == .send(bytes("250 Ok: queued as S1.1\r\n"), code: 250, trickleMilliseconds: nil))
+            executor.stored(refusal: nil)
+                == .send(bytes("250 Ok: queued as S1.1\r\n"), code: 250, trickleMilliseconds: nil))
         #expect(executor.next() == .commit(sentCode: 250))
     }
 
@@ -107,7 +108,7 @@ import Testing
             return
         }
         #expect(
-            executor.stored(false)
+            executor.stored(refusal: SMTPReply(451, "4.3.0", "Error: queue file write error"))
                 == .send(bytes("451 4.3.0 Error: queue file write error\r\n"), code: 451, trickleMilliseconds: nil))
         #expect(executor.next() == .commit(sentCode: 451))
     }
@@ -186,6 +187,8 @@ import Testing
             proposal: SMTPReply(250, nil, "2.0.0 Ok: queued as UP1"), carriesMessage: true,
             actions: PlanExecutor.defaultActions, enhancedStatusCodes: true)
         #expect(accepted.next() == .store)
-        #expect(accepted.stored(true) == .send(bytes("250 2.0.0 Ok: queued as UP1\r\n"), code: 250, trickleMilliseconds: nil))
+        #expect(
+            accepted.stored(refusal: nil)
+                == .send(bytes("250 2.0.0 Ok: queued as UP1\r\n"), code: 250, trickleMilliseconds: nil))
     }
 }

@@ -20,8 +20,8 @@ import Testing
 
     @Test func aBundledRuleCarriesItsNameAndFile() throws {
         let rule = try ScenarioLoader.resolve("greylist").rules[0]
-        #expect(rule.label == "greylisted on first contact (greylist.yaml:11:5)")
-        #expect(rule.metricLabel == "greylisted on first contact")
+        #expect(rule.label == "greylisted triplet (greylist.yaml:13:5)")
+        #expect(rule.metricLabel == "greylisted triplet")
     }
 
     @Test func aRuleBuiltInCodeIsLabelledTheSameWay() {

@@ -54,7 +54,7 @@ import Testing
             host: {hostname: ext.test}
             """, file: "ext.yaml")
         #expect(rateLimited.rules[0].actions.first == .reply(SMTPReply(
-            code: 421, lines: ["4.7.0 ext.test Error: too many messages, slow down"])))
+            code: 421, lines: ["4.7.0 ext.test Error: too many messages from this client, try again in {remaining}"])))
     }
 
     @Test func aBasesHostnameStillFillsThePlaceholdersOfTheExtendingFile() throws {

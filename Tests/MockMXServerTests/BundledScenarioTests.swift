@@ -27,7 +27,7 @@ import Testing
             "accept-all", "exchange-2003", "xexch50-withheld-ack", "xexch50-blob-swallowed", "xexch50-not-authorized",
             "close-after-354", "reset-mid-data", "no-ack-after-dot", "greylist", "tarpit", "greeting-421",
             "greeting-554", "pix-mailguard", "asa-esmtp-inspect", "mixed-recipients", "strict-pipelining",
-            "rate-limited", "chaos",
+            "rate-limited", "chaos", "mailbox-full", "exam",
         ]
         #expect(Set(BundledScenarios.all.map(\.name)) == tested)
     }
@@ -123,18 +123,24 @@ import Testing
         #expect(live.messages.isEmpty)
     }
 
-    @Test func greylistRefusesTheFirstSessionAndAcceptsTheRetry() throws {
-        let live = try host("greylist")
-        let first = try RawClient(port: live.port)
-        _ = try first.reply()
-        try first.send("EHLO c.example\r\nMAIL FROM:<s@example.com>\r\nRCPT TO:<r@example.org>\r\n")
-        _ = try first.reply()
-        _ = try first.reply()
-        #expect(try first.replyLine() == "451 4.7.1 Greylisting in action, please come back in 00:05:00")
-        try first.send("QUIT\r\n")
-        _ = try first.reply()
-        let retry = try RawClient(port: live.port)
-        try openTransaction(retry)
+    @Test func greylistRefusesATripletUntilItsDelayHasPassed() throws {
+        let clock = TestClock()
+        let live = try LiveHost(scenario: ScenarioLoader.resolve("greylist"), clock: clock)
+        func attempt(from sender: String = "s@example.com") throws -> String {
+            let client = try RawClient(port: live.port)
+            _ = try client.reply()
+            try client.send("EHLO c.example\r\nMAIL FROM:<\(sender)>\r\nRCPT TO:<r@example.org>\r\nQUIT\r\n")
+            _ = try client.reply()
+            _ = try client.reply()
+            return try client.replyLine()
+        }
+        #expect(try attempt() == "451 4.7.1 Greylisted, please come back in 00:05:00")
+        clock.advance(milliseconds: 120_000)
+        #expect(try attempt() == "451 4.7.1 Greylisted, please come back in 00:03:00")
+        #expect(try attempt(from: "other@example.com") == "451 4.7.1 Greylisted, please come back in 00:05:00")
+        clock.advance(milliseconds: 180_000)
+        #expect(try attempt() == "250 2.1.5 Ok")
+        #expect(try attempt(from: "other@example.com") == "451 4.7.1 Greylisted, please come back in 00:02:00")
     }
 
     @Test func tarpitDelaysTheGreetingAndTricklesReplies() throws {
@@ -239,22 +245,57 @@ import Testing
         #expect(client.ending().0 == .fin)
     }
 
-    @Test func rateLimitedAfterTwoMessages() throws {
-        let live = try host("rate-limited")
+    @Test func rateLimitedAfterFiveMessagesAMinuteFromOneClient() throws {
+        let clock = TestClock()
+        let live = try LiveHost(scenario: ScenarioLoader.resolve("rate-limited"), clock: clock)
         let client = try RawClient(port: live.port)
         _ = try client.reply()
         try client.send("EHLO c.example\r\n")
         _ = try client.reply()
-        for _ in 0..<2 {
+        for _ in 0..<5 {
             try client.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<r@example.org>\r\nDATA\r\nx\r\n.\r\n")
             var codes: [String] = []
             for _ in 0..<4 { codes.append(String(try client.replyLine().prefix(3))) }
             #expect(codes == ["250", "250", "354", "250"])
         }
         try client.send("MAIL FROM:<s@example.com>\r\n")
-        #expect(try client.replyLine().hasPrefix("421 4.7.0 mx.rate-limited.test"))
+        #expect(try client.replyLine() == "421 4.7.0 mx.rate-limited.test Error: too many messages from this client, "
+            + "try again in 00:01:00")
         #expect(client.ending().0 == .fin)
-        #expect(live.messages.count == 2)
+        #expect(live.messages.count == 5)
+        // The limit is per client, not per connection; the window slides: once the first messages are a minute
+        // old, a new connection gets through.
+        clock.advance(milliseconds: 59_999)
+        let early = try RawClient(port: live.port)
+        _ = try early.reply()
+        try early.send("EHLO c.example\r\nMAIL FROM:<s@example.com>\r\n")
+        _ = try early.reply()
+        #expect(try early.replyLine().hasSuffix("try again in 00:00:01"))
+        clock.advance(milliseconds: 1)
+        try openTransaction(try RawClient(port: live.port))
+    }
+
+    @Test func mailboxFullRefusesTheFourthMessageToOneRecipient() async throws {
+        let live = try host("mailbox-full")
+        let client = try RawClient(port: live.port)
+        _ = try client.reply()
+        try client.send("EHLO c.example\r\n")
+        _ = try client.reply()
+        for _ in 0..<3 {
+            try client.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<full@example.org>\r\nDATA\r\nx\r\n.\r\n")
+            var codes: [String] = []
+            for _ in 0..<4 { codes.append(String(try client.replyLine().prefix(3))) }
+            #expect(codes == ["250", "250", "354", "250"])
+        }
+        try client.send("MAIL FROM:<s@example.com>\r\nRCPT TO:<full@example.org>\r\nRCPT TO:<other@example.org>\r\n")
+        _ = try client.reply()
+        #expect(try client.replyLine() == "452 4.2.2 Mailbox full")
+        #expect(try client.replyLine().hasPrefix("250"))
+        try client.send("DATA\r\nx\r\n.\r\n")
+        _ = try client.reply()
+        _ = try client.reply()
+        #expect(await live.waitForMessages(4))
+        #expect(live.messages.last?.recipients == ["other@example.org"])
     }
 
     /// The same seed gives the same faults in the same order, session after session.

@@ -103,6 +103,9 @@ import Testing
         let badScenario = try ExternalClient.run([BuiltProducts.mockmx, "serve", "--listen", "127.0.0.1:0=nosuch"])
         #expect(badScenario.status == 1)
         #expect(badScenario.output.contains("nosuch"))
+        let badScale = try ExternalClient.run([BuiltProducts.mockmx, "serve", "--clock-scale", "0"])
+        #expect(badScale.status == 64)
+        #expect(badScale.output.contains("--clock-scale: must be a number above 0"))
     }
 
     @Test func checkReportsEveryErrorWithItsLocation() throws {
@@ -135,5 +138,16 @@ import Testing
         let lines = result.output.split(separator: "\n")
         #expect(lines.count >= 18)
         #expect(lines.contains { $0.hasPrefix("xexch50-withheld-ack") && $0.contains("never acknowledges") })
+        // The exam host's domains, as a table after the list.
+        #expect(lines.contains { $0.hasPrefix("| greylist.exam.test | 451 4.7.1") })
+        #expect(lines.filter { $0.hasPrefix("| ") && $0.contains(".exam.test |") }.count == 9)
+
+        let exam = try ExternalClient.run([BuiltProducts.mockmx, "scenarios", "exam"])
+        #expect(exam.status == 0)
+        #expect(exam.output.hasPrefix("One host, one behaviour per recipient domain"))
+        #expect(!exam.output.contains("# "))
+        let unknown = try ExternalClient.run([BuiltProducts.mockmx, "scenarios", "greylst"])
+        #expect(unknown.status == 64)
+        #expect(unknown.output.contains("no bundled scenario named 'greylst'; bundled: accept-all,"))
     }
 }

@@ -19,12 +19,13 @@ import Testing
         #expect(all.status == 200)
         #expect(all.headers["content-type"] == "application/json")
         let document = try all.object()
-        #expect(Set(document.keys) == ["total", "accepted", "messages"])
+        #expect(Set(document.keys) == ["total", "accepted", "dropped", "messages"])
         #expect(document["total"] as? Int == 2)
         #expect(document["accepted"] as? Int == 2)
         let messages = try #require(document["messages"] as? [[String: Any]])
         #expect(messages.map { $0["id"] as? String } == [first, second])
-        #expect(Set(messages[0].keys) == ControlAPITests.envelopeKeys)
+        #expect(Set(messages[0].keys) == ControlAPITests.envelopeKeys.union(["contentIn"]))
+        #expect(messages[0]["contentIn"] as? String == "memory")
         #expect(messages[0]["mailFrom"] as? String == "alice@example.com")
         #expect(messages[0]["recipients"] as? [String] == ["Bob@Example.org", "carol@example.org"])
         #expect(messages[0]["helo"] as? String == "client.example")
@@ -64,7 +65,7 @@ import Testing
         let detail = try api.get("/api/v1/messages/\(id)")
         #expect(detail.status == 200)
         let document = try detail.object()
-        #expect(Set(document.keys) == ControlAPITests.envelopeKeys.union(["headers", "text"]))
+        #expect(Set(document.keys) == ControlAPITests.envelopeKeys.union(["contentIn", "headers", "text"]))
         let headers = try #require(document["headers"] as? [[String]])
         #expect(headers == [
             ["From", "Alice <alice@example.com>"], ["Subject", "a folded\tsubject line"], ["X-Empty", ""],
@@ -144,7 +145,7 @@ import Testing
         _ = try open.reply()
 
         let list = try api.get("/api/v1/sessions").object()
-        #expect(Set(list.keys) == ["total", "started", "ended", "sessions"])
+        #expect(Set(list.keys) == ["total", "accepted", "dropped", "started", "ended", "sessions"])
         #expect(list["total"] as? Int == 2 && list["started"] as? Int == 2 && list["ended"] as? Int == 1)
         let sessions = try #require(list["sessions"] as? [[String: Any]])
         #expect(Set(sessions[0].keys) == ControlAPITests.sessionKeys)
@@ -170,11 +171,11 @@ import Testing
         #expect(exchanged == [
             "server: 220 mx.greylist.test ESMTP mockmx", "client: HELO client.example", "server: 250 mx.greylist.test",
             "client: MAIL FROM:<a@example.com>", "server: 250 2.1.0 Ok", "client: RCPT TO:<b@example.org>",
-            "server: 451 4.7.1 Greylisting in action, please come back in 00:05:00", "client: QUIT",
+            "server: 451 4.7.1 Greylisted, please come back in 00:05:00", "client: QUIT",
             "server: 221 2.0.0 Bye",
         ])
         let greylistReply = try #require(transcript.first { ($0["text"] as? String)?.hasPrefix("451") == true })
-        #expect(greylistReply["rule"] as? String == "greylisted on first contact (greylist.yaml:11:5)")
+        #expect(greylistReply["rule"] as? String == "greylisted triplet (greylist.yaml:13:5)")
         #expect(transcript.first?["rule"] is NSNull)
 
         let missing = try api.get("/api/v1/sessions/nosuch")
@@ -473,8 +474,10 @@ import Testing
     // MARK: - Reset, health, metrics
 
     @Test func resetClearsMessagesSessionsMetricsAndRuleCounters() async throws {
-        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")])
+        let clock = TestClock()
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")], clock: clock)
         try api.expectGreylisted(true)
+        clock.advance(milliseconds: 300_000)
         _ = try api.deliver()
         #expect(try api.metric("mockmx_sessions_total") == 2)
 
@@ -486,8 +489,9 @@ import Testing
         #expect(try api.metric("mockmx_sessions_total") == 0)
         #expect(try api.metric("mockmx_messages_total") == 0)
 
-        // Session numbering starts again: the next connection is "session 1" and greylisted again.
+        // The greylist forgets the triplet it had let through: greylisted again until the delay has passed.
         try api.expectGreylisted(true)
+        clock.advance(milliseconds: 300_000)
         try api.expectGreylisted(false)
     }
 
@@ -534,7 +538,8 @@ import Testing
     }
 
     @Test func healthAndPrometheusMetrics() async throws {
-        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")])
+        let clock = TestClock()
+        let api = try APIHost(scenarios: [try ScenarioLoader.resolve("greylist")], clock: clock)
         let health = try api.get("/healthz")
         #expect(health.status == 200)
         let document = try health.object()
@@ -543,6 +548,7 @@ import Testing
         #expect((document["listeners"] as? [[String: Any]])?.first?["scenario"] as? String == "greylist")
 
         try api.expectGreylisted(true)
+        clock.advance(milliseconds: 300_000)
         _ = try api.deliver()
         #expect(await api.host.sessions.wait(forEnded: 2, timeout: .seconds(10)))
         let metrics = try api.get("/metrics")
@@ -555,9 +561,10 @@ import Testing
             "mockmx_replies_total{code=\"220\"} 2", "mockmx_replies_total{code=\"451\"} 1",
             "mockmx_replies_total{code=\"221\"} 2", "# TYPE mockmx_rule_fired_total counter",
             "mockmx_api_waits_pending 0", "mockmx_connections_refused_total 0",
+            "mockmx_state_keys 1", "mockmx_state_keys_evicted_total 0",
         ]))
         // A named rule is counted under its name (an unnamed one under `rule N`).
-        #expect(lines.contains(#"mockmx_rule_fired_total{rule="greylisted on first contact"} 1"#))
+        #expect(lines.contains(#"mockmx_rule_fired_total{rule="greylisted triplet"} 1"#))
         #expect(try api.metric("mockmx_bytes_sent_total") > 100)
         #expect(try api.metric("mockmx_bytes_received_total") > 50)
     }
@@ -601,7 +608,7 @@ import Testing
         let head = try api.request("HEAD", "/healthz")
         #expect(head.status == 200 && head.body.isEmpty)
 
-        // evhttp refuses an oversized body itself (with its own HTML page) before any handler runs.
+        // An oversized body is refused before any handler runs (APILimitTests has every route's limit).
         let huge = [UInt8](repeating: UInt8(ascii: "#"), count: 2 << 20)
         let tooLarge = try api.request("PUT", "/api/v1/listeners/\(api.smtpPorts[0])/scenario", body: huge)
         #expect(tooLarge.status == 413)
@@ -711,12 +718,20 @@ final class APIHost {
     let base: String
     private let token: String?
 
-    init(scenarios: [Scenario] = [.defaultPersona], token: String? = nil, messageRetention: Int = 10_000) throws {
-        host = try MockMXHost(
-            HostConfiguration(
-                listeners: scenarios.map { ListenerConfiguration(address: "127.0.0.1:0", scenario: $0) },
-                messageRetention: messageRetention, shutdownGraceMilliseconds: 1_000,
-                apiAddress: "127.0.0.1:0", apiToken: token))
+    /// `configure` changes anything else (spool, retention budgets) before the host starts.
+    init(
+        scenarios: [Scenario] = [.defaultPersona], token: String? = nil, messageRetention: Int = 10_000,
+        clock: TestClock? = nil, stateKeysPerListener: Int? = nil,
+        configure: (inout HostConfiguration) -> Void = { _ in }
+    ) throws {
+        var configuration = HostConfiguration(
+            listeners: scenarios.map { ListenerConfiguration(address: "127.0.0.1:0", scenario: $0) },
+            messageRetention: messageRetention, shutdownGraceMilliseconds: 1_000,
+            apiAddress: "127.0.0.1:0", apiToken: token)
+        if let clock { configuration.realClock = { clock.milliseconds } }
+        if let stateKeysPerListener { configuration.stateKeysPerListener = stateKeysPerListener }
+        configure(&configuration)
+        host = try MockMXHost(configuration)
         smtpPorts = try host.start().map(\.port)
         let api = try #require(host.api)
         base = api.url
@@ -807,7 +822,8 @@ final class APIHost {
         return queued.split(separator: " ").last.map(String.init) ?? ""
     }
 
-    /// One connection to a greylisting listener: RCPT refused (first session) or accepted.
+    /// One connection to a greylisting listener: RCPT refused (a triplet new, or seen less than 5 minutes ago)
+    /// or accepted.
     func expectGreylisted(_ greylisted: Bool) throws {
         let client = try RawClient(port: smtpPorts[0])
         _ = try client.reply()

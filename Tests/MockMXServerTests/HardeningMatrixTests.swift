@@ -467,7 +467,7 @@ import Testing
 
 /// Under AddressSanitizer freed memory sits in quarantine and ThreadSanitizer shadows every allocation, so
 /// resident memory says nothing about the host's buffers there: memory bounds are checked in plain builds.
-private let isSanitized: Bool = {
+let isSanitized: Bool = {
     let process = dlopen(nil, RTLD_NOW)
     return dlsym(process, "__asan_init") != nil || dlsym(process, "__tsan_init") != nil
 }()

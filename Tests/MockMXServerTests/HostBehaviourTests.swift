@@ -106,6 +106,33 @@ import Testing
         #expect(try client.replyLine() == "421 4.4.2 mockmx.test Error: timeout exceeded")
         #expect(client.ending().0 == .fin)
     }
+
+    /// `--clock-scale` applies to the timeouts too: a 5-minute idle timeout at 0.001 is 300 ms.
+    @Test func theClockScaleShortensTimeoutsAndDelays() throws {
+        let live = try LiveHost(
+            scenario: ScenarioLoader.load(yaml: """
+                host: {timeouts: {idle: 5m}}
+                rules: [{on: ehlo, do: {delay: 10m}}]
+                """, file: "test.yaml"),
+            clockScale: 0.001)
+        let start = Date()
+        let client = try RawClient(port: live.port)
+        _ = try client.reply()
+        try client.send("EHLO c.example\r\n")
+        #expect(try client.reply().first?.hasPrefix("250") == true)
+        #expect(Date().timeIntervalSince(start) >= 0.6)
+        #expect(try client.replyLine() == "421 4.4.2 mockmx.test Error: timeout exceeded")
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    @Test func aHostRefusesAClockScaleThatIsNotAboveZero() {
+        var configuration = HostConfiguration()
+        configuration.clockScale = 0
+        #expect(throws: HostError.self) { try MockMXHost(configuration) }
+        configuration.clockScale = 1
+        configuration.stateKeysPerListener = 0
+        #expect(throws: HostError.self) { try MockMXHost(configuration) }
+    }
 }
 
 @Suite struct ConnectionLimitTests {

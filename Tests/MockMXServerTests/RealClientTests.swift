@@ -1,4 +1,5 @@
 import Foundation
+import MockMXScenario
 import MockMXServer
 import Testing
 
@@ -30,6 +31,38 @@ import Testing
         #expect(text.contains("Subject: smtplib test\r\n"))
         #expect(text.contains("\r\n.line with leading dot\r\n"))
         #expect(message.mailParameters.contains { $0.key == "SIZE" })
+    }
+
+    /// Python's smtplib against `rate-limited`: five messages from one client in a minute, then 421 to MAIL, and
+    /// once the window has slid past the first, one more. The test moves the host's clock; nothing sleeps.
+    @Test func pythonSmtplibMeetsTheSlidingRateWindow() async throws {
+        let clock = TestClock()
+        let live = try LiveHost(scenario: ScenarioLoader.resolve("rate-limited"), clock: clock)
+        func send(_ count: Int) throws -> String {
+            let script = """
+                import smtplib
+                results = []
+                for n in range(\(count)):
+                    try:
+                        with smtplib.SMTP("127.0.0.1", \(live.port), timeout=10) as s:
+                            s.sendmail("app@example.com", ["r@example.org"], f"Subject: {n}\\r\\n\\r\\nx\\r\\n")
+                        results.append("sent")
+                    except smtplib.SMTPSenderRefused as refusal:
+                        results.append(str(refusal.smtp_code))
+                print(" ".join(results))
+                """
+            let result = try ExternalClient.run(["python3", "-c", script])
+            #expect(result.status == 0, "\(result.output)")
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try send(3) == "sent sent sent")
+        clock.advance(milliseconds: 30_000)
+        #expect(try send(3) == "sent sent 421")
+        #expect(await live.waitForMessages(5))
+        // Thirty seconds on, the first three have left the window: three more get through, the fourth not.
+        clock.advance(milliseconds: 30_000)
+        #expect(try send(4) == "sent sent sent 421")
+        #expect(live.messages.count == 8)
     }
 
     @Test(.enabled(if: ExternalClient.available("swaks"))) func swaksPipelined() async throws {

@@ -22,8 +22,8 @@ public struct PlanExecutor: Sendable {
         /// is out.
         case send([UInt8], code: Int?, trickleMilliseconds: Int?)
         /// Store the accepted message (the step's ``SMTPStep/message``, kept by the connection), then report
-        /// with ``stored(_:)``: its `2xx` may only leave afterwards. (No payload: actions stay small, and are
-        /// returned often.)
+        /// with ``stored(refusal:)``: its `2xx` may only leave afterwards. (No payload: actions stay small, and
+        /// are returned often.)
         case store
         /// Wait, then ask ``next()``.
         case wait(milliseconds: Int)
@@ -139,16 +139,16 @@ public struct PlanExecutor: Sendable {
         return finish(isTLSPlan ? .startHandshake : .commit(sentCode: sentCode))
     }
 
-    /// The store asked for by `.store` finished; on success the held `2xx` leaves, on failure a `451` in its
-    /// place (RFC 5321 §4.2.5: the host keeps no responsibility for a message it could not keep).
-    public mutating func stored(_ success: Bool) -> TransportAction {
+    /// The store asked for by `.store` finished: with no refusal the held `2xx` leaves, else the refusal in its
+    /// place (`451` for a spool that cannot be written, `552 5.3.4` for a message larger than all the memory
+    /// the host may keep). RFC 5321 §4.2.5: the host takes no responsibility for a message it could not keep.
+    public mutating func stored(refusal: SMTPReply?) -> TransportAction {
         guard let held = heldReply else { preconditionFailure("no message was being stored") }
         heldReply = nil
-        if success {
+        guard let failure = refusal else {
             messageStored = true
             return emit(held.bytes, code: held.code)
         }
-        let failure = SMTPReply(451, "4.3.0", "Error: queue file write error")
         if sentCode == nil { sentCode = failure.code }
         let bytes = failure.encoded(enhancedStatusCodes: enhancedStatusCodes)
         return .send(bytes, code: failure.code, trickleMilliseconds: nil)

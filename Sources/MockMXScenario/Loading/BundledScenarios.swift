@@ -90,6 +90,95 @@ rules:
     do: [default, close]
 
 """#),
+        (name: "exam", yaml: #"""
+# One host, one behaviour per recipient domain: point the sender under test at this host as its smarthost
+# and mail one address of each domain; each checks one thing a correct sender must do. Several tests can
+# share the host by each using its own local part or `+tag`.
+#
+# | domain | the host | a correct sender |
+# |---|---|---|
+# | greylist.exam.test | 451 4.7.1 to a new client/sender/recipient triplet for 5 minutes | keeps the message queued, retries after the delay, is then accepted |
+# | reject.exam.test | 550 5.1.1 to every recipient | bounces that recipient at once, never retries |
+# | partial.exam.test | 550 5.1.1 to local parts starting with `bad`, accepts the others | delivers to the accepted ones only, bounces the refused ones, never sends the message twice |
+# | tempfail.exam.test | 451 4.3.0 at end of data for a new client/sender, accepts its retry a minute later | keeps the message queued and retries it whole; no bounce |
+# | drop354.exam.test | closes the connection right after the 354 to DATA | treats it as a temporary failure and retries later |
+# | slow.exam.test | waits 4 min before answering RCPT and 9 min before the end-of-data reply (within RFC 5321's 5 and 10 min) | waits: RFC 5321 §4.5.3.2 timeouts, not shorter ones |
+# | multiline.exam.test | multi-line replies to RCPT, DATA and end of data (and to MAIL for a sender of this domain) | reads every line of a reply before the next command |
+# | ratelimit.exam.test | 450 4.7.1 beyond 3 recipients of this domain per client per minute | retries the refused recipients later, slows down |
+# | nolimit.exam.test | accepts everything | delivers once |
+#
+# `mockmx serve --clock-scale 0.01` runs every delay a hundred times faster (reply texts keep the nominal times).
+summary: One host whose recipient domains (greylist., reject., partial., tempfail., drop354., slow., multiline., ratelimit., nolimit.exam.test) each test one sender behaviour.
+host:
+  hostname: mx.exam.test
+rules:
+  - name: greylist.exam.test greylisted
+    on: rcpt
+    when:
+      recipient: '(?i)@greylist\.exam\.test$'
+      greylist: {key: [client, sender, recipient], delay: 5m, expire: 35d}
+    do:
+      reply: "451 4.7.1 Greylisted, please come back in {remaining}"
+  - name: reject.exam.test unknown user
+    on: rcpt
+    when: {recipient: '(?i)@reject\.exam\.test$'}
+    do:
+      reply: "550 5.1.1 Recipient address rejected: User unknown in virtual mailbox table"
+  - name: partial.exam.test unknown user
+    on: rcpt
+    when: {recipient: '(?i)^bad[^@]*@partial\.exam\.test$'}
+    do:
+      reply: "550 5.1.1 Recipient address rejected: User unknown"
+  - name: ratelimit.exam.test over the rate
+    on: rcpt
+    when:
+      recipient: '(?i)@ratelimit\.exam\.test$'
+      limit: {key: client, max: 3, window: 1m}
+    do:
+      reply: "450 4.7.1 Recipient rate limit exceeded, try again in {remaining}"
+  - name: slow.exam.test slow RCPT
+    on: rcpt
+    when: {recipient: '(?i)@slow\.exam\.test$'}
+    do:
+      delay: 4m
+  - name: multiline.exam.test MAIL
+    on: mail
+    when: {sender: '(?i)@multiline\.exam\.test$'}
+    do:
+      reply: ["250-2.1.0 Sender ok", "250-2.1.0 (this reply has", "250 2.1.0 three lines)"]
+  - name: multiline.exam.test RCPT
+    on: rcpt
+    when: {recipient: '(?i)@multiline\.exam\.test$'}
+    do:
+      reply: ["250-2.1.5 Recipient ok", "250 2.1.5 (two lines)"]
+  - name: drop354.exam.test closes after the 354
+    on: data
+    when: {recipient: '(?i)@drop354\.exam\.test$'}
+    do: [default, close]
+  - name: multiline.exam.test DATA
+    on: data
+    when: {recipient: '(?i)@multiline\.exam\.test$'}
+    do:
+      reply: ["354-Go ahead", "354 End data with <CR><LF>.<CR><LF>"]
+  - name: tempfail.exam.test end of data
+    on: data.end
+    when:
+      recipient: '(?i)@tempfail\.exam\.test$'
+      greylist: {key: [client, sender], delay: 1m}
+    do:
+      reply: "451 4.3.0 Temporary failure after the data, try again in {remaining}"
+  - name: slow.exam.test slow end of data
+    on: data.end
+    when: {recipient: '(?i)@slow\.exam\.test$'}
+    do:
+      delay: 9m
+  - name: multiline.exam.test end of data
+    on: data.end
+    when: {recipient: '(?i)@multiline\.exam\.test$'}
+    do:
+      reply: ["250-2.0.0 Ok: queued", "250 2.0.0 (two lines)"]
+
+"""#),
         (name: "exchange-2003", yaml: #"""
 # Exchange Server 2003 (IIS SMTP, build 6.0.3790.3959) as the remote MX, EHLO list verbatim from a real
 # server. It advertises XEXCH50 and accepts the blob: `XEXCH50 <n> 2` gets 354, the n blob bytes get
@@ -147,21 +236,44 @@ host:
 
 """#),
         (name: "greylist", yaml: #"""
-# Greylisting: the first connection's recipients are refused with a temporary error, as postgrey and
-# Exchange's connection filtering do for an unknown sender; from the second connection on, everything is
-# accepted.
+# Greylisting as postgrey does it: a (client address, sender, recipient) triplet seen for the first time
+# is refused with a temporary error; a retry of the same triplet less than five minutes after the first
+# attempt is refused again (without restarting the five minutes); from five minutes on it is accepted, and
+# stays accepted for 35 days after it was last seen. Another sender, or the same sender from another
+# address, is greylisted on its own. `mockmx serve --clock-scale 0.01` makes the five minutes three seconds.
 #
 # A correct sender keeps the message queued after the 451 and retries later (typically after a few
 # minutes) from a new connection; the retry is delivered. It must not bounce the message.
-summary: Greylists every recipient of the first connection with 451 4.7.1, accepts on retry.
+summary: Greylists each new client/sender/recipient triplet for 5 minutes with 451 4.7.1, as postgrey does.
 host:
   hostname: mx.greylist.test
 rules:
-  - name: greylisted on first contact
+  - name: greylisted triplet
     on: rcpt
-    when: {session: 1}
+    when:
+      greylist: {key: [client, sender, recipient], delay: 5m, expire: 35d}
     do:
-      reply: "451 4.7.1 Greylisting in action, please come back in 00:05:00"
+      reply: "451 4.7.1 Greylisted, please come back in {remaining}"
+
+"""#),
+        (name: "mailbox-full", yaml: #"""
+# A mailbox that fills: each recipient's mailbox takes three messages; RCPT for a fourth message to the
+# same address is refused with 452 4.2.2, as a host over a user's quota answers (RFC 3463: 4.2.2 mailbox
+# full). The other recipients of the message are still accepted. The mailboxes stay full until
+# POST /api/v1/reset or a scenario switch.
+#
+# A correct sender keeps the message queued for that recipient only (a 4xx is temporary), delivers it to
+# the others, and in the end returns it to its sender if the mailbox never empties.
+summary: Accepts three messages per recipient, then refuses that recipient with 452 4.2.2 Mailbox full.
+host:
+  hostname: mx.mailbox-full.test
+rules:
+  - name: mailbox full
+    on: rcpt
+    when:
+      limit: {key: recipient, max: 3}
+    do:
+      reply: "452 4.2.2 Mailbox full"
 
 """#),
         (name: "mixed-recipients", yaml: #"""
@@ -222,21 +334,24 @@ firewall:
 
 """#),
         (name: "rate-limited", yaml: #"""
-# A per-connection rate limit, as Postfix's smtpd_client_message_rate_limit or a hosted provider's
-# throttling: each connection may carry two messages; MAIL for a third gets 421 4.7.0 and the host
-# closes. After the limiter has fired five times its window has passed and it stops firing.
+# A rate limit per client address with a sliding window, as Postfix's anvil
+# (smtpd_client_message_rate_limit) and hosted providers' throttling do: a client may start five
+# messages a minute, whatever connections it uses; MAIL for a sixth within the minute gets 421 4.7.0 and
+# the host closes. Refused attempts are not counted: as soon as the oldest counted message is a minute
+# old, the next one gets through.
 #
-# A correct sender treats the 421 as temporary: the first two messages are delivered, the rest stay
-# queued and go out over new connections; it must not bounce them, and should slow down.
-summary: Allows two messages per connection, then answers MAIL with 421 4.7.0 and closes.
+# A correct sender treats the 421 as temporary: the messages already accepted are delivered, the rest stay
+# queued and go out later; it must not bounce them, and should slow down.
+summary: Allows five messages per client per minute (sliding window), then answers MAIL with 421 4.7.0.
 host:
   hostname: mx.rate-limited.test
 rules:
-  - name: third message in one connection
+  - name: client over its message rate
     on: mail
-    when: {message: 3, times: 5}
+    when:
+      limit: {key: client, max: 5, window: 1m}
     do:
-      - reply: "421 4.7.0 {hostname} Error: too many messages, slow down"
+      - reply: "421 4.7.0 {hostname} Error: too many messages from this client, try again in {remaining}"
       - close
 
 """#),

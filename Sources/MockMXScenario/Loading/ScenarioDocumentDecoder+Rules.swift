@@ -46,6 +46,12 @@ extension ScenarioDocumentDecoder {
         } else {
             report(node, path: path, "missing key 'do' (what to do, e.g. 'do: withhold')")
         }
+        if let actions, areConditionsValid, conditions.greylist == nil, conditions.limit == nil,
+           actions.contains(where: \.mentionsRemaining) {
+            report(fields["do"] ?? node, path: "\(path).do",
+                   "'{remaining}' is the time left of a 'greylist:' or 'limit:' condition, which this rule does not have")
+            return nil
+        }
         guard let event, let actions, areConditionsValid else { return nil }
         return Rule(
             index: index, location: location, name: name, event: event, conditions: conditions, actions: actions
@@ -178,6 +184,7 @@ extension ScenarioDocumentDecoder {
                 report(node, path: "\(path).bytes", "'bytes' only applies to 'on: data.bytes', not '\(event)'")
             }
         }
+        decodeEnvelopeAndStateConditions(fields, path: path, event: event, into: &conditions)
         return diagnostics.count == errorsBefore ? conditions : nil
     }
 

@@ -16,7 +16,7 @@ struct ScenarioDocumentDecoder {
         self.file = file
     }
 
-    static let topLevelKeys = ["summary", "extends", "host", "seed", "rules", "firewall", "upstream"]
+    static let topLevelKeys = ["summary", "extends", "host", "seed", "rules", "firewall", "dns", "upstream"]
     static let hostKeys = [
         "hostname", "greeting", "extensions", "limits", "line-endings", "pipelining", "timeouts", "tls", "auth",
     ]
@@ -28,6 +28,7 @@ struct ScenarioDocumentDecoder {
     static let customVerbKeys = ["verb"]
     static let conditionKeys = [
         "args", "helo", "session", "nth", "nth-in-message", "message", "times", "chance", "client", "bytes",
+        "sender", "recipient", "greylist", "limit",
     ]
     static let bareActions = ["default", "withhold", "stall", "close", "reset", "drop-message"]
     static let valuedActions = ["reply", "delay", "trickle", "truncate", "raw"]
@@ -91,6 +92,9 @@ struct ScenarioDocumentDecoder {
         }
         if let node = fields["firewall"] {
             scenario.firewall = decodeFirewall(node)
+        }
+        if let node = fields["dns"] {
+            scenario.dns = decodeDNS(node)
         }
         if let node = fields["upstream"] {
             scenario.upstream = decodeUpstream(node)

@@ -84,4 +84,16 @@ struct EventSubjects {
         guard case .some(.some) = heloSubject else { return false }
         return pattern.matches(heloSubject.unsafelyUnwrapped.unsafelyUnwrapped)
     }
+
+    /// Whether `pattern` matches the sender: on `mail` the address given, later the transaction's; never
+    /// outside a transaction.
+    mutating func senderMatches(_ pattern: RulePattern) -> Bool {
+        guard let sender = context.envelopeSender else { return false }
+        return pattern.matches(PatternSubject(sender))
+    }
+
+    /// Whether `pattern` matches a recipient: on `rcpt` the address given, later any accepted so far.
+    mutating func recipientMatches(_ pattern: RulePattern) -> Bool {
+        context.envelopeRecipients.contains { pattern.matches(PatternSubject($0)) }
+    }
 }

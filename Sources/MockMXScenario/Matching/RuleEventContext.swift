@@ -1,3 +1,5 @@
+import SMTPProtocol
+
 /// What the transport knows about the event being decided, handed to ``ScenarioEngine/match(_:)``.
 public struct RuleEventContext: Sendable {
     /// Lower-case event name as in `on:`: `rcpt`, `data.end`, `x-link2state` for an unrecognized verb.
@@ -26,6 +28,12 @@ public struct RuleEventContext: Sendable {
     public var clientAddress: String
     /// For `data.bytes`: message content bytes received so far.
     public var bytes: Int?
+    /// The transaction's MAIL FROM address, when the scenario's rules look at the envelope
+    /// (``ScenarioEngine/usesEnvelope``); on `mail` the engine reads it from the arguments.
+    public var sender: [UInt8]?
+    /// The recipients accepted so far in the transaction, under the same condition; on `rcpt` the engine
+    /// reads the address asked for from the arguments.
+    public var recipients: [[UInt8]]?
 
     public init(
         event: String,
@@ -37,7 +45,9 @@ public struct RuleEventContext: Sendable {
         messageNumber: Int = 1,
         messageOccurrence: Int = 1,
         clientAddress: String = "127.0.0.1",
-        bytes: Int? = nil
+        bytes: Int? = nil,
+        sender: [UInt8]? = nil,
+        recipients: [[UInt8]]? = nil
     ) {
         self.event = event
         self.isUnknownCommand = isUnknownCommand
@@ -49,5 +59,35 @@ public struct RuleEventContext: Sendable {
         self.messageOccurrence = messageOccurrence
         self.clientAddress = clientAddress
         self.bytes = bytes
+        self.sender = sender
+        self.recipients = recipients
+    }
+}
+
+extension RuleEventContext {
+    /// The sender rules see: on `mail` the address being given, later the transaction's.
+    var envelopeSender: [UInt8]? {
+        event == ScenarioEvent.mail ? SMTPSessionStateMachine.address(inArguments: arguments, prefix: "FROM:") : sender
+    }
+
+    /// The recipients rules see: on `rcpt` the one address being given, later those accepted so far.
+    var envelopeRecipients: [[UInt8]] {
+        guard event == ScenarioEvent.rcpt else { return recipients ?? [] }
+        return SMTPSessionStateMachine.address(inArguments: arguments, prefix: "TO:").map { [$0] } ?? []
+    }
+
+    /// The bytes of `part` for a keyed condition; empty when the session has none (yet).
+    func keyBytes(_ part: StateKeyPart) -> [UInt8] {
+        switch part {
+        case .client: Array(clientAddress.utf8)
+        case .helo: helo ?? []
+        case .sender: envelopeSender ?? []
+        case .recipient: envelopeRecipients.first ?? []
+        case .recipientDomain:
+            // Domains compare without regard to case (RFC 5321 §2.4).
+            envelopeRecipients.first.map { address in
+                address.lastIndex(of: UInt8(ascii: "@")).map { address[($0 + 1)...].map(ASCII.lowercased) } ?? []
+            } ?? []
+        }
     }
 }

@@ -2,8 +2,8 @@ import SMTPProtocol
 /// Decides which rule, if any, handles each event on one listener.
 ///
 /// Holds the state rules depend on across connections: the session numbering, each rule's `times:`
-/// count and the seeded generator for `chance:`. Confined to the event-loop thread that owns the
-/// listener, hence deliberately not `Sendable`.
+/// count, the seeded generator for `chance:` and the keyed state of `greylist:` and `limit:`. Confined to the
+/// event-loop thread that owns the listener, hence deliberately not `Sendable`.
 public final class ScenarioEngine {
     public let scenario: Scenario
     /// The rules on each event named in the scenario, so that an event looks only at its own. A
@@ -17,9 +17,33 @@ public final class ScenarioEngine {
     private var sessionCount = 0
     private var firings: [Int]
     private var generator: ScenarioRandomGenerator
+    /// What scenario durations are measured with, `--clock-scale` included.
+    public let clock: ScenarioClock
+    /// The scenario's idle timeout and hold limit in real milliseconds (scaled by the clock), worked out once:
+    /// the transport reads the idle timeout at every read.
+    public let idleTimeoutMilliseconds: Int
+    public let holdTimeoutMilliseconds: Int
+    /// Whether any rule looks at the envelope: only then does the transport fill in the context's sender
+    /// and recipients, so scenarios without such rules pay nothing for them.
+    public let usesEnvelope: Bool
+    private(set) var keyedState: KeyedStateTable
+    /// What the last keyed condition that held said about when its key gets through, for `{remaining}`.
+    private var remainingMilliseconds: Int?
+    private var reportedEvictions = 0
+    /// Called when a key is evicted to make room (for `/metrics`).
+    public var onEviction: (() -> Void)?
 
-    public init(scenario: Scenario) {
+    /// `stateCapacity`: the most keys `greylist:` and `limit:` conditions keep, the oldest evicted beyond.
+    public init(
+        scenario: Scenario, clock: ScenarioClock = .monotonic(),
+        stateCapacity: Int = KeyedStateTable.defaultCapacity
+    ) {
         self.scenario = scenario
+        self.clock = clock
+        self.idleTimeoutMilliseconds = clock.real(milliseconds: scenario.timeouts.idleMilliseconds)
+        self.holdTimeoutMilliseconds = clock.real(milliseconds: scenario.timeouts.holdMilliseconds)
+        self.usesEnvelope = scenario.rules.contains { $0.conditions.usesEnvelope }
+        self.keyedState = KeyedStateTable(capacity: stateCapacity)
         var grouped: [(event: [UInt8], candidates: [Candidate])] = []
         for (position, rule) in scenario.rules.enumerated() {
             let event = Array(rule.event.utf8)
@@ -74,7 +98,12 @@ public final class ScenarioEngine {
         let fired = candidates.withUnsafeBufferPointer { buffer in
             buffer.first { fires($0, for: context, &subjects) }?.position
         }
-        return fired.map { scenario.rules[$0] }
+        guard let fired else { return nil }
+        guard let remaining = remainingMilliseconds else { return scenario.rules[fired] }
+        remainingMilliseconds = nil
+        var rule = scenario.rules[fired]
+        rule.actions = rule.actions.map { $0.fillingIn(remainingMilliseconds: remaining) }
+        return rule
     }
 
     /// Where in `rulesByEvent` the rules on `event` are, compared byte for byte with it lower-cased in
@@ -97,8 +126,45 @@ public final class ScenarioEngine {
         if let times = candidate.conditions.times, firings[candidate.position] >= times { return false }
         guard candidate.conditions.holdsIgnoringCountersAndChance(for: context, &subjects) else { return false }
         if let chance = candidate.conditions.chance, generator.nextUnitInterval() >= chance { return false }
+        if candidate.isKeyed, !keyedConditionsHold(candidate, for: context) { return false }
         firings[candidate.position] += 1
         return true
+    }
+
+    /// Keyed state is consulted last, once everything else held, so that only events the rule would
+    /// otherwise handle are counted or greylisted.
+    private func keyedConditionsHold(_ candidate: Candidate, for context: RuleEventContext) -> Bool {
+        let now = clock.now()
+        var remaining: Int?
+        if let greylist = candidate.conditions.greylist {
+            let key = KeyedStateTable.Key(rule: candidate.position, value: keyValue(greylist.key, context))
+            guard case let .holds(left) = record(keyedState.greylist(key, greylist, now: now)) else { return false }
+            remaining = left
+        }
+        if let limit = candidate.conditions.limit {
+            let key = KeyedStateTable.Key(rule: candidate.position, value: keyValue(limit.key, context))
+            guard case let .holds(left) = record(keyedState.limit(key, limit, now: now)) else { return false }
+            remaining = max(remaining ?? 0, left ?? 0)
+        }
+        remainingMilliseconds = remaining
+        return true
+    }
+
+    private func record(_ outcome: KeyedStateTable.Outcome) -> KeyedStateTable.Outcome {
+        if keyedState.evictions > reportedEvictions {
+            for _ in reportedEvictions..<keyedState.evictions { onEviction?() }
+            reportedEvictions = keyedState.evictions
+        }
+        return outcome
+    }
+
+    private func keyValue(_ parts: [StateKeyPart], _ context: RuleEventContext) -> [UInt8] {
+        var value: [UInt8] = []
+        for (index, part) in parts.enumerated() {
+            if index > 0 { value.append(0) }
+            value += context.keyBytes(part)
+        }
+        return value
     }
 
     /// How many times the rule at `position` in `scenario.rules` has fired since start or ``reset()``.
@@ -108,6 +174,8 @@ public final class ScenarioEngine {
 
     /// Back to the state of a new engine: `times:` counters, session numbering and the generator.
     public func reset() {
+        keyedState = KeyedStateTable(capacity: keyedState.capacity)
+        reportedEvictions = 0
         sessionCount = 0
         firings = Array(repeating: 0, count: scenario.rules.count)
         generator = ScenarioRandomGenerator(seed: scenario.seed)
@@ -132,9 +200,12 @@ private struct EventRules {
 private final class Candidate {
     let position: Int
     let conditions: RuleConditions
+    /// Whether the rule has a `greylist:` or `limit:` condition.
+    let isKeyed: Bool
 
     init(position: Int, conditions: RuleConditions) {
         self.position = position
         self.conditions = conditions
+        self.isKeyed = conditions.greylist != nil || conditions.limit != nil
     }
 }

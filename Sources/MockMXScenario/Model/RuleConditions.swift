@@ -20,6 +20,15 @@ public struct RuleConditions: Sendable, Equatable {
     public var client: [AddressRange]?
     /// `bytes:` — for `data.bytes`: fires once content bytes received reach this many.
     public var bytes: Int?
+    /// `sender:` — must match the transaction's MAIL FROM address (on `mail`, the address given).
+    public var sender: RulePattern?
+    /// `recipient:` — on `rcpt`, must match the address given; on later events of the transaction, must
+    /// match one of the recipients accepted so far.
+    public var recipient: RulePattern?
+    /// `greylist:` — holds while the key is greylisted (keyed state, checked after every other condition).
+    public var greylist: GreylistCondition?
+    /// `limit:` — holds when the key is over its limit (keyed state, checked after every other condition).
+    public var limit: RateLimitCondition?
 
     public init(
         arguments: RulePattern? = nil,
@@ -31,7 +40,11 @@ public struct RuleConditions: Sendable, Equatable {
         times: Int? = nil,
         chance: Double? = nil,
         client: [AddressRange]? = nil,
-        bytes: Int? = nil
+        bytes: Int? = nil,
+        sender: RulePattern? = nil,
+        recipient: RulePattern? = nil,
+        greylist: GreylistCondition? = nil,
+        limit: RateLimitCondition? = nil
     ) {
         self.arguments = arguments
         self.helo = helo
@@ -43,6 +56,17 @@ public struct RuleConditions: Sendable, Equatable {
         self.chance = chance
         self.client = client
         self.bytes = bytes
+        self.sender = sender
+        self.recipient = recipient
+        self.greylist = greylist
+        self.limit = limit
+    }
+
+    /// Whether the rule looks at the envelope (`sender:`, `recipient:`, or a key made of its parts).
+    var usesEnvelope: Bool {
+        sender != nil || recipient != nil
+            || (greylist?.key ?? []).contains { $0 != .client && $0 != .helo }
+            || (limit?.key ?? []).contains { $0 != .client && $0 != .helo }
     }
 
     /// Every condition except `times:` (which needs the engine's counters) and `chance:` (which draws
@@ -62,6 +86,8 @@ public struct RuleConditions: Sendable, Equatable {
         if let client, !client.contains(where: { $0.contains(address: context.clientAddress) }) { return false }
         if let helo, !subjects.heloMatches(helo) { return false }
         if let arguments, !subjects.argumentsMatch(arguments) { return false }
+        if let sender, !subjects.senderMatches(sender) { return false }
+        if let recipient, !subjects.recipientMatches(recipient) { return false }
         return true
     }
 }

@@ -1,3 +1,4 @@
+import MockMXDNS
 import SMTPProtocol
 
 /// One simulated remote host: who it says it is, what it advertises, and how it misbehaves.
@@ -19,6 +20,8 @@ public struct Scenario: Sendable, Equatable {
     public var firewall: FirewallConfiguration?
     /// Certificate and protocol versions for STARTTLS and implicit-TLS listeners.
     public var tls: TLSSettings
+    /// The test domains `serve --dns` answers for (the MX records that lead senders here), if any.
+    public var dns: DNSZone?
     /// The real host this scenario proxies (proxy mode), or nil when mockmx answers by itself.
     public var upstream: UpstreamSettings?
     /// Whether the file gave `host.extensions`: in proxy mode they then replace the upstream's EHLO keywords.
@@ -33,6 +36,7 @@ public struct Scenario: Sendable, Equatable {
         rules: [Rule] = [],
         firewall: FirewallConfiguration? = nil,
         tls: TLSSettings = TLSSettings(),
+        dns: DNSZone? = nil,
         upstream: UpstreamSettings? = nil,
         extensionsGiven: Bool = false
     ) {
@@ -44,6 +48,7 @@ public struct Scenario: Sendable, Equatable {
         self.rules = rules
         self.firewall = firewall
         self.tls = tls
+        self.dns = dns
         self.upstream = upstream
         self.extensionsGiven = extensionsGiven
     }

@@ -22,17 +22,20 @@ public enum ScenarioEvent {
     public static let idle = "idle"
 
     /// The commands code refers to by name: the ones that begin or abort a transaction, and EHLO, whose
-    /// reply a firewall rewrites.
+    /// reply a firewall rewrites; those of a transaction, which envelope conditions are checked against.
     public static let ehlo = "ehlo"
     public static let helo = "helo"
     public static let mail = "mail"
     public static let rset = "rset"
+    public static let rcpt = "rcpt"
+    public static let data = "data"
+    public static let xexch50 = "xexch50"
 
     /// The commands the protocol implements, lower-cased, in the order of Scenarios/README.md. BDAT is
     /// not among them: it is answered once, after its chunk, as `bdat.chunk` / `bdat.last`.
     public static let commands: [String] = [
-        ehlo, helo, mail, "rcpt", "data", rset, "noop", "quit",
-        "vrfy", "expn", "help", "starttls", "auth", "xexch50",
+        ehlo, helo, mail, rcpt, data, rset, "noop", "quit",
+        "vrfy", "expn", "help", "starttls", "auth", xexch50,
     ]
 
     /// Every event name with a fixed meaning.

@@ -6,6 +6,9 @@ struct APIResponse {
     var contentType: String
     var body: [UInt8]
     var headers: [(String, String)] = []
+    /// A body sent from an open file instead of `body` (libevent sends it without reading it into memory and
+    /// closes the descriptor), with its length.
+    var file: (descriptor: Int32, size: Int)?
 
     static let jsonType = "application/json"
 
@@ -24,6 +27,15 @@ struct APIResponse {
 
     static func bytes(_ bytes: [UInt8], type: String) -> APIResponse {
         APIResponse(status: 200, contentType: type, body: bytes)
+    }
+
+    /// The first `size` bytes of a file (a spooled message), or a `404` saying it is gone.
+    static func file(_ url: URL, size: Int, type: String) -> APIResponse {
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            return .error(404, "\(url.path) cannot be read (\(String(cString: strerror(errno)))); was the spool emptied?")
+        }
+        return APIResponse(status: 200, contentType: type, body: [], file: (descriptor, size))
     }
 
     static func reasonPhrase(_ status: Int) -> String {

@@ -4,6 +4,8 @@ struct APIRoute {
         /// The query parameters this endpoint understands; any other is refused, so a typo
         /// (`?recipent=`) is an error instead of a filter silently not applied.
         var parameters: Set<String> = []
+        /// Longer bodies get `413` in JSON before the handler runs.
+        var maxBodySize = ControlAPI.maxIgnoredBodySize
         var handle: (APIRequest, _ captures: [String]) -> APIReply
     }
 
@@ -69,9 +71,18 @@ extension ControlAPI {
             APIRoute("/api/v1/listeners", [.get: Endpoint { [unowned self] _, _ in .now(listListeners()) }]),
             APIRoute("/api/v1/listeners/{port}/scenario", [
                 .get: Endpoint { [unowned self] _, captures in .now(scenario(onPort: captures[0])) },
-                .put: Endpoint(parameters: ["name"]) { [unowned self] request, captures in
+                .put: Endpoint(parameters: ["name"], maxBodySize: ControlAPI.maxScenarioSize) {
+                    [unowned self] request, captures in
                     .now(replaceScenario(onPort: captures[0], request))
                 },
+            ]),
+            APIRoute("/api/v1/dns", [
+                .get: Endpoint(parameters: ["start", "limit"]) { [unowned self] request, _ in
+                    .now(listDNSQueries(request))
+                },
+            ]),
+            APIRoute("/api/v1/listeners/{id}/state", [
+                .get: Endpoint { [unowned self] _, captures in .now(keyedState(onListener: captures[0])) },
             ]),
             APIRoute("/api/v1/reset", [
                 .post: Endpoint(parameters: ["scenarios"]) { [unowned self] request, _ in .now(reset(request)) },
@@ -87,6 +98,13 @@ extension ControlAPI {
                     405, "\(request.method.rawValue) is not allowed on \(request.pathText); use \(route.allow)")
                 response.headers.append(("Allow", route.allow))
                 return .now(response)
+            }
+            if request.body.count > endpoint.maxBodySize {
+                return .now(
+                    .error(
+                        413,
+                        "\(request.method.rawValue) \(request.pathText) takes a body of at most \(endpoint.maxBodySize) "
+                            + "bytes; this one has \(request.body.count)"))
             }
             if let unknown = request.query.keys.sorted().first(where: { !endpoint.parameters.contains($0) }) {
                 let known = endpoint.parameters.isEmpty

@@ -63,7 +63,7 @@ extension ControlAPI {
                 400, "the scenario has \(error.diagnostics.count) error(s); the listener keeps scenario \(kept)",
                 diagnostics: error.diagnostics.map(\.description))
         }
-        for listener in listeners { listener.engine = ScenarioEngine(scenario: scenario) }
+        for listener in listeners { listener.engine = listener.makeEngine(scenario) }
         return .json(ListenerList(listeners: listeners.map(describe)))
     }
 

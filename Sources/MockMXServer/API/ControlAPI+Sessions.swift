@@ -2,13 +2,16 @@ import Foundation
 
 /// `/api/v1/sessions…`: who connected, what was said, how it ended.
 extension ControlAPI {
-    /// Every retained session without its transcript (`transcriptEntries` counts it); `started` and `ended`
-    /// count every session since start or the last reset, including those retention dropped.
+    /// Every retained session without its transcript (`transcriptEntries` counts it); `started` (also as
+    /// `accepted`, the name every list's counter has) and `ended` count every session since start or the last
+    /// reset, including the `dropped` ones retention no longer keeps.
     func listSessions() -> APIResponse {
         let sessions = runtime.sessions.all
         let messageIDs = messageIDsBySession()
+        let started = runtime.sessions.totalStarted
         let list = SessionList(
-            total: sessions.count, started: runtime.sessions.totalStarted, ended: runtime.sessions.totalEnded,
+            total: sessions.count, accepted: started, dropped: runtime.sessions.totalDropped, started: started,
+            ended: runtime.sessions.totalEnded,
             sessions: sessions.map { summary($0, messageIDs: messageIDs[$0.id] ?? []) })
         return .json(list)
     }
@@ -44,6 +47,8 @@ extension ControlAPI {
 /// `GET /api/v1/sessions`.
 struct SessionList: Encodable {
     var total: Int
+    var accepted: Int
+    var dropped: Int
     var started: Int
     var ended: Int
     var sessions: [SessionSummary]

@@ -33,14 +33,34 @@ extension ControlAPI {
             value: runtime.messages.totalAccepted)
         text.add(
             "mockmx_messages_dropped_total", .counter,
-            help: "Messages no longer kept in memory because of the retention limit.",
+            help: "Messages no longer kept in memory because of the retention limits (count or bytes).",
             value: runtime.messages.totalDropped)
+        text.add(
+            "mockmx_messages_retained_bytes", .gauge,
+            help: "Bytes of message content and XEXCH50 blobs kept in memory (bounded by --retain-message-bytes).",
+            value: runtime.messages.totalRetainedBytes)
+        text.add(
+            "mockmx_sessions_dropped_total", .counter,
+            help: "Sessions no longer kept in memory because of the retention limits (count or transcript bytes).",
+            value: runtime.sessions.totalDropped)
+        text.add(
+            "mockmx_transcripts_retained_bytes", .gauge,
+            help: "Bytes of ended sessions' transcripts kept in memory (bounded by --retain-transcript-bytes).",
+            value: runtime.sessions.totalRetainedTranscriptBytes)
         text.add(
             "mockmx_replies_total", .counter, help: "SMTP replies written, by reply code.",
             samples: snapshot.replies.sorted { $0.key < $1.key }.map { ([("code", String($0.key))], $0.value) })
         text.add(
             "mockmx_rule_fired_total", .counter, help: "Scenario rules fired, by rule.",
             samples: snapshot.rules.sorted { $0.key < $1.key }.map { ([("rule", $0.key)], $0.value) })
+        text.add(
+            "mockmx_state_keys", .gauge,
+            help: "Keys of greylist and rate-limit state held by the listeners' scenarios.",
+            value: runtime.listeners.reduce(0) { $0 + $1.engine.stateKeyCount })
+        text.add(
+            "mockmx_state_keys_evicted_total", .counter,
+            help: "Keys of greylist and rate-limit state evicted because a listener held its maximum.",
+            value: snapshot.stateKeysEvicted)
         text.add(
             "mockmx_bytes_sent_total", .counter, help: "Bytes written to SMTP clients.",
             value: snapshot.bytesSent)
@@ -61,6 +81,7 @@ extension ControlAPI {
     /// on the scenario it started with (a scenario one test switched to would otherwise greylist the next), its
     /// rule state (`times:` counts, `session:` numbering, the `chance:` generator) as at start. With
     /// `?scenarios=keep` switched scenarios stay, their rule state reset all the same. Open sessions go on.
+    /// The DNS responder's query log is cleared with the sessions.
     func reset(_ request: APIRequest) -> APIResponse {
         let keepScenarios: Bool
         switch request.query["scenarios"] {
@@ -72,12 +93,13 @@ extension ControlAPI {
         }
         runtime.messages.removeAll()
         runtime.sessions.removeAll()
+        runtime.dnsQueries.removeAll()
         runtime.metrics.reset()
         for listener in runtime.listeners {
             if keepScenarios {
                 listener.engine.reset()
             } else {
-                listener.engine = ScenarioEngine(scenario: listener.startupScenario)
+                listener.engine = listener.makeEngine(listener.startupScenario)
             }
         }
         return .json(ResetReport(status: "reset"))

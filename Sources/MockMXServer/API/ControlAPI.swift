@@ -16,14 +16,23 @@ final class ControlAPI {
     var nextWaitNumber = 0
     lazy var routes: [APIRoute] = makeRoutes()
 
-    /// Request bodies (a scenario) beyond this get `413` from evhttp before any handler runs.
-    static let maxBodySize = 1 << 20
-    /// The request line and headers together; evhttp's default is unbounded.
+    /// The largest body evhttp reads at all; beyond it evhttp answers `413` itself (libevent 2.1 has no hook
+    /// for its own error pages, so that one is HTML). Below it each endpoint's own limit answers `413` in JSON
+    /// (``APIRoute/Endpoint/maxBodySize``), so the usual mistakes (a scenario a little too big, a body sent
+    /// where none is read) get a JSON answer naming the limit.
+    static let maxBodySize = 2 << 20
+    /// The body of a scenario (`PUT …/scenario`).
+    static let maxScenarioSize = 1 << 20
+    /// The body of any other request, which none reads (a client may send `{}` with a POST).
+    static let maxIgnoredBodySize = 64 << 10
+    /// The request line and headers together: beyond this the router answers `413` in JSON.
     static let maxHeadersSize = 64 << 10
-    /// Keep-alive connections idle this long (and requests trickling in slower) are closed.
-    private static let connectionTimeoutSeconds: Int32 = 60
+    /// What evhttp reads of them at all (its default is unbounded); beyond it evhttp answers `400` itself.
+    private static let evhttpMaxHeadersSize = 256 << 10
 
-    init(runtime: HostRuntime, address: String, token: String?) throws {
+    /// `timeoutMilliseconds`: keep-alive connections idle this long, and requests trickling in (or replies
+    /// read) slower, are closed; a stalled client holds one socket, never the loop.
+    init(runtime: HostRuntime, address: String, token: String?, timeoutMilliseconds: Int) throws {
         self.runtime = runtime
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         // Bound like the SMTP listeners, then handed to evhttp, which owns it from there on.
@@ -42,7 +51,7 @@ final class ControlAPI {
         }
         self.http = http
         evhttp_set_max_body_size(http, ControlAPI.maxBodySize)
-        evhttp_set_max_headers_size(http, ControlAPI.maxHeadersSize)
+        evhttp_set_max_headers_size(http, ControlAPI.evhttpMaxHeadersSize)
         // Every method evhttp knows reaches the router, which answers 405 with an Allow header; evhttp's own
         // default would answer 501 for PATCH or OPTIONS.
         let methods: [evhttp_cmd_type] = [
@@ -50,7 +59,8 @@ final class ControlAPI {
             EVHTTP_REQ_OPTIONS, EVHTTP_REQ_TRACE, EVHTTP_REQ_CONNECT, EVHTTP_REQ_PATCH,
         ]
         evhttp_set_allowed_methods(http, UInt16(methods.reduce(0) { $0 | $1.rawValue }))
-        evhttp_set_timeout(http, ControlAPI.connectionTimeoutSeconds)
+        var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: timeoutMilliseconds % 1000 * 1000)
+        evhttp_set_timeout_tv(http, &timeout)
         // Reads an oversized body to its end before answering 413, so the client sees the answer, not a reset.
         evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE)
         evhttp_set_gencb(
@@ -76,7 +86,13 @@ final class ControlAPI {
     private func received(_ handle: OpaquePointer) {
         let request = APIRequest(handle)
         let reply: APIReply
-        if let token, request.path != ["healthz"], !request.carriesBearerToken(token) {
+        if request.headSize > ControlAPI.maxHeadersSize {
+            reply = .now(
+                .error(
+                    413,
+                    "the request line and headers take \(request.headSize) bytes; at most \(ControlAPI.maxHeadersSize) "
+                        + "are read"))
+        } else if let token, request.path != ["healthz"], !request.carriesBearerToken(token) {
             var response = APIResponse.error(401, "missing or wrong bearer token (Authorization: Bearer …)")
             response.headers.append(("WWW-Authenticate", "Bearer realm=\"mockmx\""))
             reply = .now(response)
@@ -94,7 +110,11 @@ final class ControlAPI {
         evhttp_add_header(headers, "Cache-Control", "no-store")
         for (name, value) in response.headers { evhttp_add_header(headers, name, value) }
         let body = evbuffer_new()
-        response.body.withUnsafeBytes { _ = evbuffer_add(body, $0.baseAddress, $0.count) }
+        if let file = response.file {
+            if evbuffer_add_file(body, file.descriptor, 0, Int64(file.size)) != 0 { Glibc.close(file.descriptor) }
+        } else {
+            response.body.withUnsafeBytes { _ = evbuffer_add(body, $0.baseAddress, $0.count) }
+        }
         evhttp_send_reply(handle, Int32(response.status), APIResponse.reasonPhrase(response.status), body)
         evbuffer_free(body)
     }
@@ -116,6 +136,8 @@ struct APIRequest {
     /// → `application/json`); nil when the request names none.
     let contentType: String?
     let body: [UInt8]
+    /// The bytes of the request target and the header fields (names, values and their separators).
+    let headSize: Int
     private let authorization: String?
 
     init(_ handle: OpaquePointer) {
@@ -127,6 +149,13 @@ struct APIRequest {
         (query, repeatedQuery) = APIRequest.parameters(
             uri.flatMap { evhttp_uri_get_query($0) }.map { String(cString: $0) } ?? "")
         let headers = evhttp_request_get_input_headers(handle)
+        var headSize = evhttp_request_get_uri(handle).map { strlen($0) } ?? 0
+        var field = headers?.pointee.tqh_first
+        while let current = field {
+            headSize += strlen(current.pointee.key) + strlen(current.pointee.value) + 4
+            field = current.pointee.next.tqe_next
+        }
+        self.headSize = headSize
         authorization = evhttp_find_header(headers, "Authorization").map { String(cString: $0) }
         contentType = evhttp_find_header(headers, "Content-Type").map {
             String(cString: $0).split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]

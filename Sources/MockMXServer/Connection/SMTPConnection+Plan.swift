@@ -47,7 +47,9 @@ extension SMTPConnection {
                 messageNumber: machine.messageNumber,
                 messageOccurrence: messageOccurrence,
                 clientAddress: record.clientAddress,
-                bytes: next.event.progressBytes)
+                bytes: next.event.progressBytes,
+                sender: engine.usesEnvelope ? machine.transactionSender : nil,
+                recipients: engine.usesEnvelope ? machine.transactionRecipients : nil)
         }
         let actions: [RuleAction]
         if let rule {
@@ -89,10 +91,10 @@ extension SMTPConnection {
             return transmit(bytes, code: code, trickleMilliseconds: trickleMilliseconds)
         case .store:
             guard let message = step.message else { return false }
-            let next = executor.stored(storeMessage(message))
+            let next = executor.stored(refusal: storeMessage(message))
             return perform(next)
         case .wait(let milliseconds):
-            wait(milliseconds) { $0.runPlan() }
+            wait(engine.clock.real(milliseconds: milliseconds)) { $0.runPlan() }
             return false
         case .withhold where machine.isAwaitingTLS, .stall:
             // Before a handshake withholding is stalling too: the ClientHello is not a line to record.
@@ -100,7 +102,7 @@ extension SMTPConnection {
             note(what, rule: ruleLabel)
             state = .stalled
             transport.stopReading()
-            actionTimer.schedule(milliseconds: engine.scenario.timeouts.holdMilliseconds) { [unowned self] in
+            actionTimer.schedule(milliseconds: engine.holdTimeoutMilliseconds) { [unowned self] in
                 note("hold limit reached")
                 closeReason = .timeout
                 startClosing(.fin)
@@ -108,7 +110,7 @@ extension SMTPConnection {
         case .withhold:
             note("withheld: no reply will be sent", rule: ruleLabel)
             state = .withholding
-            transport.setReadTimeout(milliseconds: engine.scenario.timeouts.holdMilliseconds)
+            transport.setReadTimeout(milliseconds: engine.holdTimeoutMilliseconds)
             recordAndDiscardInput()
         case .close(let mode):
             closeReason = mode == .reset ? .resetByRule : .closedByRule
@@ -118,7 +120,7 @@ extension SMTPConnection {
             }
             // The handshake is aborted where a broken middlebox aborts it: once the ClientHello arrives.
             state = .abortingHandshake(mode)
-            transport.setReadTimeout(milliseconds: engine.scenario.timeouts.idleMilliseconds)
+            transport.setReadTimeout(milliseconds: engine.idleTimeoutMilliseconds)
         case .commit(let sentCode):
             finishStep(sentCode: sentCode)
         case .startHandshake:
@@ -168,7 +170,7 @@ extension SMTPConnection {
             wire = passed
         }
         if let trickleMilliseconds, !wire.isEmpty {
-            trickle(wire[...], interval: trickleMilliseconds)
+            trickle(wire[...], interval: engine.clock.real(milliseconds: trickleMilliseconds))
             return false
         }
         write(wire)
@@ -198,14 +200,15 @@ extension SMTPConnection {
         }
     }
 
-    func storeMessage(_ message: ReceivedMessage) -> Bool {
+    /// nil when the message is kept, else the reply that refuses it.
+    func storeMessage(_ message: ReceivedMessage) -> SMTPReply? {
         let stored = StoredMessage(
             message, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress)
         do {
             try host.messages.store(stored)
         } catch {
-            note("message \(message.id) could not be spooled: \(error)")
-            return false
+            note("message \(message.id) not kept: \(error.reason)")
+            return error.reply
         }
         appendText(.note) { text in
             text += "message ".utf8
@@ -216,6 +219,6 @@ extension SMTPConnection {
             text.appendDecimal(message.recipients.count)
             text += " recipient(s)".utf8
         }
-        return true
+        return nil
     }
 }

@@ -27,7 +27,7 @@ extension SMTPConnection {
         executor = PlanExecutor()
         heldInput.removeAll()
         guard let tlsContext = try? listener.tlsContext(),
-            transport.startTLS(tlsContext, idleTimeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+            transport.startTLS(tlsContext, idleTimeoutMilliseconds: engine.idleTimeoutMilliseconds)
         else {
             note("TLS is not available: \(TLSContext.openSSLErrors())")
             closeReason = .tlsFailed

@@ -96,12 +96,14 @@ final class SMTPConnection {
         self.record = SessionRecord(
             id: sessionID, listener: listener.name, scenario: engine.scenario.name, clientAddress: clientAddress,
             maxEntries: host.configuration.transcriptLimit)
-        var machine = SMTPSessionStateMachine(configuration: engine.scenario.host, sessionID: sessionID)
+        var machine = SMTPSessionStateMachine(
+            configuration: host.sessionConfiguration(engine.scenario.host), sessionID: sessionID)
         machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
         self.machine = machine
         self.firewall = engine.scenario.firewall.map(FirewallFilter.init(configuration:))
         if let settings = engine.scenario.upstream ?? host.configuration.upstream {
-            self.upstream = UpstreamLink(loop: host.loop, settings: settings)
+            let clock = engine.clock
+            self.upstream = UpstreamLink(loop: host.loop, settings: settings) { clock.real(milliseconds: $0) }
         }
 
         var one: Int32 = 1
@@ -127,7 +129,7 @@ final class SMTPConnection {
             return
         }
         retainedByLibevent = Unmanaged.passRetained(self)
-        transport.startReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+        transport.startReading(timeoutMilliseconds: engine.idleTimeoutMilliseconds)
         note("connect from \(record.clientAddress) to \(listener.name) (scenario \(engine.scenario.name))")
         if listener.implicitTLS {
             // The greeting waits for the handshake (RFC 8314 §3.3).
@@ -261,7 +263,7 @@ final class SMTPConnection {
                     connectionEnded(error: error)
                 } else {
                     // Reading stopped while input was held back during a step.
-                    transport.resumeReading(timeoutMilliseconds: engine.scenario.timeouts.idleMilliseconds)
+                    transport.resumeReading(timeoutMilliseconds: engine.idleTimeoutMilliseconds)
                 }
                 break
             }

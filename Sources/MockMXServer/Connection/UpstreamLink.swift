@@ -34,8 +34,14 @@ final class UpstreamLink {
     private let timer: LoopTimer
     private let base: OpaquePointer
 
-    init(loop: EventLoop, settings: UpstreamSettings) {
+    /// Real milliseconds for the timeouts (`--clock-scale`); `settings` keeps the nominal ones for the texts.
+    private let connectTimeout: Int
+    private let replyTimeout: Int
+
+    init(loop: EventLoop, settings: UpstreamSettings, realMilliseconds: (Int) -> Int = { $0 }) {
         self.settings = settings
+        self.connectTimeout = realMilliseconds(settings.connectTimeoutMilliseconds)
+        self.replyTimeout = realMilliseconds(settings.replyTimeoutMilliseconds)
         self.base = loop.base
         self.timer = LoopTimer(loop: loop)
     }
@@ -51,7 +57,7 @@ final class UpstreamLink {
               let bufferEvent = bufferevent_socket_new(base, -1, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
         else { return failSoon("cannot create a socket") }
         install(bufferEvent)
-        timer.schedule(milliseconds: settings.connectTimeoutMilliseconds) { [unowned self] in
+        timer.schedule(milliseconds: connectTimeout) { [unowned self] in
             fail("no connection within \(settings.connectTimeoutMilliseconds) ms")
         }
         let started = withUnsafePointer(to: &storage) { pointer in
@@ -105,7 +111,7 @@ final class UpstreamLink {
             awaiting = completion
             handshaking = reply
             install(tls)
-            timer.schedule(milliseconds: settings.replyTimeoutMilliseconds) { [unowned self] in
+            timer.schedule(milliseconds: replyTimeout) { [unowned self] in
                 fail("no TLS handshake within \(settings.replyTimeoutMilliseconds) ms")
             }
         }
@@ -143,7 +149,7 @@ final class UpstreamLink {
                 { _, _, context in Unmanaged<SentBytes>.fromOpaque(context!).release() }, held.toOpaque())
         }
         if added != 0 { held.release() }
-        timer.schedule(milliseconds: settings.replyTimeoutMilliseconds) { [unowned self] in
+        timer.schedule(milliseconds: replyTimeout) { [unowned self] in
             fail("no reply within \(settings.replyTimeoutMilliseconds) ms")
         }
         // A reply that came before it was asked for (a pipelining upstream, a 421 on its own) is read now.
@@ -168,7 +174,7 @@ final class UpstreamLink {
         } else if events & Int16(BEV_EVENT_CONNECTED) != 0 {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            timer.schedule(milliseconds: settings.replyTimeoutMilliseconds) { [unowned self] in
+            timer.schedule(milliseconds: replyTimeout) { [unowned self] in
                 fail("no greeting within \(settings.replyTimeoutMilliseconds) ms")
             }
         } else if events & Int16(BEV_EVENT_EOF) != 0 {

@@ -1,3 +1,4 @@
+import MockMXDNS
 import MockMXScenario
 
 /// One SMTP listener: where to bind and which remote host to play there.
@@ -17,14 +18,24 @@ public struct ListenerConfiguration: Sendable {
 
 /// Everything a host needs to run.
 public struct HostConfiguration: Sendable {
+    /// 256 MiB of message content and blobs.
+    public static let defaultMessageRetentionBytes = 256 << 20
+    /// 64 MiB of transcripts.
+    public static let defaultTranscriptRetentionBytes = 64 << 20
+
     public var listeners: [ListenerConfiguration]
     /// With a spool directory every accepted message is also written there (`<id>.eml`, `<id>.json`)
     /// before it is acknowledged.
     public var spoolDirectory: String?
     /// Messages kept in memory; the oldest are dropped beyond this.
     public var messageRetention: Int
+    /// Bytes of message content and XEXCH50 blobs kept in memory; the oldest messages are dropped beyond this.
+    /// A larger message is kept on disk only with a spool, and refused with `552 5.3.4` without one.
+    public var messageRetentionBytes: Int
     /// Sessions (with transcripts) kept in memory; the oldest are dropped beyond this.
     public var sessionRetention: Int
+    /// Bytes of ended sessions' transcripts kept in memory; the oldest sessions are dropped beyond this.
+    public var transcriptRetentionBytes: Int
     /// Transcript entries kept per session; later ones are counted, not kept.
     public var transcriptLimit: Int
     /// How long open sessions may finish their step on shutdown before they get `421`.
@@ -36,8 +47,19 @@ public struct HostConfiguration: Sendable {
     public var apiAddress: String?
     /// When set, every API request but `/healthz` needs `Authorization: Bearer <token>`.
     public var apiToken: String?
+    /// API connections idle this long, or with a request (or reply) moving slower, are closed.
+    public var apiTimeoutMilliseconds = 60_000
     /// Open SMTP connections allowed at once; the next is told `421 4.7.0 Error: too many connections`.
     public var maxConnections: Int
+    /// The DNS responder for the test domains, if one is wanted.
+    public var dns: DNSResponderConfiguration?
+    /// Multiplies every duration a scenario states (`--clock-scale`): `0.01` runs a 5-minute greylist in 3 s.
+    public var clockScale: Double = 1
+    /// Where scenario time comes from: milliseconds from any origin, never going back. nil: the machine's
+    /// monotonic clock. Tests pass a clock they advance themselves.
+    public var realClock: (@Sendable () -> Int64)?
+    /// The most keys of `greylist:` and `limit:` state a listener keeps; the oldest is evicted beyond.
+    public var stateKeysPerListener: Int = KeyedStateTable.defaultCapacity
     /// The real host listeners proxy when their scenario names no `upstream:` (`serve --upstream`).
     public var upstream: UpstreamSettings? = nil
 
@@ -45,24 +67,48 @@ public struct HostConfiguration: Sendable {
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],
         spoolDirectory: String? = nil,
         messageRetention: Int = 10_000,
+        messageRetentionBytes: Int = HostConfiguration.defaultMessageRetentionBytes,
         sessionRetention: Int = 10_000,
+        transcriptRetentionBytes: Int = HostConfiguration.defaultTranscriptRetentionBytes,
         transcriptLimit: Int = 2_000,
         shutdownGraceMilliseconds: Int = 5_000,
         transcriptHandler: (@Sendable (SessionRecord, TranscriptEntry) -> Void)? = nil,
         apiAddress: String? = nil,
         apiToken: String? = nil,
-        maxConnections: Int = 20_000
+        maxConnections: Int = 20_000,
+        dns: DNSResponderConfiguration? = nil
     ) {
         self.listeners = listeners
         self.spoolDirectory = spoolDirectory
         self.messageRetention = messageRetention
+        self.messageRetentionBytes = messageRetentionBytes
         self.sessionRetention = sessionRetention
+        self.transcriptRetentionBytes = transcriptRetentionBytes
         self.transcriptLimit = transcriptLimit
         self.shutdownGraceMilliseconds = shutdownGraceMilliseconds
         self.transcriptHandler = transcriptHandler
         self.apiAddress = apiAddress
         self.apiToken = apiToken
         self.maxConnections = maxConnections
+        self.dns = dns
+    }
+}
+
+/// Where the DNS responder listens and which test domains it answers for.
+public struct DNSResponderConfiguration: Sendable {
+    /// `HOST:PORT` (UDP); port 0 picks a free port, 53 is where resolvers look.
+    public var address: String
+    /// Domains answered beside those of the listeners' start-up scenarios (their `dns:` sections).
+    public var zone: DNSZone
+    /// Called on the loop thread for every question (the CLI's `--verbose` and JSON log). Keep it fast.
+    public var queryHandler: (@Sendable (DNSQueryRecord) -> Void)?
+
+    public init(
+        address: String, zone: DNSZone = DNSZone(), queryHandler: (@Sendable (DNSQueryRecord) -> Void)? = nil
+    ) {
+        self.address = address
+        self.zone = zone
+        self.queryHandler = queryHandler
     }
 }
 

@@ -1,5 +1,7 @@
 import CLibEvent
 import Foundation
+import MockMXDNS
+import SMTPProtocol
 
 /// The loop-confined core of a host: listeners, open connections, shutdown sequencing.
 final class HostRuntime {
@@ -11,6 +13,9 @@ final class HostRuntime {
     private(set) var listeners: [SMTPListener] = []
     /// The HTTP control API, when the configuration asks for one.
     private(set) var api: ControlAPI?
+    /// The DNS responder, when the configuration asks for one.
+    private(set) var dns: DNSResponder?
+    let dnsQueries: DNSQueryLog
     private var connections: [ObjectIdentifier: SMTPConnection] = [:]
     private var sessionCounter = 0
     private let sessionPrefix: String
@@ -20,8 +25,12 @@ final class HostRuntime {
     /// Made on first use: only hosts that speak TLS pay for key generation.
     private var authority: CertificateAuthority?
 
-    init(loop: EventLoop, configuration: HostConfiguration, messages: MessageStore, sessions: SessionStore) {
+    init(
+        loop: EventLoop, configuration: HostConfiguration, messages: MessageStore, sessions: SessionStore,
+        dnsQueries: DNSQueryLog
+    ) {
         self.loop = loop
+        self.dnsQueries = dnsQueries
         self.configuration = configuration
         self.messages = messages
         self.sessions = sessions
@@ -37,13 +46,21 @@ final class HostRuntime {
                 implicitTLS: listenerConfiguration.implicitTLS)
             listeners.append(listener)
         }
-        if let apiAddress = configuration.apiAddress {
-            do {
-                api = try ControlAPI(runtime: self, address: apiAddress, token: configuration.apiToken)
-            } catch {
-                for listener in listeners { listener.close() }
-                throw error
+        do {
+            if let apiAddress = configuration.apiAddress {
+                api = try ControlAPI(
+                    runtime: self, address: apiAddress, token: configuration.apiToken,
+                    timeoutMilliseconds: configuration.apiTimeoutMilliseconds)
             }
+            if let dnsConfiguration = configuration.dns {
+                dns = try DNSResponder(
+                    loop: loop, address: dnsConfiguration.address, zone: try servedZone(dnsConfiguration.zone),
+                    log: dnsQueries, handler: dnsConfiguration.queryHandler)
+            }
+        } catch {
+            for listener in listeners { listener.close() }
+            api?.close()
+            throw error
         }
         return try listeners.map { listener in
             // TLS problems (unreadable certificate files) surface at start, not at the first STARTTLS.
@@ -53,6 +70,33 @@ final class HostRuntime {
                 implicitTLS: listener.implicitTLS, tlsFingerprint: tls?.fingerprint,
                 tlsAuthority: tls == nil ? nil : authority?.pemPath)
         }
+    }
+
+    /// The configured domains and those of every listener's start-up scenario.
+    private func servedZone(_ configured: DNSZone) throws -> DNSZone {
+        var zone = configured
+        for listener in configuration.listeners {
+            guard let own = listener.scenario.dns else { continue }
+            do {
+                try zone.merge(own)
+            } catch {
+                throw HostError("\(error), differently (in \(listener.scenario.name) and elsewhere); define it once")
+            }
+        }
+        return zone
+    }
+
+    /// The persona a session plays. Without a spool a message larger than the memory budget for messages could
+    /// not be kept, so the size limit is lowered to that budget: `MAIL SIZE=` over it gets `552` at once, and
+    /// a longer body is read without being buffered and refused with `552` before any `250`. The advertised
+    /// `SIZE` keyword stays as the scenario wrote it.
+    func sessionConfiguration(_ persona: SMTPServerConfiguration) -> SMTPServerConfiguration {
+        guard configuration.spoolDirectory == nil, persona.limits.messageSize > messages.byteBudget else {
+            return persona
+        }
+        var limited = persona
+        limited.limits.messageSize = messages.byteBudget
+        return limited
     }
 
     func certificateAuthority() throws -> CertificateAuthority {
@@ -109,6 +153,8 @@ final class HostRuntime {
         guard !shuttingDown else { return }
         shuttingDown = true
         for listener in listeners { listener.close() }
+        dns?.close()
+        dns = nil
         for connection in Array(connections.values) { connection.requestShutdown(force: false) }
         if connections.isEmpty {
             finishShutdown()

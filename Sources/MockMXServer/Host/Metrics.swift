@@ -15,6 +15,8 @@ public final class Metrics: @unchecked Sendable {
         public var logLinesDropped = 0
         /// Firings per rule: its name, or `rule N` for a rule without one (``Rule/metricLabel``).
         public var rules: [String: Int] = [:]
+        /// Keys of `greylist:` and `limit:` state evicted because a listener held its maximum.
+        public var stateKeysEvicted = 0
         /// Replies written per reply code.
         public var replies: [Int: Int] = [:]
     }
@@ -45,6 +47,10 @@ public final class Metrics: @unchecked Sendable {
 
     func ruleFired(_ label: String) {
         state.withLock { $0.counts.rules[label, default: 0] += 1 }
+    }
+
+    func stateKeyEvicted() {
+        state.withLock { $0.counts.stateKeysEvicted += 1 }
     }
 
     func bytesSent(_ count: Int) {

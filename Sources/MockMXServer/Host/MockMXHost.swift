@@ -16,19 +16,33 @@ public final class MockMXHost: Sendable {
     public let messages: MessageStore
     /// Sessions with their transcripts.
     public let sessions: SessionStore
+    /// Questions the DNS responder answered (or dropped), oldest first.
+    public let dnsQueries: DNSQueryLog
     public var metrics: Metrics { runtime.value.metrics }
     private let loop: EventLoop
     private let runtime: LoopBound<HostRuntime>
     private let state = LockedState()
 
     public init(_ configuration: HostConfiguration) throws {
+        guard configuration.clockScale > 0, configuration.clockScale.isFinite else {
+            throw HostError("the clock scale must be a number above 0, found \(configuration.clockScale)")
+        }
+        guard configuration.stateKeysPerListener > 0 else {
+            throw HostError("a listener must keep at least 1 state key, found \(configuration.stateKeysPerListener)")
+        }
         self.configuration = configuration
         self.messages = try MessageStore(
-            retention: configuration.messageRetention, spoolDirectory: configuration.spoolDirectory)
-        self.sessions = SessionStore(retention: configuration.sessionRetention)
+            retention: configuration.messageRetention, byteBudget: configuration.messageRetentionBytes,
+            spoolDirectory: configuration.spoolDirectory)
+        self.sessions = SessionStore(
+            retention: configuration.sessionRetention, byteBudget: configuration.transcriptRetentionBytes)
+        // A sender asks a few questions per session: as many kept as sessions are.
+        self.dnsQueries = DNSQueryLog(retention: configuration.sessionRetention)
         self.loop = try EventLoop()
         self.runtime = LoopBound(
-            HostRuntime(loop: loop, configuration: configuration, messages: messages, sessions: sessions))
+            HostRuntime(
+                loop: loop, configuration: configuration, messages: messages, sessions: sessions,
+                dnsQueries: dnsQueries))
     }
 
     /// Binds every listener and starts the loop thread. Returns the bound addresses (port 0 resolved).
@@ -38,7 +52,8 @@ public final class MockMXHost: Sendable {
         MockMXHost.raiseFileLimit(to: configuration.maxConnections + 1024)
         // Binding happens before the loop thread exists, so nothing else touches libevent yet.
         let bound = try runtime.value.bind()
-        state.markStarted(bound, api: runtime.value.api?.bound)
+        let dns = runtime.value.dns.map { BoundAddress(host: $0.host, port: $0.port, name: $0.name) }
+        state.markStarted(bound, api: runtime.value.api?.bound, dns: dns)
         loop.start(name: "mockmx-loop")
         return bound
     }
@@ -57,6 +72,9 @@ public final class MockMXHost: Sendable {
 
     /// The control API as bound by `start()` (port 0 resolved); nil without ``HostConfiguration/apiAddress``.
     public var api: BoundAddress? { state.api }
+
+    /// The DNS responder as bound by `start()` (UDP); nil without ``HostConfiguration/dns``.
+    public var dns: BoundAddress? { state.dns }
 
     /// Graceful stop: no new sessions, open ones get up to the grace period, then `421` and close.
     /// Blocks until the loop has ended. Safe to call more than once.
@@ -90,13 +108,21 @@ private final class LockedState: @unchecked Sendable {
     private var _started = false
     private var _bound: [BoundListener] = []
     private var _api: BoundAddress?
+    private var _dns: BoundAddress?
 
-    func markStarted(_ bound: [BoundListener], api: BoundAddress?) {
+    func markStarted(_ bound: [BoundListener], api: BoundAddress?, dns: BoundAddress?) {
         lock.lock()
         _started = true
         _bound = bound
         _api = api
+        _dns = dns
         lock.unlock()
+    }
+
+    var dns: BoundAddress? {
+        lock.lock()
+        defer { lock.unlock() }
+        return _dns
     }
 
     var started: Bool {

@@ -19,7 +19,7 @@ final class SMTPListener {
 
     init(runtime: HostRuntime, address: String, scenario: Scenario, implicitTLS: Bool) throws {
         self.runtime = runtime
-        self.engine = ScenarioEngine(scenario: scenario)
+        self.engine = Self.engine(for: scenario, runtime: runtime)
         self.startupScenario = scenario
         self.implicitTLS = implicitTLS
         let context = Unmanaged.passUnretained(self).toOpaque()
@@ -46,6 +46,25 @@ final class SMTPListener {
             settings: scenario.tls, hostname: scenario.host.hostname, authority: runtime.certificateAuthority())
         tlsContexts[key] = context
         return context
+    }
+
+    /// A fresh engine for `scenario` on this listener: the host's clock scale, keyed state bounded as
+    /// configured, evictions counted in the metrics.
+    func makeEngine(_ scenario: Scenario) -> ScenarioEngine {
+        Self.engine(for: scenario, runtime: runtime)
+    }
+
+    private static func engine(for scenario: Scenario, runtime: HostRuntime) -> ScenarioEngine {
+        let configuration = runtime.configuration
+        let clock = configuration.realClock.map { ScenarioClock(scale: configuration.clockScale, realMilliseconds: $0) }
+            ?? .monotonic(scale: configuration.clockScale)
+        let engine = ScenarioEngine(
+            scenario: scenario, clock: clock,
+            stateCapacity: configuration.stateKeysPerListener)
+        if !scenario.rules.allSatisfy({ $0.conditions.greylist == nil && $0.conditions.limit == nil }) {
+            engine.onEviction = { [metrics = runtime.metrics] in metrics.stateKeyEvicted() }
+        }
+        return engine
     }
 
     /// Stops accepting; open sessions go on.

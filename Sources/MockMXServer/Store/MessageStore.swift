@@ -1,21 +1,27 @@
 import Foundation
 import SMTPProtocol
 
-/// Accepted messages: in memory up to a bound (oldest dropped first), and with a spool directory also
-/// as files written atomically before the acknowledgement leaves, so nothing acknowledged is lost.
-/// Thread-safe: the loop writes, tests and the API read from any thread.
+/// Accepted messages: in memory up to a count and a byte budget for their content (oldest dropped first), and
+/// with a spool directory also as files written atomically before the acknowledgement leaves, so nothing
+/// acknowledged is lost. Thread-safe: the loop writes, tests and the API read from any thread.
 public final class MessageStore: @unchecked Sendable {
     private let lock = NSLock()
-    private var messages: BoundedQueue<StoredMessage>
+    private var messages = RetentionQueue<StoredMessage>()
     private let waiters = CountWaiters()
-    private(set) var dropped = 0
+    private var dropped = 0
     private var acceptedTotal = 0
+    /// Content and XEXCH50 bytes of the retained messages.
+    private var retainedBytes = 0
     let retention: Int
+    /// The most content and blob bytes kept in memory.
+    let byteBudget: Int
     let spool: URL?
 
-    init(retention: Int, spoolDirectory: String?) throws {
+    init(retention: Int, byteBudget: Int = HostConfiguration.defaultMessageRetentionBytes, spoolDirectory: String?)
+        throws
+    {
         self.retention = retention
-        self.messages = BoundedQueue(capacity: retention)
+        self.byteBudget = byteBudget
         if let spoolDirectory {
             let url = URL(fileURLWithPath: spoolDirectory, isDirectory: true)
             do {
@@ -29,16 +35,58 @@ public final class MessageStore: @unchecked Sendable {
         }
     }
 
-    /// Stores a message; throws when the spool cannot be written, so the caller refuses it instead
-    /// of acknowledging something that is not kept.
-    func store(_ message: StoredMessage) throws {
-        if let spool { try write(message, to: spool) }
+    /// Why a message was not kept, with the reply that says so instead of its `2xx`.
+    struct Refusal: Error {
+        var reply: SMTPReply
+        /// For the transcript.
+        var reason: String
+    }
+
+    /// Stores a message; throws when the spool cannot be written (`451`), or when the message is larger than
+    /// the whole byte budget and there is no spool to keep it in (`552`), so the caller refuses it instead of
+    /// acknowledging something that is not kept. With a spool such a message is kept on disk only.
+    func store(_ message: StoredMessage) throws(Refusal) {
+        var kept = message
+        if let spool {
+            do {
+                try write(message, to: spool)
+            } catch {
+                throw Refusal(reply: SMTPReply(451, "4.3.0", "Error: queue file write error"), reason: "\(error)")
+            }
+            if message.receivedBytes > byteBudget { kept = MessageStore.onDiskOnly(message, in: spool) }
+        } else if message.receivedBytes > byteBudget {
+            throw Refusal(
+                reply: SMTPReply(552, "5.3.4", "Error: message file too big"),
+                reason: "\(message.receivedBytes) bytes exceed the whole memory budget for messages "
+                    + "(\(byteBudget) bytes) and there is no spool")
+        }
+        // A message that fits but sits in buffers larger than the budget (a rare one just under it) is copied
+        // into exact ones, so it is kept rather than dropped at once.
+        if kept.retainedBytes > byteBudget { kept.compact() }
         lock.lock()
-        if messages.append(message) { dropped += 1 }
+        messages.append(kept)
+        retainedBytes += kept.retainedBytes
+        // Amortised O(1): each message is dropped at most once.
+        while messages.count > retention || retainedBytes > byteBudget, let oldest = messages.removeFirst() {
+            retainedBytes -= oldest.retainedBytes
+            dropped += 1
+        }
         acceptedTotal += 1
         let total = acceptedTotal
         lock.unlock()
         waiters.reached(total)
+    }
+
+    /// The message without its bytes, which stay in its spool files.
+    private static func onDiskOnly(_ message: StoredMessage, in spool: URL) -> StoredMessage {
+        var kept = message
+        kept.spooled = SpooledContent(
+            file: spool.appendingPathComponent("\(message.id).eml"), size: message.content.count,
+            xexch50File: message.xexch50.map { _ in spool.appendingPathComponent("\(message.id).xexch50") },
+            xexch50Size: message.xexch50?.bytes.count ?? 0)
+        kept.content = []
+        kept.xexch50?.bytes = []
+        return kept
     }
 
     /// The retained messages, oldest first.
@@ -48,7 +96,14 @@ public final class MessageStore: @unchecked Sendable {
         return messages.elements
     }
 
-    /// Messages no longer retained because of the retention bound, since start or the last `removeAll`.
+    /// Content and XEXCH50 bytes the retained messages hold in memory.
+    public var totalRetainedBytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return retainedBytes
+    }
+
+    /// Messages no longer retained because of the count or byte bound, since start or the last `removeAll`.
     public var totalDropped: Int {
         lock.lock()
         defer { lock.unlock() }
@@ -73,6 +128,7 @@ public final class MessageStore: @unchecked Sendable {
         messages.removeAll()
         acceptedTotal = 0
         dropped = 0
+        retainedBytes = 0
         lock.unlock()
     }
 

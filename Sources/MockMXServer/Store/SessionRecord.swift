@@ -50,6 +50,9 @@ public final class SessionRecord: Sendable {
     public let clientAddress: String
     public let startedAt: Date
     private let log: Mutex<TranscriptLog>
+    /// The session's place in the order of its ``SessionStore`` (set when added): how the store finds it in
+    /// O(1) when it ends.
+    let storeSequence = Atomic<Int>(-1)
 
     init(id: String, listener: String, scenario: String, clientAddress: String, maxEntries: Int) {
         self.id = id
@@ -96,6 +99,11 @@ public final class SessionRecord: Sendable {
         log.withLock { $0.count }
     }
 
+    /// The memory the transcript takes, which the store's byte budget counts.
+    var transcriptBytes: Int {
+        log.withLock { $0.byteCount }
+    }
+
     /// Entries not kept because the transcript reached its bound.
     public var omittedEntryCount: Int {
         log.withLock { $0.omitted }
@@ -127,6 +135,11 @@ struct TranscriptLog {
 
     init(maxEntries: Int) {
         self.maxEntries = maxEntries
+    }
+
+    /// The packed log's allocation and the rule labels.
+    var byteCount: Int {
+        bytes.capacity + rules.reduce(0) { $0 + $1.utf8.count }
     }
 
     mutating func append(_ entry: TranscriptEntry) {
@@ -200,68 +213,41 @@ struct TranscriptLog {
     }
 }
 
-/// The newest `capacity` elements, oldest first; appending beyond it overwrites the oldest in O(1)
-/// (an array's `removeFirst` moved every retained element on each append once the bound was reached).
-struct BoundedQueue<Element> {
-    let capacity: Int
-    private var storage: [Element] = []
-    /// Index of the oldest element once `storage` is full.
-    private var head = 0
-
-    init(capacity: Int) {
-        self.capacity = max(0, capacity)
-    }
-
-    var count: Int { storage.count }
-
-    /// Appends; returns true when the oldest element was dropped to make room.
-    @discardableResult
-    mutating func append(_ element: Element) -> Bool {
-        if storage.count < capacity {
-            storage.append(element)
-            return false
-        }
-        guard capacity > 0 else { return true }
-        storage[head] = element
-        head = head + 1 == capacity ? 0 : head + 1
-        return true
-    }
-
-    /// Oldest first.
-    var elements: [Element] {
-        head == 0 ? storage : Array(storage[head...] + storage[..<head])
-    }
-
-    /// The oldest element that satisfies `predicate`.
-    func first(where predicate: (Element) -> Bool) -> Element? {
-        if let found = storage[head...].first(where: predicate) { return found }
-        return storage[..<head].first(where: predicate)
-    }
-
-    mutating func removeAll() {
-        storage.removeAll()
-        head = 0
-    }
-}
-
-/// The retained sessions, oldest dropped first beyond the bound.
+/// The retained sessions, oldest dropped first beyond a count, and beyond a byte budget for the transcripts
+/// of ended sessions (an open session's transcript is counted once it ends: until then it is bounded by the
+/// per-session entry limit).
 public final class SessionStore: @unchecked Sendable {
+    private struct Retained {
+        var record: SessionRecord
+        /// Its transcript's bytes once ended; 0 while open.
+        var bytes = 0
+    }
+
     private let lock = NSLock()
-    private var sessions: BoundedQueue<SessionRecord>
+    private var sessions = RetentionQueue<Retained>()
+    /// The store sequence of `sessions[0]`; sessions are numbered as they are added.
+    private var firstSequence = 0
+    private var nextSequence = 0
+    private var retainedBytes = 0
+    private var dropped = 0
     private var startedTotal = 0
     private var endedTotal = 0
     private let retention: Int
+    private let byteBudget: Int
     private let startWaiters = CountWaiters()
     private let endWaiters = CountWaiters()
 
-    init(retention: Int) {
+    init(retention: Int, byteBudget: Int = HostConfiguration.defaultTranscriptRetentionBytes) {
         self.retention = retention
-        self.sessions = BoundedQueue(capacity: retention)
+        self.byteBudget = byteBudget
     }
 
     func add(_ session: SessionRecord) {
         lock.lock()
-        sessions.append(session)
+        session.storeSequence.store(nextSequence, ordering: .relaxed)
+        nextSequence += 1
+        sessions.append(Retained(record: session))
+        trim()
         startedTotal += 1
         let total = startedTotal
         lock.unlock()
@@ -270,23 +256,53 @@ public final class SessionStore: @unchecked Sendable {
 
     func ended(_ session: SessionRecord, _ reason: SessionEnd) {
         session.end(reason)
+        let bytes = session.transcriptBytes
         lock.lock()
+        let offset = session.storeSequence.load(ordering: .relaxed) - firstSequence
+        if offset >= 0, offset < sessions.count {
+            sessions[offset].bytes = bytes
+            retainedBytes += bytes
+            trim()
+        }
         endedTotal += 1
         let total = endedTotal
         lock.unlock()
         endWaiters.reached(total)
     }
 
+    /// Drops the oldest sessions, open or ended, while over a bound; each at most once, so O(1) amortised.
+    private func trim() {
+        while sessions.count > retention || retainedBytes > byteBudget, let oldest = sessions.removeFirst() {
+            retainedBytes -= oldest.bytes
+            firstSequence += 1
+            dropped += 1
+        }
+    }
+
     public var all: [SessionRecord] {
         lock.lock()
         defer { lock.unlock() }
-        return sessions.elements
+        return sessions.elements.map(\.record)
     }
 
     public func session(id: String) -> SessionRecord? {
         lock.lock()
         defer { lock.unlock() }
-        return sessions.first { $0.id == id }
+        return sessions.first { $0.record.id == id }?.record
+    }
+
+    /// Sessions no longer retained because of the count or byte bound, since start or the last `removeAll`.
+    public var totalDropped: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return dropped
+    }
+
+    /// The bytes the retained ended sessions' transcripts take.
+    public var totalRetainedTranscriptBytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return retainedBytes
     }
 
     public var totalStarted: Int {
@@ -304,6 +320,10 @@ public final class SessionStore: @unchecked Sendable {
     public func removeAll() {
         lock.lock()
         sessions.removeAll()
+        // Sessions still open from before are past the new start: their end is not counted against the budget.
+        firstSequence = nextSequence
+        retainedBytes = 0
+        dropped = 0
         startedTotal = 0
         endedTotal = 0
         lock.unlock()

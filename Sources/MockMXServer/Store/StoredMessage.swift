@@ -19,11 +19,23 @@ public struct StoredMessage: Sendable, Equatable {
     /// Whether the message came over TLS.
     public var receivedOverTLS: Bool
     public var receivedAt: Date
-    /// The content exactly as received after dot-unstuffing.
+    /// The content exactly as received after dot-unstuffing; empty when ``spooled`` says it lives on disk only.
     public var content: [UInt8]
+    /// The XEXCH50 blob; its bytes are empty when ``spooled`` says they live on disk only.
     public var xexch50: XEXCH50Blob?
+    /// Set for a message larger than the whole memory budget for content, which a host with a spool keeps on
+    /// disk only: its files and sizes.
+    public var spooled: SpooledContent? = nil
 
-    public var size: Int { content.count }
+    /// The content's size in bytes, wherever it is kept.
+    public var size: Int { spooled?.size ?? content.count }
+
+    /// The bytes of content and blob as received.
+    var receivedBytes: Int { content.count + (xexch50?.bytes.count ?? 0) }
+
+    /// The bytes this message's content and blob take in memory, which the content budget counts: their
+    /// buffers' capacity, which grew by doubling while the content arrived.
+    var retainedBytes: Int { content.capacity + (xexch50?.bytes.capacity ?? 0) }
 
     /// The envelope as the spool and the HTTP API write it.
     public var envelope: MessageEnvelope {
@@ -34,9 +46,32 @@ public struct StoredMessage: Sendable, Equatable {
             authenticatedUser: authenticatedUser, tls: receivedOverTLS, size: size,
             receivedAt: ISO8601.string(receivedAt),
             xexch50: xexch50.map {
-                MessageEnvelope.XEXCH50Summary(size: $0.bytes.count, recipientArgument: $0.recipientArgument)
+                MessageEnvelope.XEXCH50Summary(
+                    size: spooled?.xexch50Size ?? $0.bytes.count, recipientArgument: $0.recipientArgument)
             })
     }
+}
+
+extension StoredMessage {
+    /// Content and blob in buffers of exactly their size.
+    mutating func compact() {
+        content = StoredMessage.exactCopy(content)
+        if let bytes = xexch50?.bytes { xexch50?.bytes = StoredMessage.exactCopy(bytes) }
+    }
+
+    private static func exactCopy(_ bytes: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: bytes)
+        }
+    }
+}
+
+/// Where a message kept on disk only has its content: the spool's `<id>.eml` (and `<id>.xexch50`).
+public struct SpooledContent: Sendable, Equatable {
+    public var file: URL
+    public var size: Int
+    public var xexch50File: URL?
+    public var xexch50Size: Int
 }
 
 extension StoredMessage {

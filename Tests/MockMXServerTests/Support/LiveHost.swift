@@ -9,12 +9,14 @@ final class LiveHost: Sendable {
 
     init(
         scenario: Scenario = .defaultPersona, spool: String? = nil,
-        address: String = "127.0.0.1:0", implicitTLS: Bool = false
+        address: String = "127.0.0.1:0", implicitTLS: Bool = false, clock: TestClock? = nil, clockScale: Double = 1
     ) throws {
-        host = try MockMXHost(
-            HostConfiguration(
-                listeners: [ListenerConfiguration(address: address, scenario: scenario, implicitTLS: implicitTLS)],
-                spoolDirectory: spool, shutdownGraceMilliseconds: 1_000))
+        var configuration = HostConfiguration(
+            listeners: [ListenerConfiguration(address: address, scenario: scenario, implicitTLS: implicitTLS)],
+            spoolDirectory: spool, shutdownGraceMilliseconds: 1_000)
+        configuration.clockScale = clockScale
+        if let clock { configuration.realClock = { clock.milliseconds } }
+        host = try MockMXHost(configuration)
         port = try host.start()[0].port
     }
 
