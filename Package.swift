@@ -76,6 +76,8 @@ let package = Package(
         .executableTarget(
             name: "VerdictsBenchmark", dependencies: ["MockMXVerdicts"], path: "Benchmarks/VerdictsBenchmark"),
         .executableTarget(name: "FuzzMIME", dependencies: ["FuzzSupport", "MailMIME"], path: "Fuzz/FuzzMIME"),
+        .executableTarget(
+            name: "FuzzReplyReader", dependencies: ["FuzzSupport", "SMTPProtocol"], path: "Fuzz/FuzzReplyReader"),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol", "MockMXDNS"]),
         .testTarget(

@@ -23,6 +23,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
     case junitWarnings = "MOCKMX_JUNIT_WARNINGS"
     case failOnVerdict = "MOCKMX_FAIL_ON_VERDICT"
     case mailpitAPI = "MOCKMX_MAILPIT_API"
+    case upstream = "MOCKMX_UPSTREAM"
 
     /// What a value must look like, for the error when it does not.
     var expectation: String {
@@ -35,6 +36,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
         case .retainMessageBytes, .retainTranscriptBytes: "a size above 0 such as 268435456, 256MiB or 64M"
         case .clockScale: "a number above 0 such as 0.01"
         case .listen, .api, .apiToken, .spool, .readyFile, .dns, .junit, .mailpitAPI: "a value"
+        case .upstream: "HOST:PORT or [IPV6]:PORT of the host to proxy"
         }
     }
 

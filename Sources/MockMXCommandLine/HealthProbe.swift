@@ -94,7 +94,7 @@ public struct HealthProbe: Sendable {
         public var description: String
     }
 
-    private static func exchange(
+    static func exchange(
         _ request: [UInt8], with target: HostPort, deadline: ContinuousClock.Instant
     ) throws(Failure) -> [UInt8] {
         let fd = try connect(to: target, deadline: deadline)

@@ -1,3 +1,5 @@
+import MockMXScenario
+
 /// Everything `mockmx serve` runs with, resolved from its flags, then the `MOCKMX_*` environment, then the
 /// defaults (which depend on whether it runs in a container). `mockmx health` resolves the same way, so it
 /// finds the API wherever `serve` put it.
@@ -35,6 +37,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var clockScale: Double = 1
     /// `HOST:PORT` of the Mailpit-compatible API; nil (the default, or `none`) serves none.
     public var mailpitAPIAddress: String? = nil
+    /// The real host proxied by listeners whose scenario names no `upstream:`.
+    public var upstream: HostPort? = nil
 
     /// What the command line gave; nil (or empty, or false) where it gave nothing.
     public struct Flags: Sendable, Equatable {
@@ -56,6 +60,7 @@ public struct ServeSettings: Sendable, Equatable {
         public var clockScale: Double?
         /// `--mailpit-api`.
         public var mailpitAPI: String?
+        public var upstream: String? = nil
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
@@ -158,6 +163,13 @@ public struct ServeSettings: Sendable, Equatable {
             ?? Defaults.retainTranscriptBytes
         settings.mailpitAPIAddress = (flags.mailpitAPI ?? variables[.mailpitAPI]).flatMap {
             $0.lowercased() == "none" ? nil : $0
+        }
+        if let text = flags.upstream ?? variables[.upstream] {
+            let source = flags.upstream == nil ? EnvironmentVariable.upstream.rawValue : "--upstream"
+            guard let address = HostPort(text), address.port != 0 else {
+                throw ConfigurationError(source, "expected \(EnvironmentVariable.upstream.expectation), found '\(text)'")
+            }
+            settings.upstream = address
         }
         return settings
     }

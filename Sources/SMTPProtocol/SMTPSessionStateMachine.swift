@@ -11,7 +11,7 @@
 /// Each handler returns a `Proposal`: the step and the `Effect` its commit would have. `propose(_:)` keeps
 /// the effect until `commit(sentCode:)` applies it as far as the code sent allows.
 public struct SMTPSessionStateMachine: Sendable {
-    public let configuration: SMTPServerConfiguration
+    public private(set) var configuration: SMTPServerConfiguration
     public let sessionID: String
 
     enum Phase: Sendable {
@@ -50,8 +50,8 @@ public struct SMTPSessionStateMachine: Sendable {
     public private(set) var isTLSActive = false
     /// The bare line ends and long lines of the DATA content that ended last.
     public internal(set) var lastDataLineFacts = DataLineFacts()
-    let enhancedCodes: Bool
-    let pipeliningAdvertised: Bool
+    private(set) var enhancedCodes: Bool
+    private(set) var pipeliningAdvertised: Bool
 
     /// Content sizes at which DATA reading pauses with a `.dataProgress` step (for `data.bytes` rules).
     public var dataProgressMarks: [Int] = []
@@ -87,6 +87,14 @@ public struct SMTPSessionStateMachine: Sendable {
 
     /// Whether replies carry enhanced status codes (ENHANCEDSTATUSCODES advertised).
     public var usesEnhancedStatusCodes: Bool { enhancedCodes }
+
+    /// In proxy mode the session follows the EHLO keywords another host advertised: the MAIL parameters
+    /// and extensions accepted from now on are the ones the client was offered.
+    public mutating func adoptExtensions(_ extensions: [String]) {
+        configuration.extensions = extensions
+        enhancedCodes = configuration.advertises("ENHANCEDSTATUSCODES")
+        pipeliningAdvertised = configuration.advertises("PIPELINING")
+    }
 
     public mutating func receive<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         if case .awaitingGreeting = phase { inputBeforeGreeting = true }

@@ -138,6 +138,13 @@ struct Serve: ParsableCommand {
             valueName: "address"))
     var mailpitAPI: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "HOST:PORT of a real host to proxy: its replies are what the scenario's rules transform (for "
+                + "listeners whose scenario names no upstream:).",
+            valueName: "address"))
+    var upstream: String?
+
     /// The flags, then the MOCKMX_* environment, then the defaults.
     func settings() throws -> ServeSettings {
         var flags = ServeSettings.Flags(
@@ -147,6 +154,7 @@ struct Serve: ParsableCommand {
             retainMessageBytes: retainMessageBytes, retainTranscriptBytes: retainTranscriptBytes,
             clockScale: clockScale)
         flags.mailpitAPI = mailpitAPI
+        flags.upstream = upstream
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServeSettings.resolve(
@@ -199,6 +207,7 @@ struct Serve: ParsableCommand {
             dns: dnsConfiguration)
         configuration.clockScale = settings.clockScale
         configuration.mailpitAPIAddress = settings.mailpitAPIAddress
+        configuration.upstream = settings.upstream.map { UpstreamSettings(address: $0) }
 
         AllocatorPolicy.keepLargeBuffersMapped()
         let host: MockMXHost

@@ -1,4 +1,5 @@
 import MockMXCommandLine
+import MockMXScenario
 import Testing
 
 /// Flags, then `MOCKMX_*` variables, then the defaults — with every bad value named.
@@ -199,5 +200,22 @@ import Testing
         #expect(error(.init(), ["MOCKMX_CLOCK_SCALE": "nan"])?.source == "MOCKMX_CLOCK_SCALE")
         #expect(error(.init(), ["MOCKMX_CLOCK_SCALE": "-1"])?.source == "MOCKMX_CLOCK_SCALE")
         #expect(error(.init(), ["MOCKMX_CLOCK_SCALE": "1e9"])?.source == "MOCKMX_CLOCK_SCALE")
+    }
+
+    @Test func theUpstreamComesFromTheFlagOrTheVariable() throws {
+        #expect(try resolve().upstream == nil)
+        var flags = ServeSettings.Flags()
+        flags.upstream = "127.0.0.1:2526"
+        #expect(try resolve(flags, ["MOCKMX_UPSTREAM": "[::1]:25"]).upstream == HostPort(host: "127.0.0.1", port: 2526))
+        #expect(try resolve(.init(), ["MOCKMX_UPSTREAM": "[::1]:25"]).upstream == HostPort(host: "::1", port: 25))
+    }
+
+    @Test func aBadUpstreamIsNamed() {
+        #expect(
+            error(.init(), ["MOCKMX_UPSTREAM": "mx.example.test:25"])?.description
+                == "MOCKMX_UPSTREAM: expected HOST:PORT or [IPV6]:PORT of the host to proxy, found 'mx.example.test:25'")
+        var flags = ServeSettings.Flags()
+        flags.upstream = "127.0.0.1:0"
+        #expect(error(flags)?.source == "--upstream")
     }
 }

@@ -11,7 +11,7 @@ import Testing
 
     @Test func unknownKeyWithNothingCloseListsTheValidKeys() {
         #expect(renderedErrors("banner: hello\n") == [
-            "test.yaml:1:1: error: banner: unknown key 'banner'; expected summary, extends, host, seed, rules, firewall, dns or expect",
+            "test.yaml:1:1: error: banner: unknown key 'banner'; expected summary, extends, host, seed, rules, firewall, dns, expect or upstream",
         ])
     }
 
@@ -81,7 +81,7 @@ import Testing
 
     @Test func theRootMustBeAMapping() {
         #expect(renderedErrors("- on: rcpt\n") == [
-            "test.yaml:1:1: error: expected a mapping with keys summary, extends, host, seed, rules, firewall, dns and expect, found a list",
+            "test.yaml:1:1: error: expected a mapping with keys summary, extends, host, seed, rules, firewall, dns, expect and upstream, found a list",
         ])
     }
 

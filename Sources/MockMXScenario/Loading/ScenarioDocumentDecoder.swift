@@ -16,7 +16,7 @@ struct ScenarioDocumentDecoder {
         self.file = file
     }
 
-    static let topLevelKeys = ["summary", "extends", "host", "seed", "rules", "firewall", "dns", "expect"]
+    static let topLevelKeys = ["summary", "extends", "host", "seed", "rules", "firewall", "dns", "expect", "upstream"]
     static let hostKeys = [
         "hostname", "greeting", "extensions", "limits", "line-endings", "pipelining", "timeouts", "tls", "auth",
     ]
@@ -75,6 +75,7 @@ struct ScenarioDocumentDecoder {
         }
         if let node = fields["host"] {
             (scenario.host, scenario.timeouts, scenario.tls) = decodeHost(node, base: base)
+            if case .mapping(let mapping) = node, mapping["extensions"] != nil { scenario.extensionsGiven = true }
         }
         if let node = fields["seed"] {
             scenario.seed = decodeSeed(node) ?? scenario.seed
@@ -97,6 +98,9 @@ struct ScenarioDocumentDecoder {
         }
         if let node = fields["expect"] {
             scenario.expect = decodeExpectations(node, base: scenario.expect)
+        }
+        if let node = fields["upstream"] {
+            scenario.upstream = decodeUpstream(node)
         }
         diagnostics = diagnostics.enumerated().sorted { lhs, rhs in
             (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)

@@ -24,6 +24,10 @@ public struct Scenario: Sendable, Equatable {
     public var dns: DNSZone?
     /// What the verdicts hold the sender under test to beyond the RFCs (`expect:`).
     public var expect = ScenarioExpectations()
+    /// The real host this scenario proxies (proxy mode), or nil when mockmx answers by itself.
+    public var upstream: UpstreamSettings?
+    /// Whether the file gave `host.extensions`: in proxy mode they then replace the upstream's EHLO keywords.
+    public var extensionsGiven: Bool
 
     public init(
         name: String,
@@ -34,7 +38,9 @@ public struct Scenario: Sendable, Equatable {
         rules: [Rule] = [],
         firewall: FirewallConfiguration? = nil,
         tls: TLSSettings = TLSSettings(),
-        dns: DNSZone? = nil
+        dns: DNSZone? = nil,
+        upstream: UpstreamSettings? = nil,
+        extensionsGiven: Bool = false
     ) {
         self.name = name
         self.summary = summary
@@ -45,6 +51,8 @@ public struct Scenario: Sendable, Equatable {
         self.firewall = firewall
         self.tls = tls
         self.dns = dns
+        self.upstream = upstream
+        self.extensionsGiven = extensionsGiven
     }
 
     /// The well-behaved modern MX: default host configuration, no rules, no firewall.

@@ -29,6 +29,15 @@ extension SMTPConnection {
         default: break
         }
         recordInbound(next.event, arrivedAt: arrivals.arrival(ofByteAt: consumed - 1), contentArrivedAt: contentArrival)
+        if let upstream, let request = relayRequest(for: next) {
+            relay(request, to: upstream, for: next)
+        } else {
+            plan(next)
+        }
+    }
+
+    /// The first matching rule's actions (or the default) applied to the step's proposal.
+    func plan(_ next: SMTPStep) {
         ruleLabel = nil
         repliedInStep = false
 

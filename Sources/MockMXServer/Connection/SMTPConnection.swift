@@ -79,6 +79,8 @@ final class SMTPConnection {
     /// How often each event happened in this session (`nth:`) and in this transaction (`nth-in-message:`).
     @exclusivity(unchecked) var occurrences = EventCounts()
     @exclusivity(unchecked) var shutdownRequested = false
+    /// Proxy mode: the session with the real host whose replies are the proposals (`SMTPConnection+Proxy.swift`).
+    @exclusivity(unchecked) var upstream: UpstreamLink?
 
     lazy var actionTimer = LoopTimer(loop: host.loop)
     @exclusivity(unchecked) private var retainedByLibevent: Unmanaged<SMTPConnection>?
@@ -102,6 +104,10 @@ final class SMTPConnection {
         machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
         self.machine = machine
         self.firewall = engine.scenario.firewall.map(FirewallFilter.init(configuration:))
+        if let settings = engine.scenario.upstream ?? host.configuration.upstream {
+            let clock = engine.clock
+            self.upstream = UpstreamLink(loop: host.loop, settings: settings) { clock.real(milliseconds: $0) }
+        }
 
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -440,6 +446,7 @@ final class SMTPConnection {
         state = .closed
         actionTimer.cancel()
         transport.close(reset: closeMode == .reset)
+        upstream?.close(because: "the client session ended")
         note("session ended: \(closeReason.rawValue)")
         host.connectionClosed(self, reason: closeReason)
         retainedByLibevent?.release()

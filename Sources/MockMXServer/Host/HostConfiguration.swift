@@ -63,6 +63,8 @@ public struct HostConfiguration: Sendable {
     /// `HOST:PORT` for the Mailpit-compatible API (its own listener, on the same loop); nil serves none. It
     /// follows ``apiToken`` too.
     public var mailpitAPIAddress: String?
+    /// The real host listeners proxy when their scenario names no `upstream:` (`serve --upstream`).
+    public var upstream: UpstreamSettings? = nil
 
     public init(
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],
