@@ -22,6 +22,8 @@ public struct Scenario: Sendable, Equatable {
     public var tls: TLSSettings
     /// The test domains `serve --dns` answers for (the MX records that lead senders here), if any.
     public var dns: DNSZone?
+    /// The document it was loaded from, as written (so the web UI can show and edit it); nil when built in code.
+    public var source: String?
 
     public init(
         name: String,

@@ -64,7 +64,7 @@ extension ControlAPI {
                 .get: Endpoint { [unowned self] _, captures in .now(session(captures[0])) },
             ]),
             APIRoute("/api/v1/wait", [
-                .get: Endpoint(parameters: ["messages", "sessions", "timeout"]) { [unowned self] request, _ in
+                .get: Endpoint(parameters: ["change", "messages", "sessions", "timeout"]) { [unowned self] request, _ in
                     wait(request)
                 },
             ]),
