@@ -230,16 +230,21 @@ const endNames = {
 // Turns the transcript into diagram rows: arrows, pipelined flights, folded content, rule boxes, the end.
 function diagramRows(session) {
   const rows = [];
+  const flights = [];
   const entries = session.transcript;
   const unfolded = state.unfolded || new Set();
   // Between a 354 and the final dot the client's lines are message content, not commands.
   let inContent = false;
+  // A command that arrived before the reply to the one before it went out was pipelined with it: one flight.
+  let lastReplyTime = -Infinity, previousCommand = null, flight = null;
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
     const at = offset(session, entry);
-    if (entry.direction === "server") inContent = /^354\b/.test(entry.text);
+    if (entry.direction === "server") {
+      inContent = /^354\b/.test(entry.text);
+      lastReplyTime = Date.parse(entry.time);
+    }
     if (entry.direction === "client") {
-      // Consecutive command lines sent before any reply came back form one pipelined flight.
       let end = index;
       while (end + 1 < entries.length && entries[end + 1].direction === "client") end++;
       if (inContent) {
@@ -251,14 +256,15 @@ function diagramRows(session) {
         index = end;
         continue;
       }
-      if (end > index) {
-        rows.push({ kind: "flight-start", count: end - index + 1, at });
-        for (let i = index; i <= end; i++) rows.push({ kind: "arrow", from: "client", at: offset(session, entries[i]), text: entries[i].text, rule: entries[i].rule });
-        rows.push({ kind: "flight-end" });
-        index = end;
-        continue;
+      const row = { kind: "arrow", from: "client", at, text: entry.text, rule: entry.rule };
+      if (previousCommand && Date.parse(entry.time) < lastReplyTime) {
+        if (!flight) flights.push(flight = [previousCommand]);
+        flight.push(row);
+      } else {
+        flight = null;
       }
-      rows.push({ kind: "arrow", from: "client", at, text: entry.text, rule: entry.rule });
+      previousCommand = row;
+      rows.push(row);
     } else if (entry.direction === "host-received") {
       rows.push({ kind: "arrow", from: "firewall", at, text: entry.text, rule: entry.rule });
     } else if (entry.direction === "server") {
@@ -278,33 +284,31 @@ function diagramRows(session) {
       }
     }
   }
-  return rows;
+  return { rows, flights };
 }
 
 function sequenceDiagram(session) {
   const hasFirewall = session.transcript.some((e) => e.direction === "host-received" || /^firewall /.test(e.text));
   const lanes = hasFirewall ? ["client", "firewall", "mockmx"] : ["client", "mockmx"];
   const laneNames = { client: "client " + session.client, firewall: "firewall persona", mockmx: "mockmx " + session.listener };
-  const timeWidth = 76, laneGap = hasFirewall ? 300 : 480, top = 46, rowHeight = 24;
+  const timeWidth = 170, laneGap = hasFirewall ? 300 : 480, top = 46, rowHeight = 24;
   const x = {};
   lanes.forEach((lane, i) => { x[lane] = timeWidth + 40 + i * laneGap; });
   const width = x[lanes[lanes.length - 1]] + 700;
-  const rows = diagramRows(session);
+  const { rows, flights } = diagramRows(session);
   const out = [];
   let y = top;
-  let flightTop = null;
   let previousAt = 0;
   const label = (tx, ty, text, cls, anchor) =>
     `<text x="${tx}" y="${ty}" class="${cls}"${anchor ? ` text-anchor="${anchor}"` : ""}>${escapeHTML(text.length > 100 ? text.slice(0, 98) + "…" : text)}</text>`;
   for (const row of rows) {
-    if (row.kind === "flight-start") { flightTop = y - 8; out.push(label(x.client - 12, y + 2, `pipelined ×${row.count}`, "flight-text", "end")); continue; }
-    if (row.kind === "flight-end") { out.push(`<path class="flight" d="M${x.client - 6} ${flightTop} h-6 V${y - 12} h6"/>`); flightTop = null; continue; }
     if (row.at !== undefined && row.at - previousAt >= 1) {
       // A pause of a second or more gets room of its own and its length.
       y += 20;
       out.push(label(timeWidth + 4, y, `⋮ ${formatDuration((row.at - previousAt) * 1000)} pause`, "gap"));
     }
     y += rowHeight;
+    row.y = y;
     if (row.at !== undefined) { out.push(label(4, y + 4, `+${row.at.toFixed(3)}s`, "time")); previousAt = row.at; }
     switch (row.kind) {
       case "arrow": {
@@ -345,6 +349,11 @@ function sequenceDiagram(session) {
       default:
         out.push(label(x.mockmx + 10, y + 4, row.text, "note-text"));
     }
+  }
+  for (const flight of flights) {
+    const first = flight[0].y, last = flight[flight.length - 1].y;
+    out.push(`<g class="flight-group"><path class="flight" d="M${x.client + 4} ${first - 6} h-10 V${last + 6} h10"/>` +
+      label(x.client - 10, first + 4, `pipelined ×${flight.length}`, "flight-text", "end") + `</g>`);
   }
   const height = y + 30;
   const head = lanes.map((lane) => label(x[lane], 20, laneNames[lane], "lane-head", "middle") +
