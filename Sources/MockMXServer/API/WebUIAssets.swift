@@ -228,6 +228,8 @@ const endNames = {
 };
 
 // Turns the transcript into diagram rows: arrows, pipelined flights, folded content, rule boxes, the end.
+const firewallPassed = "firewall passed it on as: ";
+
 function diagramRows(session) {
   const rows = [];
   const flights = [];
@@ -268,10 +270,17 @@ function diagramRows(session) {
     } else if (entry.direction === "host-received") {
       rows.push({ kind: "arrow", from: "firewall", at, text: entry.text, rule: entry.rule });
     } else if (entry.direction === "server") {
-      rows.push({ kind: "arrow", from: "mockmx", at, text: entry.text, rule: entry.rule, fault: Boolean(entry.rule) });
+      // A reply the firewall persona rewrote stops at the firewall; the rewritten one goes on from there.
+      const next = entries[index + 1];
+      const rewritten = next && next.direction === "note" && next.text.startsWith(firewallPassed);
+      rows.push({ kind: "arrow", from: "mockmx", to: rewritten ? "firewall" : "client", at, text: entry.text, rule: entry.rule, fault: Boolean(entry.rule) });
     } else {
       const text = entry.text;
-      if (entry.rule && /^withheld/.test(text)) {
+      if (text.startsWith(firewallPassed)) {
+        rows.push({ kind: "arrow", from: "firewall", to: "client", at, text: text.slice(firewallPassed.length), rule: "firewall persona", fault: true });
+      } else if (/^firewall /.test(text)) {
+        rows.push({ kind: "note", lane: "firewall", at, text });
+      } else if (entry.rule && /^withheld/.test(text)) {
         rows.push({ kind: "missing", at, text: "reply withheld — never sent", rule: entry.rule });
       } else if (entry.rule) {
         const delay = text.match(/delay (\d+)ms/);
@@ -313,8 +322,8 @@ function sequenceDiagram(session) {
     switch (row.kind) {
       case "arrow": {
         const from = row.from === "mockmx" ? x.mockmx : row.from === "firewall" ? x.firewall : x.client;
-        const to = row.from === "mockmx" ? x.client : row.from === "client" && hasFirewall ? x.firewall : x.mockmx;
-        const reply = row.from === "mockmx";
+        const to = row.to ? x[row.to] : row.from === "client" && hasFirewall ? x.firewall : x.mockmx;
+        const reply = to < from;
         const cls = "arrow" + (reply ? " reply" : "") + (row.fault ? " fault" : "");
         const head = to > from ? -8 : 8;
         out.push(`<g class="msg${row.fault ? " faulted" : ""}" data-text="${escapeHTML(row.text)}"><line class="${cls}" x1="${from}" y1="${y}" x2="${to}" y2="${y}"/>` +
@@ -347,7 +356,7 @@ function sequenceDiagram(session) {
         break;
       }
       default:
-        out.push(label(x.mockmx + 10, y + 4, row.text, "note-text"));
+        out.push(label((row.lane === "firewall" ? x.firewall : x.mockmx) + 10, y + 4, row.text, "note-text"));
     }
   }
   for (const flight of flights) {
