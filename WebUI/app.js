@@ -154,11 +154,13 @@ async function renderSession(id, live) {
   const session = await apiJSON("/api/v1/sessions/" + encodeURIComponent(id));
   state.sessionCache.set(id, session);
   if (route().name !== "session" || route().id !== id) return;
-  const mode = state.sessionMode || "diagram";
+  // `#/session/ID/N` (a verdict's evidence) opens the transcript at entry N.
+  const entry = route().extra;
+  const mode = entry !== undefined ? "transcript" : state.sessionMode || "diagram";
   const duration = formatDuration((session.endedAt ? new Date(session.endedAt) : new Date()) - new Date(session.startedAt));
   const started = performance.now();
   const body = mode === "diagram" ? `<div class="diagram" id="diagram">${sequenceDiagram(session)}</div>`
-    : `<pre class="transcript" id="transcript">${plainTranscript(session, true)}</pre>`;
+    : `<pre class="transcript" id="transcript">${plainTranscript(session, true, Number(entry))}</pre>`;
   const messageLinks = session.messages.map((m) => `<a href="#/message/${encodeURIComponent(m)}">${escapeHTML(m)}</a>`).join(", ");
   $("#view").innerHTML = `<h2>Session <span class="mono">${escapeHTML(session.id)}</span></h2>` +
     `<div class="summary"><div><span>client</span>${escapeHTML(session.client)}</div>` +
@@ -170,8 +172,10 @@ async function renderSession(id, live) {
     `<button id="show-transcript" class="${mode === "transcript" ? "current" : ""}">Transcript</button></div>` +
     `<button id="download-json">Download JSON</button><button id="download-text">Download text</button></div>` + body;
   document.body.dataset.renderMilliseconds = String(performance.now() - started);
-  $("#show-diagram").onclick = () => { state.sessionMode = "diagram"; renderSession(id); };
+  $("#show-diagram").onclick = () => { state.sessionMode = "diagram"; location.hash = "#/session/" + encodeURIComponent(id); renderSession(id); };
   $("#show-transcript").onclick = () => { state.sessionMode = "transcript"; renderSession(id); };
+  const marked = document.querySelector("#transcript .marked");
+  if (marked && !live) marked.scrollIntoView({ block: "center" });
   $("#download-json").onclick = () => download(`session-${session.id}.json`, JSON.stringify(session, null, 2), "application/json");
   $("#download-text").onclick = () => download(`session-${session.id}.txt`, plainTranscript(session, false), "text/plain");
   for (const fold of document.querySelectorAll("[data-fold]")) {
@@ -196,12 +200,14 @@ function offset(session, entry) {
   return (new Date(entry.time) - new Date(session.startedAt)) / 1000;
 }
 
-function plainTranscript(session, html) {
+function plainTranscript(session, html, marked) {
   const who = { client: "C:", "host-received": "F→", server: "S:", note: "--" };
-  return session.transcript.map((entry) => {
+  return session.transcript.map((entry, index) => {
     const line = `+${offset(session, entry).toFixed(3).padStart(8)}  ${who[entry.direction] || "??"} ${entry.text}`;
     const rule = entry.rule ? `   [${entry.rule}]` : "";
-    return html ? escapeHTML(line) + (rule ? `<span class="rule">${escapeHTML(rule)}</span>` : "") : line + rule;
+    if (!html) return line + rule;
+    const text = escapeHTML(line) + (rule ? `<span class="rule">${escapeHTML(rule)}</span>` : "");
+    return index === marked ? `<span class="marked">${text}</span>` : text;
   }).join("\n") + "\n";
 }
 
@@ -537,7 +543,7 @@ async function renderVerdicts() {
     `<th>severity</th><th>client</th><th>what was seen</th></tr></thead><tbody>` + verdicts.map((v) =>
     `<tr><td class="verdict ${escapeHTML(v.result)}">${escapeHTML(v.result)}</td><td>${escapeHTML(v.check)}</td><td>${escapeHTML(v.severity || "")}</td>` +
     `<td>${escapeHTML(v.client || "")}</td><td class="wrap">${escapeHTML(v.message || "")}` +
-    (v.evidence || []).map((e) => `<br><a href="#/session/${encodeURIComponent(e.session)}">${escapeHTML(e.session)} entry ${escapeHTML(e.entry)}</a>: <code>${escapeHTML(e.text || "")}</code>`).join("") +
+    (v.evidence || []).map((e) => `<br><a href="#/session/${encodeURIComponent(e.session)}/${encodeURIComponent(e.entry)}">${escapeHTML(e.session)} entry ${escapeHTML(e.entry)}</a>: <code>${escapeHTML(e.text || "")}</code>`).join("") +
     `</td></tr>`).join("") + `</tbody></table></div>` : `<p class="empty">No verdicts yet.</p>`);
 }
 
