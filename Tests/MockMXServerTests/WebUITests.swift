@@ -115,7 +115,7 @@ import Testing
         let sessions = try #require(try api.get("/api/v1/sessions").object()["sessions"] as? [[String: Any]])
         #expect(sessions.count == 1)
         #expect(sessions[0]["endedAt"] is NSNull)
-        #expect(sessions[0]["rulesFired"] as? [String] == ["greylisted on first contact (greylist.yaml:11:5)"])
+        #expect(sessions[0]["rulesFired"] as? [String] == [greylist.rules[0].label])
     }
 
     // MARK: - Scenario source
