@@ -240,13 +240,16 @@ import Testing
     @Test func waitRefusesBadParameters() throws {
         let api = try APIHost()
         let cases = [
-            ("/api/v1/wait", "give messages=N (messages accepted) and/or sessions=N (sessions ended)"),
+            (
+                "/api/v1/wait",
+                "give messages=N (messages accepted), sessions=N (sessions ended) and/or change=N (anything new)"
+            ),
             ("/api/v1/wait?messages=-1", "messages must be a whole number ≥ 0, found '-1'"),
             ("/api/v1/wait?messages=1&timeout=5", "timeout: a duration needs a unit: ms, s or m (e.g. '5ms')"),
             ("/api/v1/wait?messages=1&timeout=6m", "timeout must be at most 5m, found '6m'"),
             (
                 "/api/v1/wait?message=1",
-                "unknown query parameter 'message' for /api/v1/wait; it takes messages, sessions, timeout"
+                "unknown query parameter 'message' for /api/v1/wait; it takes change, messages, sessions, timeout"
             ),
         ]
         for (path, message) in cases {
@@ -708,7 +711,7 @@ import Testing
 
     static let sessionKeys: Set<String> = [
         "id", "listener", "scenario", "client", "startedAt", "endedAt", "endReason", "messages",
-        "transcriptEntries", "omittedTranscriptEntries",
+        "transcriptEntries", "omittedTranscriptEntries", "rulesFired",
     ]
 }
 

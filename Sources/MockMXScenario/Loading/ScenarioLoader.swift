@@ -16,8 +16,9 @@ public enum ScenarioLoader {
     /// - Throws: every problem found, in file order.
     public static func load(yaml: String, file: String, name: String? = nil) throws(ScenarioLoadError) -> Scenario {
         var decoder = ScenarioDocumentDecoder(file: file)
-        let scenario = decoder.decode(yaml: yaml, name: name ?? file)
+        var scenario = decoder.decode(yaml: yaml, name: name ?? file)
         guard decoder.diagnostics.isEmpty else { throw ScenarioLoadError(diagnostics: decoder.diagnostics) }
+        scenario.source = yaml
         return scenario
     }
 

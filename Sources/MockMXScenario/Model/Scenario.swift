@@ -28,6 +28,8 @@ public struct Scenario: Sendable, Equatable {
     public var upstream: UpstreamSettings?
     /// Whether the file gave `host.extensions`: in proxy mode they then replace the upstream's EHLO keywords.
     public var extensionsGiven: Bool
+    /// The document it was loaded from, as written (so the web UI can show and edit it); nil when built in code.
+    public var source: String?
 
     public init(
         name: String,

@@ -69,7 +69,7 @@ extension ControlAPI {
                 },
             ]),
             APIRoute("/api/v1/wait", [
-                .get: Endpoint(parameters: ["messages", "sessions", "timeout"]) { [unowned self] request, _ in
+                .get: Endpoint(parameters: ["change", "messages", "sessions", "timeout"]) { [unowned self] request, _ in
                     wait(request)
                 },
             ]),

@@ -31,7 +31,7 @@ extension ControlAPI {
             id: session.id, listener: session.listener, scenario: session.scenario, client: session.clientAddress,
             startedAt: ISO8601.string(session.startedAt), endedAt: ended.map { ISO8601.string($0.at) },
             endReason: ended.map(\.reason.rawValue), messages: messageIDs, transcriptEntries: session.transcript.count,
-            omittedTranscriptEntries: session.omittedEntryCount)
+            omittedTranscriptEntries: session.omittedEntryCount, rulesFired: session.rulesFired)
     }
 
     private func messageIDsBySession() -> [String: [String]] {
@@ -62,6 +62,8 @@ struct SessionSummary: Encodable {
     var messages: [String]
     var transcriptEntries: Int
     var omittedTranscriptEntries: Int
+    /// The labels of the rules that shaped the session, first fired first.
+    var rulesFired: [String]
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -75,10 +77,11 @@ struct SessionSummary: Encodable {
         try container.encode(messages, forKey: .messages)
         try container.encode(transcriptEntries, forKey: .transcriptEntries)
         try container.encode(omittedTranscriptEntries, forKey: .omittedTranscriptEntries)
+        try container.encode(rulesFired, forKey: .rulesFired)
     }
 
     private enum CodingKeys: String, CodingKey {
         case id, listener, scenario, client, startedAt, endedAt, endReason, messages, transcriptEntries
-        case omittedTranscriptEntries
+        case omittedTranscriptEntries, rulesFired
     }
 }

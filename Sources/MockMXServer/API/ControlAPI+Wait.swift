@@ -15,6 +15,8 @@ final class PendingWait {
     /// Watches the client's socket meanwhile: evhttp stops reading once a request is complete, so
     /// without this a client that gave up would only be noticed when the answer is written.
     var clientWatch: OpaquePointer?
+    /// Whether the answer carries the change sequence (only when asked, so other answers keep their shape).
+    var reportsChange = false
 
     init(number: Int, handle: OpaquePointer, api: ControlAPI, unreached: Set<WaitCounter>, description: String) {
         self.number = number
@@ -32,6 +34,8 @@ enum WaitCounter: String, CaseIterable {
     case messages
     /// Sessions ended.
     case sessions
+    /// The change sequence (`ControlAPI+UI.swift`) passed the number given.
+    case change
 }
 
 /// A long poll's answer; `error` only on a 408.
@@ -40,6 +44,8 @@ struct WaitCounts: Encodable {
     var messages: Int
     /// Sessions ended since start or reset.
     var sessions: Int
+    /// The change sequence now, when the wait asked for `change=`: the next long poll waits for it to grow past this.
+    var change: Int?
     var error: String?
 }
 
@@ -69,7 +75,8 @@ extension ControlAPI {
             targets[counter] = value
         }
         guard !targets.isEmpty else {
-            return .now(.error(400, "give messages=N (messages accepted) and/or sessions=N (sessions ended)"))
+            return .now(.error(
+                400, "give messages=N (messages accepted), sessions=N (sessions ended) and/or change=N (anything new)"))
         }
         let milliseconds: Int
         switch ControlAPI.waitMilliseconds(request.query["timeout"]) {
@@ -80,20 +87,35 @@ extension ControlAPI {
         let sessionTarget = targets[.sessions]
         let messagesReached = messageTarget.map { runtime.messages.totalAccepted >= $0 } ?? true
         let sessionsReached = sessionTarget.map { runtime.sessions.totalEnded >= $0 } ?? true
-        if messagesReached, sessionsReached { return .now(waitCounts(status: 200)) }
+        let changeTarget = targets[.change]
+        let changeReached = changeTarget.map { currentChange() > $0 } ?? true
+        if messagesReached, sessionsReached, changeReached {
+            return .now(waitCounts(status: 200, reportsChange: changeTarget != nil))
+        }
 
         let number = nextWaitNumber
         nextWaitNumber += 1
-        let description = [messageTarget.map { "\($0) message(s)" }, sessionTarget.map { "\($0) ended session(s)" }]
-            .compactMap { $0 }.joined(separator: " and ")
+        let description = [
+            messageTarget.map { "\($0) message(s)" }, sessionTarget.map { "\($0) ended session(s)" },
+            changeTarget.map { "a change after \($0)" },
+        ].compactMap { $0 }.joined(separator: " and ")
+        // The counters call back even when already reached; the change sequence is only watched while it is not.
+        var unreached = Set(targets.keys)
+        if changeReached { unreached.remove(.change) }
         let pending = PendingWait(
-            number: number, handle: request.handle, api: self, unreached: Set(targets.keys), description: description)
+            number: number, handle: request.handle, api: self, unreached: unreached, description: description)
+        pending.reportsChange = changeTarget != nil
         pendingWaits[number] = pending
         pending.timeout.schedule(milliseconds: milliseconds) { [unowned self] in
             finishWait(number, outcome: .timedOut)
         }
         watchClient(pending)
 
+        if let changeTarget, !changeReached {
+            whenChanged(after: changeTarget, forWait: number) { [unowned self] in
+                counterReached(.change, forWait: number)
+            }
+        }
         let loop = runtime.loop
         let api = LoopBound(self)
         let timeout = Duration.milliseconds(milliseconds)
@@ -123,18 +145,21 @@ extension ControlAPI {
         stopWatching(pending)
         switch outcome {
         case .reached:
-            send(waitCounts(status: 200), to: pending.handle)
+            send(waitCounts(status: 200, reportsChange: pending.reportsChange), to: pending.handle)
         case .timedOut:
-            send(waitCounts(status: 408, error: "timed out waiting for \(pending.description)"), to: pending.handle)
+            let error = "timed out waiting for \(pending.description)"
+            send(waitCounts(status: 408, error: error, reportsChange: pending.reportsChange), to: pending.handle)
         case .hostStopping:
             send(.error(503, "the host is shutting down"), to: pending.handle)
         }
     }
 
     /// `{"messages": accepted, "sessions": ended}` as they are now, plus the error for a 408.
-    private func waitCounts(status: Int, error: String? = nil) -> APIResponse {
+    private func waitCounts(status: Int, error: String? = nil, reportsChange: Bool) -> APIResponse {
         .json(
-            WaitCounts(messages: runtime.messages.totalAccepted, sessions: runtime.sessions.totalEnded, error: error),
+            WaitCounts(
+                messages: runtime.messages.totalAccepted, sessions: runtime.sessions.totalEnded,
+                change: reportsChange ? currentChange() : nil, error: error),
             status: status)
     }
 

@@ -14,7 +14,9 @@ final class ControlAPI {
     /// Long polls (`/api/v1/wait`) not answered yet, by their number.
     var pendingWaits: [Int: PendingWait] = [:]
     var nextWaitNumber = 0
-    lazy var routes: [APIRoute] = makeRoutes()
+    lazy var routes: [APIRoute] = makeRoutes() + makeUIRoutes()
+    /// The change sequence the web UI long-polls on (`ControlAPI+UI.swift`).
+    lazy var changes = ChangeTracker(loop: runtime.loop)
 
     /// The largest body evhttp reads at all; beyond it evhttp answers `413` itself (libevent 2.1 has no hook
     /// for its own error pages, so that one is HTML). Below it each endpoint's own limit answers `413` in JSON
@@ -77,6 +79,7 @@ final class ControlAPI {
         for number in pendingWaits.keys.sorted() {
             finishWait(number, outcome: .hostStopping)
         }
+        changes.timer.cancel()
         evhttp_free(http)
         self.http = nil
     }
@@ -92,7 +95,7 @@ final class ControlAPI {
                     413,
                     "the request line and headers take \(request.headSize) bytes; at most \(ControlAPI.maxHeadersSize) "
                         + "are read"))
-        } else if let token, request.path != ["healthz"], !request.carriesBearerToken(token) {
+        } else if let token, !ControlAPI.isPublic(request.path), !request.carriesBearerToken(token) {
             var response = APIResponse.error(401, "missing or wrong bearer token (Authorization: Bearer …)")
             response.headers.append(("WWW-Authenticate", "Bearer realm=\"mockmx\""))
             reply = .now(response)

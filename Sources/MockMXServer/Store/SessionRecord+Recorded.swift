@@ -11,6 +11,7 @@ extension SessionRecord {
             id: id, listener: listener, scenario: scenario, client: clientAddress,
             startedAt: SessionTime.format(startedAt), endedAt: ended.map { SessionTime.format($0.at) },
             endReason: ended?.reason.rawValue, messages: messages, omittedTranscriptEntries: omittedEntryCount,
+            rulesFired: rulesFired,
             transcript: transcript.map {
                 RecordedSession.Entry(
                     time: SessionTime.format($0.time), direction: $0.direction.rawValue, text: $0.text, rule: $0.rule)

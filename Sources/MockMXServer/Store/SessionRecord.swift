@@ -109,6 +109,11 @@ public final class SessionRecord: Sendable {
         log.withLock { $0.omitted }
     }
 
+    /// The labels of the rules that shaped this session, in the order they first fired.
+    public var rulesFired: [String] {
+        log.withLock { $0.rules }
+    }
+
     public var ended: (at: Date, reason: SessionEnd)? {
         log.withLock { log in
             guard let endedAt = log.endedAt, let endReason = log.endReason else { return nil }
@@ -126,7 +131,7 @@ struct TranscriptLog {
 
     private var bytes: [UInt8] = []
     /// The distinct rule labels this session's entries name (a handful at most).
-    private var rules: [String] = []
+    private(set) var rules: [String] = []
     private(set) var count = 0
     private(set) var omitted = 0
     private let maxEntries: Int

@@ -49,11 +49,14 @@ public struct RecordedSession: Codable, Sendable, Equatable {
     public var transcriptEntries: Int
     /// Entries the transcript's bound left out (the verdicts of such a session may miss evidence).
     public var omittedTranscriptEntries: Int
+    /// The labels of the rules that fired in the session, in the order they first fired.
+    public var rulesFired: [String]
     public var transcript: [Entry]
 
     public init(
         id: String, listener: String, scenario: String, client: String, startedAt: String, endedAt: String?,
-        endReason: String?, messages: [String] = [], omittedTranscriptEntries: Int = 0, transcript: [Entry]
+        endReason: String?, messages: [String] = [], omittedTranscriptEntries: Int = 0, rulesFired: [String] = [],
+        transcript: [Entry]
     ) {
         self.format = RecordedSession.currentFormat
         self.id = id
@@ -66,6 +69,7 @@ public struct RecordedSession: Codable, Sendable, Equatable {
         self.messages = messages
         self.transcriptEntries = transcript.count
         self.omittedTranscriptEntries = omittedTranscriptEntries
+        self.rulesFired = rulesFired
         self.transcript = transcript
     }
 
@@ -88,6 +92,7 @@ public struct RecordedSession: Codable, Sendable, Equatable {
         transcript = try container.decode([Entry].self, forKey: .transcript)
         transcriptEntries = try container.decodeIfPresent(Int.self, forKey: .transcriptEntries) ?? transcript.count
         omittedTranscriptEntries = try container.decodeIfPresent(Int.self, forKey: .omittedTranscriptEntries) ?? 0
+        rulesFired = try container.decodeIfPresent([String].self, forKey: .rulesFired) ?? []
     }
 
     /// Every key, `null` ones included, so readers see one shape.
@@ -104,11 +109,12 @@ public struct RecordedSession: Codable, Sendable, Equatable {
         try container.encode(messages, forKey: .messages)
         try container.encode(transcriptEntries, forKey: .transcriptEntries)
         try container.encode(omittedTranscriptEntries, forKey: .omittedTranscriptEntries)
+        try container.encode(rulesFired, forKey: .rulesFired)
         try container.encode(transcript, forKey: .transcript)
     }
 
     private enum CodingKeys: String, CodingKey {
         case format, id, listener, scenario, client, startedAt, endedAt, endReason, messages, transcriptEntries
-        case omittedTranscriptEntries, transcript
+        case omittedTranscriptEntries, rulesFired, transcript
     }
 }

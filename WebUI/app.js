@@ -1,0 +1,589 @@
+// mockmx web UI: plain JavaScript, no dependencies. Every data request carries the API token (kept in
+// sessionStorage for this tab); live updates long-poll /api/v1/wait?change=N, since EventSource cannot send
+// an Authorization header.
+"use strict";
+
+const state = { change: 0, view: null, sessionCache: new Map(), messageCache: new Map(), verdicts: null };
+const $ = (selector) => document.querySelector(selector);
+
+function escapeHTML(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+// MARK: - The API, with the token
+
+class Unauthorized extends Error {}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({}, options.headers || {});
+  const token = sessionStorage.getItem("mockmx-token");
+  if (token) headers.Authorization = "Bearer " + token;
+  const response = await fetch(path, Object.assign({}, options, { headers, cache: "no-store" }));
+  if (response.status === 401) {
+    askForToken(token ? "that token was refused" : "");
+    throw new Unauthorized("the API wants a token");
+  }
+  $("#token-form").hidden = true;
+  return response;
+}
+
+async function apiJSON(path, options) {
+  const response = await api(path, options);
+  const body = await response.json();
+  if (!response.ok) throw Object.assign(new Error(body.error || response.statusText), { status: response.status, body });
+  return body;
+}
+
+function askForToken(problem) {
+  const form = $("#token-form");
+  form.hidden = false;
+  $("#token-error").textContent = problem;
+  $("#token").focus();
+}
+
+// MARK: - Live updates
+
+async function liveLoop() {
+  for (;;) {
+    try {
+      const response = await api(`/api/v1/wait?change=${state.change}&timeout=25s`);
+      const body = await response.json();
+      $("#live").classList.add("on");
+      if (typeof body.change === "number" && body.change !== state.change) {
+        state.change = body.change;
+        await refresh(true);
+      }
+    } catch (error) {
+      $("#live").classList.remove("on");
+      await new Promise((resolve) => setTimeout(resolve, error instanceof Unauthorized ? 3000 : 1000));
+    }
+  }
+}
+
+async function refresh(live) {
+  await Promise.all([renderMetrics(), render(live)]);
+}
+
+// MARK: - Metrics at a glance
+
+async function renderMetrics() {
+  const response = await api("/metrics");
+  if (!response.ok) return;
+  const text = await response.text();
+  const value = (name) => {
+    const match = text.match(new RegExp("^" + name + " (\\d+)", "m"));
+    return match ? match[1] : "0";
+  };
+  const replies = [...text.matchAll(/^mockmx_replies_total\{code="(\d+)"\} (\d+)/gm)].map((m) => `${m[1]}×${m[2]}`);
+  $("#metrics").innerHTML =
+    `<span>sessions <b>${escapeHTML(value("mockmx_sessions_total"))}</b> (open <b>${escapeHTML(value("mockmx_sessions_active"))}</b>)</span>` +
+    `<span>messages <b>${escapeHTML(value("mockmx_messages_total"))}</b></span>` +
+    `<span>replies <b>${escapeHTML(replies.join(" ") || "none")}</b></span>`;
+}
+
+// MARK: - Routing
+
+function route() {
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  return { name: parts[0] || "sessions", id: parts[1], extra: parts[2] };
+}
+
+async function render(live) {
+  const { name, id } = route();
+  for (const tab of ["sessions", "messages", "scenarios", "verdicts"]) {
+    const current = name === tab || (name === "session" && tab === "sessions") || (name === "message" && tab === "messages");
+    $("#tab-" + tab).classList.toggle("current", current);
+  }
+  try {
+    switch (name) {
+      case "session": return await renderSession(id, live);
+      case "messages": return await renderMessages();
+      case "message": return live ? undefined : await renderMessage(id);
+      case "scenarios": return live ? undefined : await renderScenarios();
+      case "verdicts": return await renderVerdicts();
+      default: return await renderSessions();
+    }
+  } catch (error) {
+    if (!(error instanceof Unauthorized)) $("#view").innerHTML = `<p class="errors">${escapeHTML(error.message)}</p>`;
+  }
+}
+
+// MARK: - Sessions
+
+function formatTime(iso) {
+  const date = new Date(iso);
+  return date.toLocaleTimeString([], { hour12: false }) + "." + String(date.getMilliseconds()).padStart(3, "0");
+}
+
+function formatDuration(milliseconds) {
+  if (milliseconds < 1000) return `${Math.round(milliseconds)} ms`;
+  if (milliseconds < 60000) return `${(milliseconds / 1000).toFixed(2)} s`;
+  return `${Math.floor(milliseconds / 60000)} m ${Math.round((milliseconds % 60000) / 1000)} s`;
+}
+
+async function renderSessions() {
+  const list = await apiJSON("/api/v1/sessions");
+  // The newest 500 are drawn: a long-running host keeps up to --retain-sessions, and a table that long helps nobody.
+  const sessions = list.sessions.slice(-500).reverse();
+  if (route().name !== "sessions") return;
+  const rows = sessions.map((s) => {
+    const end = s.endedAt ? new Date(s.endedAt) : new Date();
+    const duration = formatDuration(end - new Date(s.startedAt));
+    const reason = s.endReason
+      ? `<span class="badge${/rule|firewall/.test(s.endReason) ? " fault" : ""}">${escapeHTML(s.endReason)}</span>`
+      : `<span class="badge open">open</span>`;
+    const rules = s.rulesFired.length
+      ? `<span class="rule-mark" title="${escapeHTML(s.rulesFired.join("\n"))}">⚑ ${s.rulesFired.length}</span>` : "";
+    return `<tr data-session="${escapeHTML(s.id)}"><td class="mono">${escapeHTML(s.id)}</td><td>${escapeHTML(s.client)}</td>` +
+      `<td class="optional">${escapeHTML(s.listener)}<br><span class="muted">${escapeHTML(s.scenario)}</span></td>` +
+      `<td>${formatTime(s.startedAt)}</td><td class="optional">${duration}</td><td>${reason}</td>` +
+      `<td>${s.messages.length}</td><td>${rules}</td></tr>`;
+  });
+  $("#view").innerHTML = `<h2>Sessions <span class="muted">${list.total} retained, ${list.started} started, ${list.ended} ended</span></h2>` +
+    (rows.length ? `<div class="scroll"><table id="sessions"><thead><tr><th>id</th><th>client</th><th class="optional">listener / scenario</th>` +
+      `<th>start</th><th class="optional">duration</th><th>end</th><th>msgs</th><th>rules</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`
+      : `<p class="empty">No sessions yet: point a sender at one of the listeners.</p>`);
+  for (const row of document.querySelectorAll("tr[data-session]")) {
+    row.addEventListener("click", () => { location.hash = "#/session/" + encodeURIComponent(row.dataset.session); });
+  }
+}
+
+async function renderSession(id, live) {
+  const cached = state.sessionCache.get(id);
+  if (live && cached && cached.endReason) return;
+  const session = await apiJSON("/api/v1/sessions/" + encodeURIComponent(id));
+  state.sessionCache.set(id, session);
+  if (route().name !== "session" || route().id !== id) return;
+  // `#/session/ID/N` (a verdict's evidence) opens the transcript at entry N.
+  const entry = route().extra;
+  const mode = entry !== undefined ? "transcript" : state.sessionMode || "diagram";
+  const duration = formatDuration((session.endedAt ? new Date(session.endedAt) : new Date()) - new Date(session.startedAt));
+  const started = performance.now();
+  const body = mode === "diagram" ? `<div class="diagram" id="diagram">${sequenceDiagram(session)}</div>`
+    : `<pre class="transcript" id="transcript">${plainTranscript(session, true, Number(entry))}</pre>`;
+  const messageLinks = session.messages.map((m) => `<a href="#/message/${encodeURIComponent(m)}">${escapeHTML(m)}</a>`).join(", ");
+  $("#view").innerHTML = `<h2>Session <span class="mono">${escapeHTML(session.id)}</span></h2>` +
+    `<div class="summary"><div><span>client</span>${escapeHTML(session.client)}</div>` +
+    `<div><span>listener</span>${escapeHTML(session.listener)}</div><div><span>scenario</span>${escapeHTML(session.scenario)}</div>` +
+    `<div><span>started</span>${formatTime(session.startedAt)}</div><div><span>duration</span>${duration}</div>` +
+    `<div><span>end</span>${escapeHTML(session.endReason || "open")}</div><div><span>messages</span>${messageLinks || "none"}</div>` +
+    `<div><span>entries</span>${session.transcriptEntries}${session.omittedTranscriptEntries ? ` (+${session.omittedTranscriptEntries} omitted)` : ""}</div></div>` +
+    `<div class="toolbar"><div class="tabs"><button id="show-diagram" class="${mode === "diagram" ? "current" : ""}">Diagram</button>` +
+    `<button id="show-transcript" class="${mode === "transcript" ? "current" : ""}">Transcript</button></div>` +
+    `<button id="download-json">Download JSON</button><button id="download-text">Download text</button></div>` + body;
+  document.body.dataset.renderMilliseconds = String(performance.now() - started);
+  $("#show-diagram").onclick = () => { state.sessionMode = "diagram"; location.hash = "#/session/" + encodeURIComponent(id); renderSession(id); };
+  $("#show-transcript").onclick = () => { state.sessionMode = "transcript"; renderSession(id); };
+  const marked = document.querySelector("#transcript .marked");
+  if (marked && !live) marked.scrollIntoView({ block: "center" });
+  $("#download-json").onclick = () => download(`session-${session.id}.json`, JSON.stringify(session, null, 2), "application/json");
+  $("#download-text").onclick = () => download(`session-${session.id}.txt`, plainTranscript(session, false), "text/plain");
+  for (const fold of document.querySelectorAll("[data-fold]")) {
+    fold.addEventListener("click", () => {
+      const key = fold.dataset.fold;
+      state.unfolded = state.unfolded || new Set();
+      state.unfolded.has(key) ? state.unfolded.delete(key) : state.unfolded.add(key);
+      renderSession(id);
+    });
+  }
+}
+
+function download(name, text, type) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], { type }));
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+function offset(session, entry) {
+  return (new Date(entry.time) - new Date(session.startedAt)) / 1000;
+}
+
+function plainTranscript(session, html, marked) {
+  const who = { client: "C:", "host-received": "F→", server: "S:", note: "--" };
+  return session.transcript.map((entry, index) => {
+    const line = `+${offset(session, entry).toFixed(3).padStart(8)}  ${who[entry.direction] || "??"} ${entry.text}`;
+    const rule = entry.rule ? `   [${entry.rule}]` : "";
+    if (!html) return line + rule;
+    const text = escapeHTML(line) + (rule ? `<span class="rule">${escapeHTML(rule)}</span>` : "");
+    return index === marked ? `<span class="marked">${text}</span>` : text;
+  }).join("\n") + "\n";
+}
+
+// MARK: - The sequence diagram
+
+const endNames = {
+  "reset-by-rule": "RST — connection reset by rule",
+  "closed-by-rule": "FIN — connection closed by rule",
+  "client-quit": "FIN after QUIT",
+  "client-vanished": "client went away (FIN/RST from client)",
+  "dropped-by-firewall": "RST — dropped by the firewall",
+  "protocol-close": "FIN — host closed (protocol)",
+  "timeout": "FIN — idle timeout",
+  "host-shutdown": "FIN — host shutting down",
+  "output-overflow": "FIN — client not reading",
+  "tls-failed": "TLS failed",
+};
+
+// Turns the transcript into diagram rows: arrows, pipelined flights, folded content, rule boxes, the end.
+const firewallPassed = "firewall passed it on as: ";
+
+function diagramRows(session) {
+  const rows = [];
+  const flights = [];
+  const entries = session.transcript;
+  const unfolded = state.unfolded || new Set();
+  // Between a 354 and the final dot the client's lines are message content, not commands.
+  let inContent = false;
+  // A command that arrived before the reply to the one before it went out was pipelined with it: one flight.
+  let lastReplyTime = -Infinity, previousCommand = null, flight = null;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index];
+    const at = offset(session, entry);
+    if (entry.direction === "server") {
+      inContent = /^354\b/.test(entry.text);
+      lastReplyTime = Date.parse(entry.time);
+    }
+    if (entry.direction === "client") {
+      let end = index;
+      while (end + 1 < entries.length && entries[end + 1].direction === "client") end++;
+      if (inContent) {
+        // Message content (after DATA's or XEXCH50's 354) is folded up to its final dot.
+        for (let i = index; i <= end; i++) if (entries[i].text === ".") { end = i; inContent = false; break; }
+        const key = "content-" + index;
+        rows.push({ kind: "fold", key, at, text: `message content — ${end - index + 1} lines (click to ${unfolded.has(key) ? "fold" : "unfold"})`, open: unfolded.has(key) });
+        if (unfolded.has(key)) for (let i = index; i <= end; i++) rows.push({ kind: "arrow", from: "client", at: offset(session, entries[i]), text: entries[i].text, content: true });
+        index = end;
+        continue;
+      }
+      const row = { kind: "arrow", from: "client", at, text: entry.text, rule: entry.rule };
+      if (previousCommand && Date.parse(entry.time) < lastReplyTime) {
+        if (!flight) flights.push(flight = [previousCommand]);
+        flight.push(row);
+      } else {
+        flight = null;
+      }
+      previousCommand = row;
+      rows.push(row);
+    } else if (entry.direction === "host-received") {
+      rows.push({ kind: "arrow", from: "firewall", at, text: entry.text, rule: entry.rule });
+    } else if (entry.direction === "server") {
+      // A reply the firewall persona rewrote stops at the firewall; the rewritten one goes on from there.
+      const next = entries[index + 1];
+      const rewritten = next && next.direction === "note" && next.text.startsWith(firewallPassed);
+      rows.push({ kind: "arrow", from: "mockmx", to: rewritten ? "firewall" : "client", at, text: entry.text, rule: entry.rule, fault: Boolean(entry.rule) });
+    } else {
+      const text = entry.text;
+      if (text.startsWith(firewallPassed)) {
+        rows.push({ kind: "arrow", from: "firewall", to: "client", at, text: text.slice(firewallPassed.length), rule: "firewall persona", fault: true });
+      } else if (/^firewall /.test(text)) {
+        rows.push({ kind: "note", lane: "firewall", at, text });
+      } else if (entry.rule && /^withheld/.test(text)) {
+        rows.push({ kind: "missing", at, text: "reply withheld — never sent", rule: entry.rule });
+      } else if (entry.rule) {
+        const delay = text.match(/delay (\d+)ms/);
+        rows.push({ kind: "rule", at, text: entry.rule, detail: text.startsWith(entry.rule) ? text.slice(entry.rule.length).replace(/^ on /, "on ") : text, delay: delay ? Number(delay[1]) : null });
+      } else if (/^session ended: /.test(text)) {
+        const reason = text.slice("session ended: ".length);
+        rows.push({ kind: "end", at, text: endNames[reason] || reason, reason, fault: /rule|firewall/.test(reason) });
+      } else {
+        rows.push({ kind: "note", at, text });
+      }
+    }
+  }
+  return { rows, flights };
+}
+
+function sequenceDiagram(session) {
+  const hasFirewall = session.transcript.some((e) => e.direction === "host-received" || /^firewall /.test(e.text));
+  const lanes = hasFirewall ? ["client", "firewall", "mockmx"] : ["client", "mockmx"];
+  const laneNames = { client: "client " + session.client, firewall: "firewall persona", mockmx: "mockmx " + session.listener };
+  const timeWidth = 170, laneGap = hasFirewall ? 300 : 480, top = 46, rowHeight = 24;
+  const x = {};
+  lanes.forEach((lane, i) => { x[lane] = timeWidth + 40 + i * laneGap; });
+  const width = x[lanes[lanes.length - 1]] + 700;
+  const { rows, flights } = diagramRows(session);
+  const out = [];
+  let y = top;
+  let previousAt = 0;
+  const label = (tx, ty, text, cls, anchor) =>
+    `<text x="${tx}" y="${ty}" class="${cls}"${anchor ? ` text-anchor="${anchor}"` : ""}>${escapeHTML(text.length > 100 ? text.slice(0, 98) + "…" : text)}</text>`;
+  for (const row of rows) {
+    if (row.at !== undefined && row.at - previousAt >= 1) {
+      // A pause of a second or more gets room of its own and its length.
+      y += 20;
+      out.push(label(timeWidth + 4, y, `⋮ ${formatDuration((row.at - previousAt) * 1000)} pause`, "gap"));
+    }
+    y += rowHeight;
+    row.y = y;
+    if (row.at !== undefined) { out.push(label(4, y + 4, `+${row.at.toFixed(3)}s`, "time")); previousAt = row.at; }
+    switch (row.kind) {
+      case "arrow": {
+        const from = row.from === "mockmx" ? x.mockmx : row.from === "firewall" ? x.firewall : x.client;
+        const to = row.to ? x[row.to] : row.from === "client" && hasFirewall ? x.firewall : x.mockmx;
+        const reply = to < from;
+        const cls = "arrow" + (reply ? " reply" : "") + (row.fault ? " fault" : "");
+        const head = to > from ? -8 : 8;
+        out.push(`<g class="msg${row.fault ? " faulted" : ""}" data-text="${escapeHTML(row.text)}"><line class="${cls}" x1="${from}" y1="${y}" x2="${to}" y2="${y}"/>` +
+          `<path class="${cls}" d="M${to + head} ${y - 4} L${to} ${y} L${to + head} ${y + 4}"/>` +
+          label(Math.min(from, to) + 8, y - 4, row.text, row.fault ? "fault-text" : reply ? "reply-text" : "") +
+          (row.rule ? label(Math.max(from, to) + 10, y + 4, "⚑ " + row.rule, "rule-text") : "") + `</g>`);
+        break;
+      }
+      case "missing": {
+        const mid = (x.mockmx + x.client) / 2;
+        out.push(`<g class="missing" data-rule="${escapeHTML(row.rule)}"><line class="arrow missing" x1="${x.mockmx}" y1="${y}" x2="${mid}" y2="${y}"/>` +
+          `<path class="arrow missing" d="M${mid - 6} ${y - 6} l12 12 M${mid - 6} ${y + 6} l12 -12"/>` +
+          label(mid - 14, y + 4, row.text, "fault-text", "end") + label(x.mockmx + 10, y + 4, "⚑ " + row.rule, "rule-text") + `</g>`);
+        break;
+      }
+      case "rule": {
+        const text = `⚑ ${row.text}: ${row.detail}` + (row.delay ? ` (waits ${formatDuration(row.delay)})` : "");
+        out.push(`<g class="rule-fired"><rect class="rule-box" x="${x.mockmx - 8}" y="${y - 13}" width="${Math.min(600, text.length * 7.3 + 12)}" height="18" rx="4"/>` +
+          label(x.mockmx - 2, y, text, "rule-text") + `</g>`);
+        break;
+      }
+      case "end": {
+        out.push(`<g class="session-end" data-reason="${escapeHTML(row.reason)}"><line class="end-line" x1="${x.client}" y1="${y}" x2="${x.mockmx}" y2="${y}"/>` +
+          label(x.mockmx + 10, y + 4, "✕ " + row.text, "end-text") + `</g>`);
+        break;
+      }
+      case "fold": {
+        out.push(`<g class="fold" data-fold="${row.key}"><rect x="${x.client + 10}" y="${y - 13}" width="${x.mockmx - x.client - 20}" height="18" rx="4"/>` +
+          label(x.client + 18, y, `${row.open ? "▾" : "▸"} ${row.text}`, "") + `</g>`);
+        break;
+      }
+      default:
+        out.push(label((row.lane === "firewall" ? x.firewall : x.mockmx) + 10, y + 4, row.text, "note-text"));
+    }
+  }
+  for (const flight of flights) {
+    const first = flight[0].y, last = flight[flight.length - 1].y;
+    out.push(`<g class="flight-group"><path class="flight" d="M${x.client + 4} ${first - 6} h-10 V${last + 6} h10"/>` +
+      label(x.client - 10, first + 4, `pipelined ×${flight.length}`, "flight-text", "end") + `</g>`);
+  }
+  const height = y + 30;
+  const head = lanes.map((lane) => label(x[lane], 20, laneNames[lane], "lane-head", "middle") +
+    `<line class="lane" x1="${x[lane]}" y1="28" x2="${x[lane]}" y2="${height - 8}"/>`).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${head}${out.join("")}</svg>`;
+}
+
+// MARK: - Messages
+
+async function messageDetail(id) {
+  if (!state.messageCache.has(id)) state.messageCache.set(id, await apiJSON("/api/v1/messages/" + encodeURIComponent(id)));
+  return state.messageCache.get(id);
+}
+
+function header(message, name) {
+  const found = message.headers.find((h) => h[0].toLowerCase() === name);
+  return found ? found[1] : "";
+}
+
+async function renderMessages() {
+  const list = await apiJSON("/api/v1/messages");
+  const messages = list.messages.slice().reverse();
+  // Subjects come from each message's headers: fetched for the newest 50, once each (messages never change).
+  const details = await Promise.all(messages.slice(0, 50).map((m) => messageDetail(m.id).catch(() => null)));
+  if (route().name !== "messages") return;
+  const rows = messages.map((m, i) => `<tr data-message="${escapeHTML(m.id)}"><td>${formatTime(m.receivedAt)}</td>` +
+    `<td class="wrap">${escapeHTML(m.mailFrom || "<>")}</td><td class="wrap">${escapeHTML(m.recipients.join(", "))}</td>` +
+    `<td class="wrap">${escapeHTML(details[i] ? header(details[i], "subject") : "")}</td><td class="optional">${m.size}</td>` +
+    `<td class="optional"><a href="#/session/${encodeURIComponent(m.session)}">${escapeHTML(m.session)}</a></td></tr>`);
+  $("#view").innerHTML = `<h2>Messages <span class="muted">${list.total} retained, ${list.accepted} accepted</span></h2>` +
+    (rows.length ? `<div class="scroll"><table id="messages"><thead><tr><th>time</th><th>from</th><th>to</th><th>subject</th>` +
+      `<th class="optional">size</th><th class="optional">session</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`
+      : `<p class="empty">No messages yet.</p>`);
+  for (const row of document.querySelectorAll("tr[data-message]")) {
+    row.addEventListener("click", (event) => {
+      if (event.target.tagName !== "A") location.hash = "#/message/" + encodeURIComponent(row.dataset.message);
+    });
+  }
+}
+
+// Attachments named in the raw source: each MIME part's filename= or name= parameter.
+function attachmentNames(raw) {
+  const names = [];
+  for (const match of raw.matchAll(/^content-(?:disposition|type):[^\n]*(?:\n[ \t][^\n]*)*/gim)) {
+    const parameter = match[0].match(/\b(?:file)?name\*?=\s*(?:"([^"]*)"|([^;\s]+))/i);
+    if (parameter) names.push(parameter[1] || parameter[2]);
+  }
+  return [...new Set(names)];
+}
+
+function hexDump(bytes) {
+  const lines = [];
+  for (let offset = 0; offset < bytes.length; offset += 16) {
+    const slice = bytes.slice(offset, offset + 16);
+    const hex = [...slice].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+    const ascii = [...slice].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
+    lines.push(`${offset.toString(16).padStart(8, "0")}  ${hex.padEnd(47)}  ${ascii}`);
+  }
+  return lines.join("\n");
+}
+
+async function renderMessage(id) {
+  const message = await messageDetail(id);
+  const raw = await (await api(`/api/v1/messages/${encodeURIComponent(id)}/raw`)).text();
+  let blob = "";
+  if (message.xexch50) {
+    const response = await api(`/api/v1/messages/${encodeURIComponent(id)}/xexch50`);
+    if (response.ok) blob = hexDump(new Uint8Array(await response.arrayBuffer()));
+  }
+  const mode = state.messageMode || "headers";
+  const separator = message.text.search(/\r?\n\r?\n/);
+  const body = separator >= 0 ? message.text.slice(separator).replace(/^\r?\n\r?\n/, "") : "";
+  const attachments = attachmentNames(raw);
+  const panes = {
+    headers: `<div class="scroll"><table id="headers"><tbody>${message.headers.map((h) => `<tr><th>${escapeHTML(h[0])}</th><td class="wrap">${escapeHTML(h[1])}</td></tr>`).join("")}</tbody></table></div>`,
+    body: `<pre class="raw" id="body">${escapeHTML(body)}</pre>`,
+    raw: `<pre class="raw" id="raw">${escapeHTML(raw)}</pre>`,
+    xexch50: `<pre class="raw hex" id="xexch50">${escapeHTML(blob)}</pre>`,
+  };
+  const tabs = ["headers", "body", "raw"].concat(blob ? ["xexch50"] : []);
+  $("#view").innerHTML = `<h2>Message <span class="mono">${escapeHTML(message.id)}</span></h2>` +
+    `<div class="summary"><div><span>from</span>${escapeHTML(message.mailFrom || "<>")}</div>` +
+    `<div><span>to</span>${escapeHTML(message.recipients.join(", "))}</div><div><span>subject</span>${escapeHTML(header(message, "subject"))}</div>` +
+    `<div><span>size</span>${message.size} bytes</div><div><span>received</span>${formatTime(message.receivedAt)}</div>` +
+    `<div><span>session</span><a href="#/session/${encodeURIComponent(message.session)}">${escapeHTML(message.session)}</a></div>` +
+    `<div><span>attachments</span><span id="attachments">${escapeHTML(attachments.join(", ") || "none")}</span></div>` +
+    (message.xexch50 ? `<div><span>XEXCH50</span>${message.xexch50.size} bytes</div>` : "") + `</div>` +
+    `<div class="toolbar"><div class="tabs">${tabs.map((t) => `<button data-pane="${t}" class="${t === mode ? "current" : ""}">${t === "xexch50" ? "XEXCH50 blob" : t}</button>`).join("")}</div>` +
+    `<button id="download-raw">Download .eml</button></div>` + (panes[mode] || panes.headers);
+  for (const button of document.querySelectorAll("[data-pane]")) {
+    button.onclick = () => { state.messageMode = button.dataset.pane; renderMessage(id); };
+  }
+  $("#download-raw").onclick = () => download(`${message.id}.eml`, raw, "message/rfc822");
+}
+
+// MARK: - Scenarios
+
+async function renderScenarios() {
+  const { listeners } = await apiJSON("/api/v1/listeners");
+  const sources = await Promise.all(listeners.map(async (l) => {
+    const response = await api(`/api/v1/listeners/${l.port}/scenario/source`);
+    return response.ok ? response.text() : `# ${l.scenario}: the built-in default persona (no source text).\n# Write a scenario here and apply it.\n`;
+  }));
+  $("#view").innerHTML = `<h2>Scenarios</h2>` + listeners.map((l, i) =>
+    `<section class="listener" data-port="${l.port}"><h3>${escapeHTML(l.address)} — <span class="scenario-name">${escapeHTML(l.scenario)}</span></h3>` +
+    `<p class="muted">${escapeHTML(l.summary || "")}</p>` +
+    `<div class="editor"><div class="gutter"></div><textarea spellcheck="false" aria-label="scenario for ${escapeHTML(l.address)}">${escapeHTML(sources[i])}</textarea></div>` +
+    `<div class="toolbar"><button class="primary apply">Apply</button><span class="status"></span></div><ul class="errors"></ul></section>`).join("");
+  for (const section of document.querySelectorAll("section.listener")) setUpEditor(section);
+}
+
+function setUpEditor(section) {
+  const textarea = section.querySelector("textarea");
+  const gutter = section.querySelector(".gutter");
+  let badLines = new Set();
+  const drawGutter = () => {
+    const count = textarea.value.split("\n").length;
+    const numbers = [];
+    for (let line = 1; line <= count; line++) numbers.push(badLines.has(line) ? `<span class="bad" data-line="${line}">${line}</span>` : String(line));
+    gutter.innerHTML = numbers.join("\n");
+    gutter.scrollTop = textarea.scrollTop;
+  };
+  textarea.addEventListener("input", drawGutter);
+  textarea.addEventListener("scroll", () => { gutter.scrollTop = textarea.scrollTop; });
+  drawGutter();
+  section.querySelector(".apply").onclick = async () => {
+    const status = section.querySelector(".status");
+    const errors = section.querySelector(".errors");
+    status.textContent = "applying…";
+    status.className = "status";
+    errors.innerHTML = "";
+    const response = await api(`/api/v1/listeners/${section.dataset.port}/scenario`, {
+      method: "PUT", headers: { "Content-Type": "application/yaml" }, body: textarea.value,
+    });
+    const result = await response.json();
+    if (response.ok) {
+      badLines = new Set();
+      status.textContent = `applied: new sessions play ${result.listeners[0].scenario}`;
+      status.className = "status applied";
+      section.querySelector(".scenario-name").textContent = result.listeners[0].scenario;
+    } else {
+      const diagnostics = result.diagnostics || [result.error];
+      badLines = new Set();
+      status.textContent = result.error;
+      errors.innerHTML = diagnostics.map((d) => {
+        const match = d.match(/^[^:]*:(\d+):(\d+): (.*)$/);
+        if (match && Number(match[1]) > 0) badLines.add(Number(match[1]));
+        return match ? `<li data-line="${match[1]}" data-column="${match[2]}">line ${match[1]}, column ${match[2]}: ${escapeHTML(match[3])}</li>` : `<li>${escapeHTML(d)}</li>`;
+      }).join("");
+      for (const item of errors.querySelectorAll("li[data-line]")) item.onclick = () => selectLine(textarea, Number(item.dataset.line), Number(item.dataset.column));
+    }
+    drawGutter();
+  };
+}
+
+function selectLine(textarea, line, column) {
+  const lines = textarea.value.split("\n");
+  let position = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) position += lines[i].length + 1;
+  textarea.focus();
+  textarea.setSelectionRange(position + Math.max(0, column - 1), position + (lines[line - 1] || "").length);
+}
+
+// MARK: - Verdicts (shown once the host has the verdicts API)
+
+async function probeVerdicts() {
+  try {
+    const response = await api("/api/v1/verdicts");
+    $("#tab-verdicts").hidden = response.status === 404;
+  } catch (error) {
+    $("#tab-verdicts").hidden = true;
+  }
+}
+
+async function renderVerdicts() {
+  const document_ = await apiJSON("/api/v1/verdicts");
+  const verdicts = Array.isArray(document_) ? document_ : document_.verdicts || [];
+  $("#view").innerHTML = `<h2>Verdicts</h2>` + (verdicts.length ? `<div class="scroll"><table id="verdicts"><thead><tr><th>result</th><th>check</th>` +
+    `<th>severity</th><th>client</th><th>what was seen</th></tr></thead><tbody>` + verdicts.map((v) =>
+    `<tr><td class="verdict ${escapeHTML(v.result)}">${escapeHTML(v.result)}</td><td>${escapeHTML(v.check)}</td><td>${escapeHTML(v.severity || "")}</td>` +
+    `<td>${escapeHTML(v.client || "")}</td><td class="wrap">${escapeHTML(v.message || "")}` +
+    (v.evidence || []).map((e) => `<br><a href="#/session/${encodeURIComponent(e.session)}/${encodeURIComponent(e.entry)}">${escapeHTML(e.session)} entry ${escapeHTML(e.entry)}</a>: <code>${escapeHTML(e.text || "")}</code>`).join("") +
+    `</td></tr>`).join("") + `</tbody></table></div>` : `<p class="empty">No verdicts yet.</p>`);
+}
+
+// MARK: - Start
+
+function setUpReset() {
+  const button = $("#reset");
+  let armed = null;
+  button.onclick = async () => {
+    if (!armed) {
+      button.classList.add("armed");
+      button.textContent = "Really reset?";
+      armed = setTimeout(() => { armed = null; button.classList.remove("armed"); button.textContent = "Reset"; }, 4000);
+      return;
+    }
+    clearTimeout(armed);
+    armed = null;
+    button.classList.remove("armed");
+    button.textContent = "Reset";
+    await api("/api/v1/reset", { method: "POST" });
+    state.sessionCache.clear();
+    state.messageCache.clear();
+    location.hash = "#/sessions";
+    await refresh(false);
+  };
+}
+
+function start() {
+  $("#token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem("mockmx-token", $("#token").value);
+    $("#token-form").hidden = true;
+    probeVerdicts();
+    refresh(false).catch(() => {});
+  });
+  window.addEventListener("hashchange", () => render(false));
+  setUpReset();
+  probeVerdicts();
+  refresh(false).catch(() => {});
+  liveLoop();
+}
+
+start();
