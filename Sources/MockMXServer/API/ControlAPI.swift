@@ -29,42 +29,17 @@ final class ControlAPI {
     static let maxIgnoredBodySize = 64 << 10
     /// The request line and headers together: beyond this the router answers `413` in JSON.
     static let maxHeadersSize = 64 << 10
-    /// What evhttp reads of them at all (its default is unbounded); beyond it evhttp answers `400` itself.
-    private static let evhttpMaxHeadersSize = 256 << 10
 
     /// `timeoutMilliseconds`: keep-alive connections idle this long, and requests trickling in (or replies
     /// read) slower, are closed; a stalled client holds one socket, never the loop.
     init(runtime: HostRuntime, address: String, token: String?, timeoutMilliseconds: Int) throws {
         self.runtime = runtime
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
-        // Bound like the SMTP listeners, then handed to evhttp, which owns it from there on.
-        let (listener, bound) = try SocketAddress.listen(
-            on: address, base: runtime.loop.base, backlog: 128, purpose: "serve the control API")
-        self.bound = bound
-
-        guard let http = evhttp_new(runtime.loop.base) else {
-            evconnlistener_free(listener)
-            throw HostError("evhttp_new failed")
-        }
-        guard evhttp_bind_listener(http, listener) != nil else {
-            evconnlistener_free(listener)
-            evhttp_free(http)
-            throw HostError("cannot serve the control API on \(address)")
-        }
+        let (http, bound) = try HTTPListener.open(
+            on: address, base: runtime.loop.base, purpose: "serve the control API",
+            timeoutMilliseconds: timeoutMilliseconds)
         self.http = http
-        evhttp_set_max_body_size(http, ControlAPI.maxBodySize)
-        evhttp_set_max_headers_size(http, ControlAPI.evhttpMaxHeadersSize)
-        // Every method evhttp knows reaches the router, which answers 405 with an Allow header; evhttp's own
-        // default would answer 501 for PATCH or OPTIONS.
-        let methods: [evhttp_cmd_type] = [
-            EVHTTP_REQ_GET, EVHTTP_REQ_POST, EVHTTP_REQ_HEAD, EVHTTP_REQ_PUT, EVHTTP_REQ_DELETE,
-            EVHTTP_REQ_OPTIONS, EVHTTP_REQ_TRACE, EVHTTP_REQ_CONNECT, EVHTTP_REQ_PATCH,
-        ]
-        evhttp_set_allowed_methods(http, UInt16(methods.reduce(0) { $0 | $1.rawValue }))
-        var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: timeoutMilliseconds % 1000 * 1000)
-        evhttp_set_timeout_tv(http, &timeout)
-        // Reads an oversized body to its end before answering 413, so the client sees the answer, not a reset.
-        evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE)
+        self.bound = bound
         evhttp_set_gencb(
             http,
             { request, context in

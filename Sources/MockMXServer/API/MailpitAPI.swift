@@ -22,31 +22,14 @@ final class MailpitAPI {
     var chaos = MailpitChaos()
     lazy var routes: [APIRoute] = makeRoutes()
 
-    init(runtime: HostRuntime, address: String, token: String?) throws {
+    init(runtime: HostRuntime, address: String, token: String?, timeoutMilliseconds: Int) throws {
         self.runtime = runtime
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
-        let (listener, bound) = try SocketAddress.listen(
-            on: address, base: runtime.loop.base, backlog: 128, purpose: "serve the Mailpit-compatible API")
-        self.bound = bound
-        guard let http = evhttp_new(runtime.loop.base) else {
-            evconnlistener_free(listener)
-            throw HostError("evhttp_new failed")
-        }
-        guard evhttp_bind_listener(http, listener) != nil else {
-            evconnlistener_free(listener)
-            evhttp_free(http)
-            throw HostError("cannot serve the Mailpit-compatible API on \(address)")
-        }
+        let (http, bound) = try HTTPListener.open(
+            on: address, base: runtime.loop.base, purpose: "serve the Mailpit-compatible API",
+            timeoutMilliseconds: timeoutMilliseconds)
         self.http = http
-        evhttp_set_max_body_size(http, ControlAPI.maxBodySize)
-        evhttp_set_max_headers_size(http, ControlAPI.maxHeadersSize)
-        let methods: [evhttp_cmd_type] = [
-            EVHTTP_REQ_GET, EVHTTP_REQ_POST, EVHTTP_REQ_HEAD, EVHTTP_REQ_PUT, EVHTTP_REQ_DELETE,
-            EVHTTP_REQ_OPTIONS, EVHTTP_REQ_PATCH,
-        ]
-        evhttp_set_allowed_methods(http, UInt16(methods.reduce(0) { $0 | $1.rawValue }))
-        evhttp_set_timeout(http, 60)
-        evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE)
+        self.bound = bound
         evhttp_set_gencb(
             http,
             { request, context in

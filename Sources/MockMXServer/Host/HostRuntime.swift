@@ -66,7 +66,9 @@ final class HostRuntime {
         }
         if let mailpitAddress = configuration.mailpitAPIAddress {
             do {
-                mailpitAPI = try MailpitAPI(runtime: self, address: mailpitAddress, token: configuration.apiToken)
+                mailpitAPI = try MailpitAPI(
+                    runtime: self, address: mailpitAddress, token: configuration.apiToken,
+                    timeoutMilliseconds: configuration.apiTimeoutMilliseconds)
             } catch {
                 for listener in listeners { listener.close() }
                 api?.close()
