@@ -7,6 +7,37 @@ import Testing
 @Suite struct ControlAPITests {
     // MARK: - Messages
 
+    /// CONVENTIONS' paging: `start` from the oldest retained, `limit` per page; `total` counts them all.
+    @Test func messagesAndSessionsPageWithStartAndLimit() throws {
+        let api = try APIHost()
+        let ids = try (0..<3).map { _ in try api.deliver() }
+        let page = try api.get("/api/v1/messages?start=1&limit=1").object()
+        #expect(page["total"] as? Int == 3)
+        #expect(page["start"] as? Int == 1)
+        #expect(page["count"] as? Int == 1)
+        #expect((page["messages"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[1]])
+        let rest = try api.get("/api/v1/messages?start=1").object()
+        #expect((rest["messages"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[1], ids[2]])
+        let beyond = try api.get("/api/v1/messages?start=10&limit=5").object()
+        #expect(beyond["start"] as? Int == 3 && beyond["count"] as? Int == 0)
+        let filtered = try api.get("/api/v1/messages?recipient=nobody%40example.org&limit=2").object()
+        #expect(filtered["total"] as? Int == 0 && filtered["count"] as? Int == 0)
+
+        #expect(try api.get("/api/v1/wait?sessions=3&timeout=20s").status == 200)
+        let sessions = try api.get("/api/v1/sessions?limit=2").object()
+        #expect(sessions["total"] as? Int == 3)
+        #expect(sessions["count"] as? Int == 2)
+        #expect((sessions["sessions"] as? [[String: Any]])?.count == 2)
+
+        for bad in ["start=-1", "limit=x", "start=1.5", "limit="] {
+            for path in ["/api/v1/messages", "/api/v1/sessions", "/api/v1/dns"] {
+                let answer = try api.get("\(path)?\(bad)")
+                #expect(answer.status == 400, "\(path)?\(bad)")
+                #expect((try answer.object()["error"] as? String)?.contains("whole number") == true, "\(path)?\(bad)")
+            }
+        }
+    }
+
     @Test func messagesListEnvelopesWithPinnedKeysAndFiltersByRecipientAndSender() throws {
         let api = try APIHost()
         let first = try api.deliver(
@@ -19,7 +50,7 @@ import Testing
         #expect(all.status == 200)
         #expect(all.headers["content-type"] == "application/json")
         let document = try all.object()
-        #expect(Set(document.keys) == ["total", "accepted", "dropped", "messages"])
+        #expect(Set(document.keys) == ["total", "start", "count", "accepted", "dropped", "messages"])
         #expect(document["total"] as? Int == 2)
         #expect(document["accepted"] as? Int == 2)
         let messages = try #require(document["messages"] as? [[String: Any]])
@@ -145,7 +176,7 @@ import Testing
         _ = try open.reply()
 
         let list = try api.get("/api/v1/sessions").object()
-        #expect(Set(list.keys) == ["total", "accepted", "dropped", "started", "ended", "sessions"])
+        #expect(Set(list.keys) == ["total", "start", "count", "accepted", "dropped", "started", "ended", "sessions"])
         #expect(list["total"] as? Int == 2 && list["started"] as? Int == 2 && list["ended"] as? Int == 1)
         let sessions = try #require(list["sessions"] as? [[String: Any]])
         #expect(Set(sessions[0].keys) == ControlAPITests.sessionKeys)

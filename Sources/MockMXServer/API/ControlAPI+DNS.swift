@@ -4,25 +4,21 @@ import Foundation
 /// the sessions (`startedAt`) and see which MX a sender looked up before it connected.
 extension ControlAPI {
     func listDNSQueries(_ request: APIRequest) -> APIResponse {
-        var bounds: [String: Int] = [:]
-        for name in ["start", "limit"] {
-            guard let text = request.query[name] else { continue }
-            guard let value = Int(text), value >= 0 else {
-                return .error(400, "\(name) must be a whole number, 0 or more, found '\(text)'")
-            }
-            bounds[name] = value
+        let requested: ListPage
+        switch ListPage.requested(by: request) {
+        case .success(let page): requested = page
+        case .failure(let error): return error.response
         }
         let queries = runtime.dnsQueries.all
         let accepted = runtime.dnsQueries.totalAccepted
-        let start = min(bounds["start"] ?? 0, queries.count)
-        let end = bounds["limit"].map { min(queries.count, start + $0) } ?? queries.count
-        let page = queries[start..<end].map {
+        let range = requested.range(in: queries.count)
+        let page = queries[range].map {
             DNSQueryList.Query(
                 time: ISO8601.string($0.time), client: $0.client, name: $0.name, type: $0.type,
                 rcode: $0.responseCode, answers: $0.answers)
         }
         return .json(DNSQueryList(
-            total: queries.count, start: start, count: page.count, accepted: accepted,
+            total: queries.count, start: range.lowerBound, count: page.count, accepted: accepted,
             dropped: accepted - queries.count, queries: page))
     }
 }

@@ -13,9 +13,15 @@ extension ControlAPI {
         if let sender = request.query["sender"]?.lowercased() {
             messages = messages.filter { $0.mailFrom.lowercased() == sender }
         }
+        let range: Range<Int>
+        switch ListPage.requested(by: request) {
+        case .success(let page): range = page.range(in: messages.count)
+        case .failure(let error): return error.response
+        }
         let list = MessageList(
-            total: messages.count, accepted: runtime.messages.totalAccepted, dropped: runtime.messages.totalDropped,
-            messages: messages.map(ListedMessage.init))
+            total: messages.count, start: range.lowerBound, count: range.count,
+            accepted: runtime.messages.totalAccepted, dropped: runtime.messages.totalDropped,
+            messages: messages[range].map(ListedMessage.init))
         return .json(list)
     }
 
@@ -68,6 +74,8 @@ extension ControlAPI {
 /// `GET /api/v1/messages`.
 struct MessageList: Encodable {
     var total: Int
+    var start: Int
+    var count: Int
     var accepted: Int
     var dropped: Int
     var messages: [ListedMessage]

@@ -45,7 +45,7 @@ extension ControlAPI {
             APIRoute("/healthz", [.get: Endpoint { [unowned self] _, _ in .now(health()) }]),
             APIRoute("/metrics", [.get: Endpoint { [unowned self] _, _ in .now(metricsText()) }]),
             APIRoute("/api/v1/messages", [
-                .get: Endpoint(parameters: ["recipient", "sender"]) { [unowned self] request, _ in
+                .get: Endpoint(parameters: ["recipient", "sender", "start", "limit"]) { [unowned self] request, _ in
                     .now(listMessages(request))
                 },
                 .delete: Endpoint { [unowned self] _, _ in .now(deleteMessages()) },
@@ -59,7 +59,9 @@ extension ControlAPI {
             APIRoute("/api/v1/messages/{id}/xexch50", [
                 .get: Endpoint { [unowned self] _, captures in .now(xexch50Blob(captures[0])) },
             ]),
-            APIRoute("/api/v1/sessions", [.get: Endpoint { [unowned self] _, _ in .now(listSessions()) }]),
+            APIRoute("/api/v1/sessions", [
+                .get: Endpoint(parameters: ["start", "limit"]) { [unowned self] request, _ in .now(listSessions(request)) },
+            ]),
             APIRoute("/api/v1/sessions/{id}", [
                 .get: Endpoint { [unowned self] _, captures in .now(session(captures[0])) },
             ]),

@@ -6,14 +6,19 @@ extension ControlAPI {
     /// Every retained session without its transcript (`transcriptEntries` counts it); `started` (also as
     /// `accepted`, the name every list's counter has) and `ended` count every session since start or the last
     /// reset, including the `dropped` ones retention no longer keeps.
-    func listSessions() -> APIResponse {
+    func listSessions(_ request: APIRequest) -> APIResponse {
         let sessions = runtime.sessions.all
+        let range: Range<Int>
+        switch ListPage.requested(by: request) {
+        case .success(let page): range = page.range(in: sessions.count)
+        case .failure(let error): return error.response
+        }
         let messageIDs = messageIDsBySession()
         let started = runtime.sessions.totalStarted
         let list = SessionList(
-            total: sessions.count, accepted: started, dropped: runtime.sessions.totalDropped, started: started,
-            ended: runtime.sessions.totalEnded,
-            sessions: sessions.map { summary($0, messageIDs: messageIDs[$0.id] ?? []) })
+            total: sessions.count, start: range.lowerBound, count: range.count, accepted: started,
+            dropped: runtime.sessions.totalDropped, started: started, ended: runtime.sessions.totalEnded,
+            sessions: sessions[range].map { summary($0, messageIDs: messageIDs[$0.id] ?? []) })
         return .json(list)
     }
 
@@ -42,6 +47,8 @@ extension ControlAPI {
 /// `GET /api/v1/sessions`.
 struct SessionList: Encodable {
     var total: Int
+    var start: Int
+    var count: Int
     var accepted: Int
     var dropped: Int
     var started: Int
