@@ -41,6 +41,10 @@ let package = Package(
             name: "MockMXServer",
             dependencies: [
                 "CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON", "MockMXDNS", "MockMXVerdicts", "MailMIME",
+            ],
+            // The web UI's files, compiled in (WebUIAssets.swift).
+            resources: [
+                .embedInCode("WebUI/index.html"), .embedInCode("WebUI/app.js"), .embedInCode("WebUI/style.css"),
             ]
         ),
         // Pure: the CLI's settings from flags, MOCKMX_* variables and defaults; JSON log lines; the health probe.

@@ -22,10 +22,10 @@ extension ControlAPI {
     }
 
     static func asset(_ name: String) -> APIResponse {
-        guard let asset = WebUIAssets.all.first(where: { $0.name == name }) else {
+        guard let asset = WebUIAssets.all[name] else {
             return .error(404, "no web UI file named '\(name)'")
         }
-        var response = APIResponse.bytes(Array(asset.text.utf8), type: asset.type)
+        var response = APIResponse.bytes(asset.bytes, type: asset.type)
         // The page shows what senders sent (headers, bodies): scripts only from here, never inline or remote.
         response.headers.append((
             "Content-Security-Policy",
