@@ -46,4 +46,46 @@ import Testing
         #expect(names == ["S1.1.eml", "S1.1.json", "S1.1.xexch50"])
         #expect(FileManager.default.contents(atPath: "\(directory)/S1.1.xexch50") == Data(blob.bytes))
     }
+
+    @Test func aFileThatCannotBeWrittenSaysWhereAndWhy() throws {
+        let directory = "/nonexistent-\(UUID())"
+        let error = #expect(throws: SpoolError.self) {
+            try [UInt8]("x".utf8).withUnsafeBytes {
+                try SpoolWriter.write($0, to: directory, name: "a.eml", atomically: true)
+            }
+        }
+        #expect(error?.description == "open \(directory)/.a.eml.tmp: No such file or directory")
+    }
+
+    /// The spool thread writes, keeps the message, then hands the outcome back on the loop; with sync the
+    /// batch is synced first. A spool that is no directory any more refuses with 451 and keeps nothing.
+    @Test(arguments: [false, true]) func theSpoolThreadKeepsTheMessageBeforeItsOutcomeReachesTheLoop(sync: Bool) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-spool-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try MessageStore(retention: 10, spoolDirectory: directory, syncSpool: sync)
+        #expect(store.storesInBackground)
+        let loop = try EventLoop()
+        loop.start(name: "test-loop")
+        defer {
+            loop.execute { loop.stopFromLoop() }
+            loop.waitUntilStopped()
+        }
+        let kept: MessageStore.Refusal?? = await withCheckedContinuation { continuation in
+            store.store(MessageStoreTests.message(xexch50: nil), loop: loop) { continuation.resume(returning: $0) }
+        }
+        #expect(kept.map { $0 == nil } == true)
+        #expect(store.all.map(\.id) == ["S1.1"])
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/S1.1.json"))
+
+        try FileManager.default.removeItem(atPath: directory)
+        var second = MessageStoreTests.message(xexch50: nil)
+        second.id = "S1.2"
+        let refused: MessageStore.Refusal? = await withCheckedContinuation { continuation in
+            store.store(second, loop: loop) { continuation.resume(returning: $0) }
+        }
+        #expect(refused?.reply.code == 451)
+        #expect(refused?.reason.hasPrefix("open \(directory)/S1.2.eml: No such file or directory") == true)
+        #expect(store.all.map(\.id) == ["S1.1"])
+        store.finishSpoolWrites()
+    }
 }
