@@ -88,4 +88,22 @@ import Testing
         #expect(store.all.map(\.id) == ["S1.1"])
         store.finishSpoolWrites()
     }
+
+    /// A page of a filtered list: `total` counts every match, the page holds only its own.
+    @Test func aPageCountsEveryMatchAndCopiesOnlyItsOwn() throws {
+        let store = try MessageStore(retention: 100, spoolDirectory: nil)
+        for index in 0..<7 {
+            var message = MessageStoreTests.message(xexch50: nil)
+            message.id = "S1.\(index)"
+            message.recipients = [index % 2 == 0 ? "even@d.example" : "odd@d.example"]
+            try store.store(message)
+        }
+        let even: (StoredMessage) -> Bool = { $0.recipients == ["even@d.example"] }
+        let page = store.page(ListPage(start: 1, limit: 2), matching: even)
+        #expect(page.total == 4 && page.start == 1 && page.messages.map(\.id) == ["S1.2", "S1.4"])
+        let beyond = store.page(ListPage(start: 9, limit: 2), matching: even)
+        #expect(beyond.total == 4 && beyond.start == 4 && beyond.messages.isEmpty)
+        let all = store.page(ListPage(start: 5))
+        #expect(all.total == 7 && all.start == 5 && all.messages.map(\.id) == ["S1.5", "S1.6"])
+    }
 }

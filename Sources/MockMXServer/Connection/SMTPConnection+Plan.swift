@@ -245,7 +245,7 @@ extension SMTPConnection {
             note("message \(message.id) not kept: \(refusal.reason)")
             return refusal.reply
         }
-        storedMessageIDs.append(message.id)
+        record.delivered(message.id)
         appendText(.note) { text in
             text += "message ".utf8
             text += message.id.utf8

@@ -81,8 +81,6 @@ final class SMTPConnection {
     @exclusivity(unchecked) var shutdownRequested = false
     /// Proxy mode: the session with the real host whose replies are the proposals (`SMTPConnection+Proxy.swift`).
     @exclusivity(unchecked) var upstream: UpstreamLink?
-    /// The messages this session delivered, for its spool file.
-    @exclusivity(unchecked) var storedMessageIDs: [String] = []
 
     lazy var actionTimer = LoopTimer(loop: host.loop)
     @exclusivity(unchecked) private var retainedByLibevent: Unmanaged<SMTPConnection>?

@@ -148,7 +148,7 @@ final class HostRuntime {
     func connectionClosed(_ connection: SMTPConnection, reason: SessionEnd) {
         connections[ObjectIdentifier(connection)] = nil
         sessions.ended(connection.record, reason)
-        messages.spool(connection.record, messages: connection.storedMessageIDs)
+        messages.spool(connection.record)
         if shuttingDown, connections.isEmpty { finishShutdown() }
     }
 

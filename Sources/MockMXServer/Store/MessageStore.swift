@@ -89,13 +89,13 @@ public final class MessageStore: @unchecked Sendable {
     }
 
     /// Writes an ended session's file (`sessions/<id>.json`) on the spool thread, after its messages.
-    func spool(_ session: SessionRecord, messages: [String]) {
+    func spool(_ session: SessionRecord) {
         guard let writer else { return }
         writer.submit(
             SpoolWriter.Job(loop: nil) {
                 // Nothing was acknowledged on the strength of it: a failed write only leaves the session out of
                 // an offline judgment (the live API still has it).
-                try? SessionSpool.write(session.recorded(messages: messages), to: writer.directory)
+                try? SessionSpool.write(session.recorded(), to: writer.directory)
                 return nil
             })
     }
@@ -173,6 +173,28 @@ public final class MessageStore: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return messages.elements
+    }
+
+    /// How many retained messages match `predicate` (all, when nil), and those at `page`'s positions among
+    /// them, oldest first. Without a predicate O(page): a client paging through 10,000 retained messages does
+    /// not copy them all for each page.
+    func page(_ page: ListPage, matching predicate: ((StoredMessage) -> Bool)? = nil)
+        -> (total: Int, start: Int, messages: [StoredMessage])
+    {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let predicate else {
+            let range = page.range(in: messages.count)
+            return (messages.count, range.lowerBound, range.map { messages[$0] })
+        }
+        var total = 0
+        var matches: [StoredMessage] = []
+        let end = page.limit.map { page.start + $0 } ?? Int.max
+        for offset in 0..<messages.count where predicate(messages[offset]) {
+            if total >= page.start, total < end { matches.append(messages[offset]) }
+            total += 1
+        }
+        return (total, min(page.start, total), matches)
     }
 
     /// Content and XEXCH50 bytes the retained messages hold in memory.
