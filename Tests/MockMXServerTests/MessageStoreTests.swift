@@ -18,7 +18,7 @@ import Testing
         let blob = XEXCH50Blob(bytes: [0x0D, 0x0A, 0x2E, 0x0D, 0x0A, 0x00], recipientArgument: 2)
         let files = try MessageStore.spoolFiles(for: MessageStoreTests.message(xexch50: blob))
         #expect(files.map(\.name) == ["S1.1.eml", "S1.1.xexch50", "S1.1.json"])
-        #expect(files[1].contents == Data(blob.bytes))
+        #expect(files[1].contents == blob.bytes)
         let plain = try MessageStore.spoolFiles(for: MessageStoreTests.message(xexch50: nil))
         #expect(plain.map(\.name) == ["S1.1.eml", "S1.1.json"])
     }
@@ -26,7 +26,7 @@ import Testing
     @Test func theSpooledEnvelopeHasEveryKeyWithNullsAndReadsBackAsTheSameEnvelope() throws {
         let blob = XEXCH50Blob(bytes: Array(repeating: 7, count: 10), recipientArgument: 2)
         let message = MessageStoreTests.message(xexch50: blob)
-        let json = try #require(try MessageStore.spoolFiles(for: message).last?.contents)
+        let json = Data(try #require(try MessageStore.spoolFiles(for: message).last?.contents))
         let document = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         #expect(Set(document.keys) == ControlAPITests.envelopeKeys)
         #expect(document["helo"] is NSNull && document["authenticatedUser"] is NSNull)

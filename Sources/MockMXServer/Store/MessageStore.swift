@@ -1,5 +1,6 @@
 import Foundation
 import SMTPProtocol
+import StrictJSON
 
 /// Accepted messages: in memory up to a count and a byte budget for their content (oldest dropped first), and
 /// with a spool directory also as files, written on the spool's own thread before the acknowledgement leaves,
@@ -259,7 +260,7 @@ public final class MessageStore: @unchecked Sendable {
     /// A file of a spooled message: its name in the spool directory and what it holds.
     struct SpoolFile {
         var name: String
-        var contents: Data
+        var contents: [UInt8]
         /// Through a temporary name: the envelope, whose presence says the others are complete.
         var atomically = false
     }
@@ -268,13 +269,13 @@ public final class MessageStore: @unchecked Sendable {
     /// first, the envelope last and atomically, so a reader that sees `<id>.json` finds every file it
     /// describes complete.
     static func spoolFiles(for message: StoredMessage) throws -> [SpoolFile] {
-        var files = [SpoolFile(name: "\(message.id).eml", contents: Data(message.content))]
+        var files = [SpoolFile(name: "\(message.id).eml", contents: message.content)]
         if let blob = message.xexch50 {
-            files.append(SpoolFile(name: "\(message.id).xexch50", contents: Data(blob.bytes)))
+            files.append(SpoolFile(name: "\(message.id).xexch50", contents: blob.bytes))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        files.append(SpoolFile(name: "\(message.id).json", contents: try encoder.encode(message.envelope), atomically: true))
+        var envelope = try JSONBytesEncoder().encode(message.envelope)
+        envelope.append(0x0A)
+        files.append(SpoolFile(name: "\(message.id).json", contents: envelope, atomically: true))
         return files
     }
 }

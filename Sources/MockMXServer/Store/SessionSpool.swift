@@ -1,5 +1,6 @@
 import Foundation
 import MockMXVerdicts
+import StrictJSON
 
 /// With a spool directory every ended session is also written there, in the one session shape, as
 /// `sessions/<id>.json`: what `mockmx verdicts DIR` judges offline, after the host is gone.
@@ -12,9 +13,8 @@ public enum SessionSpool {
     static func write(_ session: RecordedSession, to spool: String) throws {
         let directory = spool + "/sessions"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let file = try encoder.encode(session) + Data([0x0A])
+        var file = try JSONBytesEncoder().encode(session)
+        file.append(0x0A)
         try file.withUnsafeBytes { bytes in
             try SpoolWriter.write(bytes, to: directory, name: "\(session.id).json", atomically: true)
         }
