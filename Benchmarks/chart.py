@@ -155,8 +155,9 @@ def summarize(samples, header):
                                  "default CPU µs/msg", "50 rules CPU µs/msg", "CPU cost"]))
     # spool / API busy: variants of mockmx against the quiet default, alternated
     for section, variants, title in (
-            ("spool", ["mockmx-spool", "mockmx-spool-sync"],
-             "**Spool: no spool vs `--spool DIR` vs `--spool DIR --spool-sync`** (mockmx only, alternated)"),
+            ("spool", ["mockmx-spool", "mockmx-spool-sync", "mockmx-spool-tmpfs"],
+             "**Spool: no spool vs `--spool DIR` and `--spool DIR --spool-sync` on disk, and `--spool` on tmpfs** "
+             "(mockmx only, alternated)"),
             ("apibusy", ["mockmx-api"],
              "**Control API busy** (100 long-polls of `/api/v1/wait` and a client listing 50 messages in a loop, "
              "during the load) vs a quiet API (mockmx only, alternated)")):
