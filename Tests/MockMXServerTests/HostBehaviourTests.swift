@@ -25,6 +25,26 @@ import Testing
         #expect(envelope?["session"] as? String == live.messages.first?.sessionID)
     }
 
+    /// Exim pipelines QUIT behind the dot and closes its sending side at once; the spool write still ends
+    /// with the 250, then the 221.
+    @Test(arguments: [true, false]) func aClientThatHalfClosesDuringTheStepStillGetsItsReplies(spool: Bool) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-spool-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let slow = "summary: a slow end of data\nrules:\n  - {on: data.end, do: [{delay: 200ms}, default]}\n"
+        let live = try LiveHost(
+            scenario: spool ? .defaultPersona : ScenarioLoader.load(yaml: slow, file: "test.yaml"),
+            spool: spool ? directory : nil)
+        let client = try RawClient(port: live.port)
+        _ = try client.reply()
+        try client.send("EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n")
+        for _ in 0..<4 { _ = try client.reply() }
+        try client.send("hello\r\n.\r\nQUIT\r\n")
+        client.shutdownWrite()
+        #expect(try client.replyLine().hasPrefix("250 2.0.0 Ok: queued as "))
+        #expect(try client.replyLine() == "221 2.0.0 Bye")
+        #expect(live.messages.count == 1)
+    }
+
     @Test func transcriptHasBothDirectionsInOrder() async throws {
         let live = try LiveHost()
         let client = try RawClient(port: live.port)

@@ -358,8 +358,14 @@ final class SMTPConnection {
         case .data(let bytes):
             heldInput.append(bytes, at: Date())
             if heldInput.count >= ClientTransport.heldInputLimit { transport.stopReading() }
-        case .ended(let error):
-            connectionEnded(error: error)
+        case .ended(error: true):
+            connectionEnded(error: true)
+        case .ended(error: false):
+            // The client closed only its sending side behind what it sent (`.` and QUIT, then shutdown, as
+            // Exim does): the step in progress (a spool write, a delay, the upstream's reply) still ends with
+            // its reply, and what was held is answered before the session ends.
+            clientEnded = false
+            transport.stopReading()
         case .wouldBlock:
             break
         }
