@@ -222,9 +222,10 @@ def summarize(samples, header):
     # profile
     keys = [k for k in samples if k[0] == "profile"]
     if keys:
-        rows = [[k[1], fmt(samples[k][-1].get("ir_per_msg")), fmt(samples[k][-1].get("messages"))] for k in sorted(keys)]
-        md.append("**callgrind, instructions per message** (mockmx server process, warm-up excluded)\n\n"
-                  + table(rows, ["run", "Ir per message", "messages"]))
+        rows = [[k[1], k[2], fmt(samples[k][-1].get("ir_per_msg")), fmt(samples[k][-1].get("messages"))]
+                for k in sorted(keys)]
+        md.append("**callgrind, user-space instructions per message** (server process, warm-up excluded)\n\n"
+                  + table(rows, ["run", "server", "Ir per message", "messages"]))
     # noise
     loads = [s.get("load1") for v in samples.values() for s in v if "load1" in s]
     spreads = []
