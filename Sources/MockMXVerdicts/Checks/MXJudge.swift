@@ -6,19 +6,27 @@ struct MXJudge {
     private struct Exchange {
         var preference: Int
         var host: String
-        /// The addresses the client's own lookups of the host answered; nil when it never looked the host up.
+        /// The addresses the A and AAAA lookups of the host answered; nil when nobody looked the host up.
         var addresses: Set<String>?
     }
 
     let lookups: [DNSLookup]
     let dialogues: [Dialogue]
     private let times: [Double]
+    /// The addresses the A and AAAA lookups of each name answered (empty when they answered none), read once.
+    private let addressesByHost: [String: Set<String>]
     private(set) var verdicts: [Verdict] = []
 
     init(lookups: [DNSLookup], dialogues: [Dialogue]) {
         self.lookups = lookups
         self.dialogues = dialogues
         self.times = lookups.map { SessionTime.parse($0.time) ?? 0 }
+        var addresses: [String: Set<String>] = [:]
+        for lookup in lookups where lookup.type == "A" || lookup.type == "AAAA" {
+            addresses[DNSLookup.normalized(lookup.name), default: []]
+                .formUnion(lookup.rcode == "NOERROR" ? lookup.answers : [])
+        }
+        self.addressesByHost = addresses
     }
 
     mutating func judge() {
@@ -80,7 +88,7 @@ struct MXJudge {
     private mutating func judgePreference(_ index: Int, _ domain: String, _ records: [(preference: Int, host: String)]) {
         let lookup = lookups[index]
         let exchanges = records.map { record in
-            Exchange(preference: record.preference, host: record.host, addresses: addresses(of: record.host))
+            Exchange(preference: record.preference, host: record.host, addresses: addressesByHost[record.host])
         }
         let (window, hasNextLookup) = window(after: index, domain)
         // Each session reaching one of the hosts, with the exchange it reached (the lowest preference that has
@@ -151,16 +159,6 @@ struct MXJudge {
                 .mxPreferenceAndFallback, .pending, client: client, domain: domain, sessions: [first.session],
                 evidence: failed, "\(name(first.exchange)) \(failure.what) and the client has not tried the next host yet")
         }
-    }
-
-    /// The addresses the A and AAAA lookups of `host` answered; nil when it was never asked for.
-    private func addresses(of host: String) -> Set<String>? {
-        var found: Set<String>?
-        for lookup in lookups where lookup.type == "A" || lookup.type == "AAAA" {
-            guard DNSLookup.normalized(lookup.name) == host else { continue }
-            found = (found ?? []).union(lookup.rcode == "NOERROR" ? lookup.answers : [])
-        }
-        return found
     }
 
     /// Why a session to an MX host counts as failed, so a sender tries the next host: a 4yz or 5yz greeting, a
