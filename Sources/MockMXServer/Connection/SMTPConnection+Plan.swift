@@ -83,9 +83,10 @@ extension SMTPConnection {
         let actions = rule.effectiveActions.map(\.summary).joined(separator: ", ")
         note("\(rule.label) on \(rule.event): \(actions)", rule: rule.label)
         if let greylist = rule.conditions.greylist {
-            // What the host asked for, in real time, so the verdicts can tell a retry that came too early.
+            // What the host asked for, in real time, so the verdicts can tell a retry that came too early. A plain
+            // note: the line above already names the rule (the UI draws one box per rule note).
             let milliseconds = engine.clock.real(milliseconds: greylist.delayMilliseconds)
-            note(RetryDelayNote.text(seconds: Double(milliseconds) / 1000), rule: rule.label)
+            note(RetryDelayNote.text(seconds: Double(milliseconds) / 1000))
         }
     }
 
