@@ -8,7 +8,7 @@ import MockMXVerdicts
 /// Input: one control byte (how the session ends, whether its lines are cut into two sessions of one
 /// client), then lines: the first byte picks the direction, the second how many milliseconds after the line
 /// before it the line happened (128 and up: before it — clocks and arrival times need not be monotonic),
-/// the rest is the text.
+/// the rest is the text. After a NUL byte, a DNS log as a spool's `dns.jsonl` holds it (for the MX checks).
 ///
 /// Invariants: it never crashes; judging twice gives the same verdicts; the summary counts the verdicts; every
 /// verdict names a known check with its reference and severity, a client and sessions that were judged; every
@@ -21,15 +21,18 @@ enum VerdictsFuzzer {
     ]
     static let directions = ["client", "server", "note", "host-received"]
 
-    static func run(_ data: [UInt8]) {
+    static func run(_ input: [UInt8]) {
+        let parts = input.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+        let data = Array(parts[0])
+        let lookups = parts.count > 1 ? (try? DNSLookup.lines(parts[1])) ?? [] : []
         let sessions: [RecordedSession]
         if let session = try? JSONDecoder().decode(RecordedSession.self, from: Data(data)) {
             sessions = [session]
         } else {
             sessions = transcripts(data)
         }
-        let report = VerdictEngine().judge(sessions)
-        invariant(VerdictEngine().judge(sessions) == report, "two judgments of the same sessions")
+        let report = VerdictEngine().judge(sessions, dnsLookups: lookups)
+        invariant(VerdictEngine().judge(sessions, dnsLookups: lookups) == report, "two judgments of the same sessions")
         let summary = report.summary
         invariant(
             summary.pass + summary.fail + summary.pending + summary.inconclusive == report.verdicts.count,
@@ -39,10 +42,25 @@ enum VerdictsFuzzer {
             let check = VerdictCheck(rawValue: verdict.check)
             invariant(check != nil, "unknown check \(verdict.check)")
             invariant(check?.reference == verdict.reference && check?.severity == verdict.severity, "\(verdict.check)")
-            invariant(!verdict.sessions.isEmpty && verdict.sessions.allSatisfy { byID[$0] != nil }, "sessions")
-            invariant(sessions.contains { $0.client == verdict.client }, "a client nobody was")
+            // A null MX left alone, or an MX lookup no session followed yet, concerns no session.
+            invariant(
+                (!verdict.sessions.isEmpty || verdict.check.hasPrefix("mx."))
+                    && verdict.sessions.allSatisfy { byID[$0] != nil }, "sessions")
+            invariant(
+                sessions.contains { $0.client == verdict.client } || lookups.contains { $0.client == verdict.client },
+                "a client nobody was")
             invariant(!verdict.explanation.isEmpty, "a verdict without explanation")
-            for evidence in verdict.evidence {
+            // DNS evidence names the lookup (`session` "dns", `entry` its index); a session may be called "dns" too.
+            let isLookup = { (evidence: Verdict.Evidence) in
+                evidence.session == "dns" && verdict.check.hasPrefix("mx.") && evidence.text.hasPrefix(
+                    lookups.indices.contains(evidence.entry) ? lookups[evidence.entry].type + " " : "\u{0}")
+            }
+            for evidence in verdict.evidence where isLookup(evidence) {
+                invariant(
+                    evidence.entry >= 0 && evidence.entry < lookups.count && lookups[evidence.entry].time == evidence.time,
+                    "DNS evidence that is not its lookup")
+            }
+            for evidence in verdict.evidence where !isLookup(evidence) {
                 let transcript = byID[evidence.session]?.transcript ?? []
                 invariant(evidence.entry >= 0 && evidence.entry < transcript.count, "evidence beyond its transcript")
                 invariant(
@@ -50,6 +68,7 @@ enum VerdictsFuzzer {
                     "evidence that is not its line")
             }
         }
+        invariant(report.cards.allSatisfy { $0.checks.count == VerdictCheck.allCases.count }, "a card without every check")
         let xml = JUnitReport.render(report, warningsFail: data.first.map { $0 & 0x80 != 0 } ?? false)
         invariant(
             !xml.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" },

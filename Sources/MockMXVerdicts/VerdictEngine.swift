@@ -13,8 +13,10 @@ public struct VerdictEngine: Sendable {
     /// sessions started. `now` (seconds since 1970) decides whether a retry window is over; by default the
     /// latest time the sessions record. `messageIDs`: the `Message-ID` of each message whose content is at hand,
     /// by its queue id (see ``MessageIdentity``); without it duplicates are told by envelope and size.
+    /// `dnsLookups`: the questions mockmx's DNS responder was asked, oldest first, for the MX checks.
     public func judge(
-        _ sessions: [RecordedSession], now: Double? = nil, messageIDs: [String: String] = [:]
+        _ sessions: [RecordedSession], now: Double? = nil, messageIDs: [String: String] = [:],
+        dnsLookups: [DNSLookup] = []
     ) -> VerdictReport {
         let dialogues = sessions.map(Dialogue.init).sorted {
             ($0.times.first ?? 0, $0.session.id) < ($1.times.first ?? 0, $1.session.id)
@@ -34,6 +36,11 @@ public struct VerdictEngine: Sendable {
             var judge = ClientJudge(client: client, dialogues: byClient[client]!, now: now, messageIDs: messageIDs) {
                 self.expectations(for: $0)
             }
+            judge.judge()
+            verdicts += judge.verdicts
+        }
+        if !dnsLookups.isEmpty {
+            var judge = MXJudge(lookups: dnsLookups, dialogues: dialogues)
             judge.judge()
             verdicts += judge.verdicts
         }
@@ -64,11 +71,18 @@ public struct VerdictFilter: Sendable, Equatable {
         return "unknown check '\(check)'; checks: " + VerdictCheck.allCases.map(\.rawValue).joined(separator: ", ")
     }
 
+    /// The verdicts that match; the cards of the clients asked for, judged on every verdict (a card is about a
+    /// client, not one session), each with only the check asked for.
     public func apply(_ report: VerdictReport) -> VerdictReport {
-        VerdictReport(
+        let cards = report.cards.filter { client == nil || $0.client == client }.map { card in
+            var card = card
+            if let check { card.checks = card.checks.filter { $0.check == check } }
+            return card
+        }
+        return VerdictReport(
             report.verdicts.filter { verdict in
                 (client == nil || verdict.client == client) && (check == nil || verdict.check == check)
                     && (session == nil || verdict.sessions.contains(session!))
-            })
+            }, cards: cards)
     }
 }

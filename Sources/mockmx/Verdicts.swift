@@ -12,7 +12,7 @@ struct Verdicts: ParsableCommand {
         case text, json, junit
     }
 
-    @Argument(help: "A spool directory (its sessions/ folder is read) or a folder of session files.")
+    @Argument(help: "A spool directory (its sessions/ folder and dns.jsonl are read) or a folder of session files.")
     var directory: String
 
     @Option(help: "text: a report card for a terminal; json: the API's shape; junit: JUnit XML.")
@@ -33,8 +33,10 @@ struct Verdicts: ParsableCommand {
 
     func run() throws {
         let sessions: [RecordedSession]
+        let lookups: [DNSLookup]
         do {
             sessions = try SessionSpool.read(directory)
+            lookups = try SessionSpool.dnsLookups(in: directory)
         } catch {
             let message = (error as? HostError)?.description ?? "\(directory): \(error.localizedDescription)"
             FileHandle.standardError.write(Data("mockmx verdicts: \(message)\n".utf8))
@@ -42,7 +44,7 @@ struct Verdicts: ParsableCommand {
         }
         let messageIDs = SessionSpool.messageIDs(in: directory, for: sessions)
         let report = VerdictFilter(client: client, check: check)
-            .apply(VerdictEngine().judge(sessions, messageIDs: messageIDs))
+            .apply(VerdictEngine().judge(sessions, messageIDs: messageIDs, dnsLookups: lookups))
         switch format {
         case .text:
             print(ReportCard.render(report), terminator: "")

@@ -55,6 +55,45 @@ import Testing
         }
     }
 
+    /// The table "What the bundled scenarios expect" in Scenarios/README.md, as (name, expectations).
+    private static func documentedExpectations() throws -> [String: ScenarioExpectations] {
+        let readme = try String(
+            contentsOf: scenariosDirectory.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "### What the bundled scenarios expect").last)
+            .components(separatedBy: "\n### ")[0]
+        var documented: [String: ScenarioExpectations] = [:]
+        for line in section.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let name = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+            let (key, value) = try #require(cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+                .split(separator: ": ").map(String.init).splitPair())
+            var expectations = ScenarioExpectations()
+            let minutes = ["60m": 60, "10m": 10, "5m": 5]
+            switch key {
+            case "tls": expectations.tlsRequired = value == "required"
+            case "retry-within": expectations.retryWithinMilliseconds = try #require(minutes[value]) * 60_000
+            case "patience": expectations.patienceMilliseconds = try #require(minutes[value]) * 60_000
+            default: Issue.record("\(name): unknown expect key \(key) in Scenarios/README.md")
+            }
+            documented[name] = expectations
+        }
+        return documented
+    }
+
+    @Test func eachBundledScenarioExpectsWhatTheREADMESays() throws {
+        let documented = try Self.documentedExpectations()
+        #expect(documented.count >= 10)
+        #expect(Set(documented.keys).isSubset(of: Set(ScenarioLoader.bundledNames)))
+        for name in ScenarioLoader.bundledNames {
+            let scenario = try ScenarioLoader.resolve(name)
+            #expect(scenario.expect == (documented[name] ?? ScenarioExpectations()), "\(name)")
+        }
+        // The personas that test a sender behaviour say what a good sender does.
+        for name in ["greylist", "exam", "greeting-421", "no-ack-after-dot", "xexch50-withheld-ack", "asa-esmtp-inspect"] {
+            #expect(documented[name] != nil, "\(name) has no expectations")
+        }
+    }
+
     @Test func resolveFindsBundledNamesWithOrWithoutTheExtension() throws {
         #expect(try ScenarioLoader.resolve("greylist") == (try ScenarioLoader.resolve("greylist.yaml")))
         #expect(try ScenarioLoader.resolve("default") == Scenario.defaultPersona)
@@ -160,5 +199,12 @@ import Testing
         let scenario = try ScenarioLoader.resolve("chaos")
         #expect(scenario.seed == 42)
         #expect(scenario.rules.allSatisfy { $0.conditions.chance != nil })
+    }
+}
+
+extension Array where Element == String {
+    /// `[key, value]` as a pair; nil for any other count.
+    fileprivate func splitPair() -> (String, String)? {
+        count == 2 ? (self[0], self[1]) : nil
     }
 }

@@ -84,6 +84,75 @@ import Testing
         #expect(withWarnings.output.contains("type=\"warning\""))
     }
 
+    /// A sender's MX steps done by hand: the MX lookup, the A lookups, the most preferred host (which greets with
+    /// 421), the next one (which takes the message), and a null MX left alone. The spool's dns.jsonl lets
+    /// `mockmx verdicts` judge the MX checks offline as the API did live.
+    @Test func theMXChecksJudgeTheDNSLogLiveAndFromTheSpool() throws {
+        let ready = temporaryPath("ready.json")
+        let spool = temporaryPath("spool")
+        let domains = temporaryPath("domains.yaml")
+        defer {
+            for path in [ready, spool, domains] { try? FileManager.default.removeItem(atPath: path) }
+        }
+        try """
+            dns:
+              domains:
+                mx.test: {mx: [10 mx1.mx.test, 20 mx2.mx.test]}
+                mx1.mx.test: {a: 127.0.0.2}
+                mx2.mx.test: {a: 127.0.0.3}
+                nullmx.test: {mx: 0 .}
+            """.write(toFile: domains, atomically: true, encoding: .utf8)
+        let serve = try CommandLineTests.ServeProcess([
+            "--listen", "127.0.0.2:0=greeting-421", "--listen", "127.0.0.3:0", "--api", "127.0.0.1:0",
+            "--dns", "127.0.0.1:0=\(domains)", "--ready-file", ready, "--spool", spool,
+        ])
+        _ = try #require(serve.line())
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ready))) as? [String: Any])
+        let ports = try #require((document["smtp"] as? [[String: Any]])?.compactMap { $0["port"] as? Int })
+        let api = try #require((document["api"] as? [String: Any])?["port"] as? Int)
+        let dns = DNSClient(port: try #require((document["dns"] as? [String: Any])?["port"] as? Int))
+        for (id, (name, type)) in [("mx.test", 15), ("mx1.mx.test", 1), ("mx2.mx.test", 1)].enumerated() {
+            #expect(try dns.exchange(DNSClient.query(id: UInt16(id), name: name, type: UInt16(type)))?.answerCount ?? 0 > 0)
+        }
+        let primary = try RawClient(port: ports[0], host: "127.0.0.2")
+        #expect(try primary.replyLine().hasPrefix("421"))
+        _ = primary.ending()
+        let secondary = try RawClient(port: ports[1], host: "127.0.0.3")
+        _ = try secondary.reply()
+        for command in ["EHLO sender.test", "MAIL FROM:<a@sender.test>", "RCPT TO:<user@mx.test>", "DATA"] {
+            try secondary.send(command + "\r\n")
+            _ = try secondary.reply()
+        }
+        try secondary.send("Subject: fallback\r\n\r\nhello\r\n.\r\n")
+        _ = try secondary.reply()
+        try secondary.send("QUIT\r\n")
+        _ = try secondary.reply()
+        #expect(try dns.exchange(DNSClient.query(id: 9, name: "nullmx.test", type: 15))?.answerCount == 1)
+        let waited = try ExternalClient.run(["curl", "-sS", "http://127.0.0.1:\(api)/api/v1/wait?sessions=2&timeout=10"])
+        #expect(waited.status == 0, "\(waited.output)")
+        let live = try ExternalClient.run(["curl", "-sS", "http://127.0.0.1:\(api)/api/v1/verdicts"])
+        _ = serve.terminate()
+
+        let liveReport = try JSONDecoder().decode(VerdictReport.self, from: Data(live.output.utf8))
+        let fallback = liveReport.verdicts.filter { $0.check == "mx.preference-and-fallback" }
+        #expect(fallback.map(\.result) == [.pass])
+        #expect(fallback.first?.explanation
+            == "mx1.mx.test (preference 10) greeted with 421 and the client fell back to mx2.mx.test (preference 20)")
+        #expect(liveReport.verdicts.filter { $0.check == "mx.null-mx-respected" }.map(\.result) == [.pass])
+        let lines = try String(contentsOfFile: spool + "/dns.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4)
+        let offline = try ExternalClient.run([BuiltProducts.mockmx, "verdicts", spool, "--format", "json"])
+        #expect(offline.status == 0, "\(offline.output)")
+        #expect(try JSONDecoder().decode(VerdictReport.self, from: Data(offline.output.utf8)) == liveReport)
+
+        // A damaged line is named with its file and line; nothing is judged.
+        try (lines[0] + "\n{\"time\": 1}\n").write(toFile: spool + "/dns.jsonl", atomically: true, encoding: .utf8)
+        let damaged = try ExternalClient.run([BuiltProducts.mockmx, "verdicts", spool])
+        #expect(damaged.status == 2)
+        #expect(damaged.output.contains("dns.jsonl:2: not a mockmx DNS lookup: time: "), "\(damaged.output)")
+    }
+
     @Test func verdictsRefusesWhatIsNotASpool() throws {
         let folder = temporaryPath("not-a-spool")
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -39,6 +39,42 @@ import Testing
         ])
     }
 
+    /// A greylisting rule's refusal of RCPT: its note states the delay asked for, then the 451.
+    private func greylisted(_ id: String, at start: Double, delay: Double) -> RecordedSession {
+        var script = SessionScript(id, start: start)
+        script.greetAndEHLO()
+        script.client(0.1, "MAIL FROM:<a@client.test>")
+        script.server(0.101, "250 2.1.0 Ok")
+        script.client(0.102, "RCPT TO:<b@mx.test>")
+        script.note(0.1025, "greylisted triplet (greylist.yaml:12:5) on rcpt: reply 451 4.7.1 Greylisted")
+        script.note(0.1025, RetryDelayNote.text(seconds: delay))
+        script.server(0.103, "451 4.7.1 Greylisted, please come back in 00:05:00")
+        script.quit(at: 0.2)
+        return script.recorded()
+    }
+
+    @Test func aRetryBeforeTheGreylistDelayFailsAndOneAfterItPasses() {
+        let early = VerdictEngine().judge([greylisted("S00001", at: 0, delay: 300), attempt("S00002", at: 120)])
+            .only("retry.after-temporary-failure")
+        #expect(early.map(\.result) == [.fail])
+        #expect(early[0].explanation
+            == "RCPT got 451 asking for a retry after 5 min and the client retried after 2 min, before the delay the host asked for")
+        #expect(early[0].evidence.map(\.text) == [
+            "greylisted: retry not before 300.0 s", "451 4.7.1 Greylisted, please come back in 00:05:00",
+            "RCPT TO:<b@mx.test>",
+        ])
+        #expect(early[0].evidence.map(\.session) == ["S00001", "S00001", "S00002"])
+        let late = VerdictEngine().judge([greylisted("S00001", at: 0, delay: 300), attempt("S00002", at: 301)])
+            .only("retry.after-temporary-failure")
+        #expect(late.map(\.result) == [.pass])
+        // A refusal without a stated delay is judged by the retry alone.
+        let stated = VerdictEngine().judge([
+            attempt("S00001", at: 0, rcptReply: "451 4.7.1 try later"), attempt("S00002", at: 1),
+        ]).only("retry.after-temporary-failure")
+        #expect(stated.map(\.result) == [.pass])
+        #expect(RetryDelayNote.text(seconds: 3) == "greylisted: retry not before 3.0 s")
+    }
+
     @Test func noRetryIsPendingUntilTheExpectedWindowIsOverThenFails() {
         let first = attempt("S00001", at: 0, dataReply: "451 4.3.0 try later")
         let pending = VerdictEngine().judge([first], now: SessionScript.epoch + 3600)

@@ -8,6 +8,8 @@ struct SessionScript {
     var client = "192.0.2.7"
     var scenario = "default"
     var start = 0.0
+    /// The listener the session reached (its address decides which MX host it was).
+    var listener = "127.0.0.1:2525"
     private(set) var entries: [RecordedSession.Entry] = []
 
     init(_ id: String = "S00001", client: String = "192.0.2.7", scenario: String = "default", start: Double = 0) {
@@ -62,7 +64,7 @@ struct SessionScript {
     func recorded(end: String? = "client-quit", at: Double? = nil) -> RecordedSession {
         let last = entries.last.flatMap { SessionTime.parse($0.time) } ?? SessionScript.epoch
         return RecordedSession(
-            id: id, listener: "127.0.0.1:2525", scenario: scenario, client: client,
+            id: id, listener: listener, scenario: scenario, client: client,
             startedAt: SessionScript.time(start), endedAt: end == nil ? nil : at.map { SessionScript.time(start + $0) }
                 ?? SessionTime.format(secondsSince1970: last + 0.001),
             endReason: end, transcript: entries)

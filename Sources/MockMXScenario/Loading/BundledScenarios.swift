@@ -30,6 +30,8 @@ host:
   extensions: [PIPELINING, "SIZE 10240000", VRFY, ETRN, STARTTLS, ENHANCEDSTATUSCODES, 8BITMIME, DSN, SMTPUTF8, CHUNKING]
 firewall:
   persona: asa-esmtp
+expect:
+  tls: required
 
 """#),
         (name: "chaos", yaml: #"""
@@ -74,6 +76,8 @@ rules:
     on: data.end
     when: {chance: 0.05}
     do: withhold
+expect:
+  retry-within: 60m
 
 """#),
         (name: "close-after-354", yaml: #"""
@@ -177,6 +181,8 @@ rules:
     when: {recipient: '(?i)@multiline\.exam\.test$'}
     do:
       reply: ["250-2.0.0 Ok: queued", "250 2.0.0 (two lines)"]
+expect:
+  retry-within: 60m
 
 """#),
         (name: "exchange-2003", yaml: #"""
@@ -221,6 +227,8 @@ summary: Greets with 421 4.7.0 (too many connections) and closes.
 host:
   hostname: mx.greeting-421.test
   greeting: "421 4.7.0 {hostname} Error: too many connections"
+expect:
+  retry-within: 60m
 
 """#),
         (name: "greeting-554", yaml: #"""
@@ -254,6 +262,8 @@ rules:
       greylist: {key: [client, sender, recipient], delay: 5m, expire: 35d}
     do:
       reply: "451 4.7.1 Greylisted, please come back in {remaining}"
+expect:
+  retry-within: 60m
 
 """#),
         (name: "mailbox-full", yaml: #"""
@@ -274,6 +284,8 @@ rules:
       limit: {key: recipient, max: 3}
     do:
       reply: "452 4.2.2 Mailbox full"
+expect:
+  retry-within: 60m
 
 """#),
         (name: "mixed-recipients", yaml: #"""
@@ -299,6 +311,8 @@ rules:
       args: "(?i)^TO: ?<later[^@>]*@"
     do:
       reply: "450 4.2.0 Recipient address rejected: Mailbox temporarily unavailable"
+expect:
+  retry-within: 60m
 
 """#),
         (name: "no-ack-after-dot", yaml: #"""
@@ -315,6 +329,8 @@ host:
 rules:
   - on: data.end
     do: withhold
+expect:
+  patience: 10m
 
 """#),
         (name: "pix-mailguard", yaml: #"""
@@ -353,6 +369,8 @@ rules:
     do:
       - reply: "421 4.7.0 {hostname} Error: too many messages from this client, try again in {remaining}"
       - close
+expect:
+  retry-within: 60m
 
 """#),
         (name: "reset-mid-data", yaml: #"""
@@ -420,6 +438,8 @@ host:
   timeouts: {hold: 15m}
 firewall:
   swallow-after: XEXCH50
+expect:
+  patience: 5m
 
 """#),
         (name: "xexch50-not-authorized", yaml: #"""
@@ -453,6 +473,8 @@ rules:
   - name: the blob's acknowledgement never comes
     on: xexch50.blob
     do: withhold
+expect:
+  patience: 5m
 
 """#),
     ]

@@ -14,7 +14,7 @@ extension ControlAPI {
         if let id = filter.session, runtime.sessions.session(id: id) == nil {
             return .error(404, "no session with id '\(id)' (it may have been reset or dropped by retention)")
         }
-        let report = filter.apply(LiveVerdicts.judge(runtime.sessions, runtime.messages))
+        let report = filter.apply(LiveVerdicts.judge(runtime.sessions, runtime.messages, runtime.dnsQueries))
         guard format == "junit" else { return .json(report) }
         return .bytes(Array(JUnitReport.render(report).utf8), type: "application/xml")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MockMXScenario
+import MockMXVerdicts
 import SMTPProtocol
 
 /// What the connection needs of the step being answered, taken from it once in `begin`: reading the step
@@ -81,6 +82,12 @@ extension SMTPConnection {
         host.metrics.ruleFired(rule.metricLabel)
         let actions = rule.effectiveActions.map(\.summary).joined(separator: ", ")
         note("\(rule.label) on \(rule.event): \(actions)", rule: rule.label)
+        if let greylist = rule.conditions.greylist {
+            // What the host asked for, in real time, so the verdicts can tell a retry that came too early. A plain
+            // note: the line above already names the rule (the UI draws one box per rule note).
+            let milliseconds = engine.clock.real(milliseconds: greylist.delayMilliseconds)
+            note(RetryDelayNote.text(seconds: Double(milliseconds) / 1000))
+        }
     }
 
     /// Performs the plan's actions until one waits (delay, trickle) or ends the step.

@@ -2,6 +2,7 @@ import CLibEvent
 import Foundation
 import MockMXDNS
 import MockMXScenario
+import MockMXVerdicts
 
 /// The authoritative UDP DNS responder for the test domains: libevent's evdns server on the host's loop
 /// parses each request (it drops malformed ones; a socket filter drops those too short for its parser), the
@@ -13,14 +14,17 @@ final class DNSResponder {
     private let zone: DNSZone
     private let log: DNSQueryLog
     private let handler: (@Sendable (DNSQueryRecord) -> Void)?
+    /// With `--spool`, every query is also a line of `DIR/dns.jsonl`, so `mockmx verdicts DIR` judges the MX checks.
+    private let spool: DNSSpool?
 
     init(
         loop: EventLoop, address: String, zone: DNSZone, log: DNSQueryLog,
-        handler: (@Sendable (DNSQueryRecord) -> Void)?
+        handler: (@Sendable (DNSQueryRecord) -> Void)?, spool: URL? = nil
     ) throws {
         self.zone = zone
         self.log = log
         self.handler = handler
+        self.spool = spool.map(DNSSpool.init)
         guard let parsed = HostPort(address), var (storage, length) = parsed.socketAddress else {
             throw HostError(HostPort.invalid(address))
         }
@@ -110,6 +114,7 @@ final class DNSResponder {
 
     private func record(_ query: DNSQueryRecord) {
         log.append(query)
+        spool?.append(query.lookup)
         handler?(query)
     }
 }

@@ -57,7 +57,8 @@ final class HostRuntime {
             if let dnsConfiguration = configuration.dns {
                 dns = try DNSResponder(
                     loop: loop, address: dnsConfiguration.address, zone: try servedZone(dnsConfiguration.zone),
-                    log: dnsQueries, handler: dnsConfiguration.queryHandler)
+                    log: dnsQueries, handler: dnsConfiguration.queryHandler,
+                    spool: configuration.spoolDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) })
             }
         } catch {
             for listener in listeners { listener.close() }

@@ -9,7 +9,7 @@ extension MockMXHost {
 
     /// The judgment of the senders under test on the retained sessions, now: `host.verdicts.summary.fail == 0`.
     public var verdicts: VerdictReport {
-        LiveVerdicts.judge(sessions, messages)
+        LiveVerdicts.judge(sessions, messages, dnsQueries)
     }
 }
 
@@ -20,12 +20,22 @@ enum LiveVerdicts {
     }
 
     /// Duplicates are told by the retained messages' Message-IDs, read only now, never on the message path.
-    static func judge(_ sessions: SessionStore, _ messages: MessageStore) -> VerdictReport {
+    static func judge(_ sessions: SessionStore, _ messages: MessageStore, _ dns: DNSQueryLog) -> VerdictReport {
         let identities = messages.all.compactMap { message in
             MessageIdentity.messageID(in: message.content).map { (message.id, $0) }
         }
         return VerdictEngine().judge(
             recorded(sessions), now: Date().timeIntervalSince1970,
-            messageIDs: Dictionary(identities, uniquingKeysWith: { first, _ in first }))
+            messageIDs: Dictionary(identities, uniquingKeysWith: { first, _ in first }),
+            dnsLookups: dns.all.map(\.lookup))
+    }
+}
+
+extension DNSQueryRecord {
+    /// The query as the verdicts read it (and a spool's `dns.jsonl` holds it), its time to the microsecond.
+    var lookup: DNSLookup {
+        DNSLookup(
+            time: SessionTime.format(secondsSince1970: time.timeIntervalSince1970), client: client, name: name,
+            type: type, rcode: responseCode, answers: answers)
     }
 }

@@ -58,7 +58,19 @@ public enum SessionSpool {
         return identities
     }
 
-    private static func describe(_ error: DecodingError) -> String {
+    /// The DNS lookups a spool's `dns.jsonl` holds (none when it has no such file), oldest first. Throws naming
+    /// the file and line that is not a lookup.
+    public static func dnsLookups(in directory: String) throws -> [DNSLookup] {
+        var root = URL(fileURLWithPath: directory, isDirectory: true)
+        if !FileManager.default.fileExists(atPath: SessionSpool.directory(in: root).path) {
+            root = root.deletingLastPathComponent()
+        }
+        let file = root.appendingPathComponent(DNSSpool.fileName)
+        guard let data = FileManager.default.contents(atPath: file.path) else { return [] }
+        return try DNSSpool.decode(data, file: file.path)
+    }
+
+    static func describe(_ error: DecodingError) -> String {
         switch error {
         case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context),
             .valueNotFound(_, let context):
@@ -66,6 +78,45 @@ public enum SessionSpool {
             return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
         @unknown default:
             return "\(error)"
+        }
+    }
+}
+
+/// `DIR/dns.jsonl`: one DNS lookup per line, appended as the responder answers (on the loop; a lookup is small
+/// and rare beside the mail). A failed write only leaves the lookup out of an offline judgment.
+final class DNSSpool {
+    static let fileName = "dns.jsonl"
+    private let url: URL
+    private var handle: FileHandle?
+
+    init(_ spool: URL) {
+        self.url = spool.appendingPathComponent(DNSSpool.fileName)
+    }
+
+    deinit {
+        try? handle?.close()
+    }
+
+    func append(_ lookup: DNSLookup) {
+        guard var line = try? JSONBytesEncoder().encode(lookup) else { return }
+        line.append(0x0A)
+        if handle == nil {
+            if !FileManager.default.fileExists(atPath: url.path) {
+                FileManager.default.createFile(atPath: url.path, contents: nil)
+            }
+            handle = try? FileHandle(forWritingTo: url)
+            _ = try? handle?.seekToEnd()
+        }
+        try? handle?.write(contentsOf: line)
+    }
+
+    /// The lookups of a `dns.jsonl` file's bytes, a damaged line named by its file and number.
+    static func decode(_ data: Data, file: String) throws -> [DNSLookup] {
+        do {
+            return try DNSLookup.lines(data)
+        } catch {
+            let why = (error.error as? DecodingError).map(SessionSpool.describe) ?? error.error.localizedDescription
+            throw HostError("\(file):\(error.line): not a mockmx DNS lookup: \(why)")
         }
     }
 }

@@ -78,7 +78,13 @@ struct ClientJudge {
                             || later.recipients.contains { failure.recipients.contains($0.address) })
                 }
                 let failed = (transaction.session, replyEntry(transaction, failure.command))
-                if let retry {
+                if let retry, let early = tooEarly(transaction, failure.command, retry: retry, failure.recipients) {
+                    add(
+                        .retryAfterTemporaryFailure, .fail, sessions: [transaction.session, retry.session],
+                        message: message, evidence: [(transaction.session, early.note), failed, (retry.session, early.entry)],
+                        "\(failure.what) asking for a retry after \(SessionTime.seconds(early.asked)) and the client "
+                            + "retried after \(SessionTime.seconds(early.waited)), before the delay the host asked for")
+                } else if let retry {
                     add(
                         .retryAfterTemporaryFailure, .pass, sessions: [transaction.session, retry.session],
                         message: message, evidence: [failed, (retry.session, entry(retry, retry.mail))],
@@ -102,6 +108,29 @@ struct ClientJudge {
                     "the greeting was 421 and no new connection came yet")
             }
         }
+    }
+
+    /// When a greylisting rule stated its delay (a `greylisted: retry not before` note) and the retry's same step
+    /// came sooner: the retry's step (the recipient's RCPT, the message's end of data, else MAIL), how long after
+    /// the refusal it came, and the delay asked for.
+    private func tooEarly(
+        _ transaction: Transaction, _ command: Int, retry: Transaction, _ recipients: [String]
+    ) -> (note: Int, entry: Int, waited: Double, asked: Double)? {
+        let dialogue = dialogues[transaction.session]
+        guard let asked = dialogue.commands[command].askedDelay else { return nil }
+        let step: Int
+        if command == transaction.content, let content = retry.content {
+            step = content
+        } else if command == transaction.mail {
+            step = retry.mail
+        } else {
+            step = retry.recipients.first { recipients.contains($0.address) }?.command ?? retry.mail
+        }
+        let retried = dialogues[retry.session].commands[step]
+        let time = retried.kind == .content ? retried.endTime : retried.time
+        let waited = time - dialogue.times[asked.entry]
+        guard waited < asked.seconds else { return nil }
+        return (asked.entry, retried.kind == .content ? retried.endEntry : retried.entry, waited, asked.seconds)
     }
 
     private mutating func unretried(

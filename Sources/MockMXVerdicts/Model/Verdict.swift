@@ -102,10 +102,28 @@ public struct VerdictReport: Codable, Sendable, Equatable {
 
     public var summary: Summary
     public var verdicts: [Verdict]
+    /// Each client's full report card: every check, with why those that gave no verdict were not exercised.
+    public var cards: [ClientCard]
 
     public init(_ verdicts: [Verdict]) {
+        self.init(verdicts, cards: ClientCard.cards(verdicts))
+    }
+
+    public init(_ verdicts: [Verdict], cards: [ClientCard]) {
         self.summary = Summary(verdicts)
         self.verdicts = verdicts
+        self.cards = cards
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        verdicts = try container.decode([Verdict].self, forKey: .verdicts)
+        summary = try container.decodeIfPresent(Summary.self, forKey: .summary) ?? Summary(verdicts)
+        cards = try container.decodeIfPresent([ClientCard].self, forKey: .cards) ?? []
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case summary, verdicts, cards
     }
 
     /// Whether any verdict failed (a warning included): `--fail-on-verdict` and `mockmx verdicts` exit 1.

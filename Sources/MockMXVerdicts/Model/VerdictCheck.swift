@@ -16,6 +16,8 @@ public enum VerdictCheck: String, CaseIterable, Sendable {
     case noRetryAfterPermanentFailure = "no-retry.after-permanent-failure"
     case recipientsPartialAcceptance = "recipients.partial-acceptance"
     case deliveryDuplicate = "delivery.duplicate"
+    case mxPreferenceAndFallback = "mx.preference-and-fallback"
+    case mxNullMXRespected = "mx.null-mx-respected"
 
     public var reference: String {
         switch self {
@@ -35,6 +37,8 @@ public enum VerdictCheck: String, CaseIterable, Sendable {
         case .noRetryAfterPermanentFailure: "RFC 5321 §4.2.1"
         case .recipientsPartialAcceptance: "RFC 5321 §3.3"
         case .deliveryDuplicate: "RFC 1047"
+        case .mxPreferenceAndFallback: "RFC 5321 §5.1"
+        case .mxNullMXRespected: "RFC 7505 §3, §4"
         }
     }
 

@@ -50,3 +50,20 @@ extension VerdictExpectations {
         }
     }
 }
+
+/// The note a session gets when a greylisting rule refuses: how long the host asked the client to wait, in real
+/// seconds (`--clock-scale` applied), so `retry.after-temporary-failure` can tell a retry that came too early:
+/// `greylisted: retry not before 300.0 s`.
+public enum RetryDelayNote {
+    static let prefix = "greylisted: retry not before "
+
+    public static func text(seconds: Double) -> String {
+        prefix + "\(seconds) s"
+    }
+
+    /// The seconds a note states; nil when `note` is not one.
+    static func seconds(in note: String) -> Double? {
+        guard note.hasPrefix(prefix), note.hasSuffix(" s") else { return nil }
+        return Double(note.dropFirst(prefix.count).dropLast(2)).flatMap { $0 >= 0 && $0.isFinite ? $0 : nil }
+    }
+}

@@ -41,6 +41,8 @@ final class Dialogue {
         var withheldEntry: Int?
         /// For content: the note describing bare line ends and long lines, if any were seen.
         var shapeEntry: Int?
+        /// The delay a greylisting rule asked for when it refused this command, and its note's entry.
+        var askedDelay: (seconds: Double, entry: Int)?
     }
 
     let session: RecordedSession
@@ -201,6 +203,8 @@ final class Dialogue {
                     kind: .malformed, entry: index, time: time, verb: "", argument: "", endEntry: index, endTime: time))
         } else if expectations == nil, text.startsASCII("expect: "), let stated = VerdictExpectations(note: text) {
             expectations = stated
+        } else if let seconds = RetryDelayNote.seconds(in: text), let waiting = pending.first {
+            commands[waiting].askedDelay = (seconds, index)
         } else if text.startsASCII("message content: "), let content = commands.lastIndex(where: { $0.kind == .content }) {
             commands[content].shapeEntry = index
         }

@@ -4,18 +4,24 @@
 public enum JUnitReport {
     public static func render(_ report: VerdictReport, warningsFail: Bool = false) -> String {
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
-        let checks = VerdictCheck.allCases.map(\.rawValue).filter { check in
-            report.verdicts.contains { $0.check == check }
+        // A check some client's card shows as not exercised is a suite too: skipped, the reason in <system-out>.
+        let unexercised = Dictionary(grouping: report.cards.flatMap { card in
+            card.checks.filter { $0.result == ClientCard.notExercised }.map { (card.client, $0) }
+        }, by: \.1.check)
+        let checks = VerdictCheck.allCases.filter { check in
+            report.verdicts.contains { $0.check == check.rawValue } || unexercised[check.rawValue] != nil
         }
-        for (id, check) in checks.enumerated() {
+        let started = timestamp(report.verdicts)
+        for (id, check) in checks.map(\.rawValue).enumerated() {
             let verdicts = report.verdicts.filter { $0.check == check }
+            let skipped = unexercised[check] ?? []
             let failures = verdicts.filter { isFailure($0, warningsFail: warningsFail) }.count
             xml += "  <testsuite package=\"mockmx\" id=\"\(id)\" name=\"\(escape(check))\" "
-                + "timestamp=\"\(timestamp(verdicts))\" hostname=\"mockmx\" tests=\"\(verdicts.count)\" "
-                + "failures=\"\(failures)\" errors=\"0\" time=\"0\">\n"
-            xml += "    <properties>\n      <property name=\"reference\" value=\"\(escape(verdicts[0].reference))\"/>\n"
+                + "timestamp=\"\(verdicts.isEmpty ? started : timestamp(verdicts))\" hostname=\"mockmx\" "
+                + "tests=\"\(verdicts.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped.count)\" time=\"0\">\n"
+            xml += "    <properties>\n      <property name=\"reference\" value=\"\(escape(checks[id].reference))\"/>\n"
                 + "    </properties>\n"
-            var systemOut = ""
+            var systemOut = skipped.map { "not exercised for \($0.0): \($0.1.reason ?? "")\n" }.joined()
             for verdict in verdicts {
                 let name = "\(verdict.client) \(verdict.message ?? verdict.sessions.joined(separator: ","))"
                 xml += "    <testcase name=\"\(escape(name))\" classname=\"mockmx.\(escape(check))\" time=\"0\""
