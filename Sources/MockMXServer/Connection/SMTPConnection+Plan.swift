@@ -14,6 +14,8 @@ struct StepFacts {
     var endReason: SessionEnd?
     /// An accepted end of data's message, stored before its `2xx` leaves.
     var message: ReceivedMessage?
+    /// LMTP's end of a message: the rule deciding each recipient's reply (nil: none), for the transcript.
+    var recipientRules: [String?] = []
 }
 
 /// The middle of the pipeline: a proposal becomes a plan (the first matching rule's actions, or the
@@ -40,6 +42,7 @@ extension SMTPConnection {
     func plan(_ next: SMTPStep) {
         ruleLabel = nil
         repliedInStep = false
+        if !next.recipientReplies.isEmpty { return planRecipients(next) }
 
         let name = next.event.name
         let (occurrence, messageOccurrence) = engine.countsOccurrences ? occurrences.count(name) : (0, 0)
@@ -98,8 +101,11 @@ extension SMTPConnection {
             return transmit(bytes, code: code, trickleMilliseconds: trickleMilliseconds)
         case .store:
             guard let message = step.message else { return false }
-            let next = executor.stored(refusal: storeMessage(message))
+            let next = executor.stored(refusal: storeMessage(message, recipientCodes: executor.plannedRecipientCodes))
             return perform(next)
+        case .nextRecipient(let index):
+            ruleLabel = step.recipientRules[index]
+            return true
         case .wait(let milliseconds):
             wait(engine.clock.real(milliseconds: milliseconds)) { $0.runPlan() }
             return false
@@ -207,10 +213,12 @@ extension SMTPConnection {
         }
     }
 
-    /// nil when the message is kept, else the reply that refuses it.
-    func storeMessage(_ message: ReceivedMessage) -> SMTPReply? {
-        let stored = StoredMessage(
+    /// nil when the message is kept, else the reply that refuses it. LMTP: `recipientCodes` says which
+    /// recipients it is delivered to.
+    func storeMessage(_ message: ReceivedMessage, recipientCodes: [Int?]? = nil) -> SMTPReply? {
+        var stored = StoredMessage(
             message, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress)
+        stored.lmtp = recipientCodes.map { MessageEnvelope.RecipientOutcomes(recipients: message.recipients, codes: $0) }
         do {
             try host.messages.store(stored)
         } catch {

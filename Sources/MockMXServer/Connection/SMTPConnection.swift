@@ -99,8 +99,9 @@ final class SMTPConnection {
         self.record = SessionRecord(
             id: sessionID, listener: listener.name, scenario: engine.scenario.name, clientAddress: clientAddress,
             maxEntries: host.configuration.transcriptLimit)
-        var machine = SMTPSessionStateMachine(
-            configuration: host.sessionConfiguration(engine.scenario.host), sessionID: sessionID)
+        var persona = host.sessionConfiguration(engine.scenario.host)
+        if listener.lmtp { persona.useLMTP() }
+        var machine = SMTPSessionStateMachine(configuration: persona, sessionID: sessionID)
         machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
         self.machine = machine
         self.firewall = engine.scenario.firewall.map(FirewallFilter.init(configuration:))
@@ -110,7 +111,9 @@ final class SMTPConnection {
         }
 
         var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if !listener.isUnixSocket {
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         // The callbacks get this object's address; libevent's retain is taken in `start`, before reading.
         self.transport = ClientTransport(base: host.loop.base)
         let context = Unmanaged.passUnretained(self).toOpaque()
