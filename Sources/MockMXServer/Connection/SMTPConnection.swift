@@ -105,7 +105,9 @@ final class SMTPConnection {
         machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
         self.machine = machine
         self.firewall = engine.scenario.firewall.map(FirewallFilter.init(configuration:))
-        if let settings = engine.scenario.upstream ?? host.configuration.upstream {
+        // An LMTP listener answers for itself: the upstream is an SMTP host, whose one reply after the data
+        // could not stand for one per recipient.
+        if !listener.lmtp, let settings = engine.scenario.upstream ?? host.configuration.upstream {
             let clock = engine.clock
             self.upstream = UpstreamLink(loop: host.loop, settings: settings) { clock.real(milliseconds: $0) }
         }
