@@ -144,6 +144,34 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    @Test func clientKeysAndAddressRangesTakeAUnixSocketClient() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-\(UUID().uuidString).sock").path
+        let live = try host("""
+            rules:
+              - name: loopback only
+                on: mail
+                when: {client: 127.0.0.0/8}
+                do: {reply: "550 5.7.1 not from loopback"}
+              - name: greylisted
+                on: rcpt
+                when: {greylist: {key: [client, recipient], delay: 5m}}
+                do: {reply: "451 4.7.1 Greylisted"}
+            """, address: "unix:\(path)")
+        for _ in 0..<2 {
+            let client = try RawClient(unixPath: path)
+            _ = try client.reply()
+            try client.send("LHLO c.test\r\nMAIL FROM:<s@c.test>\r\nRCPT TO:<a@lmtp.test>\r\nQUIT\r\n")
+            _ = try client.reply()
+            // A unix client is in no address range, and its greylist key is the same for every connection.
+            #expect(try client.replyLine() == "250 2.1.0 Ok")
+            #expect(try client.replyLine() == "451 4.7.1 Greylisted")
+            #expect(try client.replyLine() == "221 2.0.0 Bye")
+        }
+        #expect(await live.waitForEndedSessions(2))
+        #expect(live.host.sessions.all.map(\.clientAddress) == ["unix:", "unix:"])
+        #expect(live.host.verdicts.verdicts.allSatisfy { $0.client == "unix:" })
+    }
+
     @Test func aPathThatIsNoSocketIsAClearError() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-lmtp-\(UUID().uuidString)")
         try Data("keep me".utf8).write(to: file)
