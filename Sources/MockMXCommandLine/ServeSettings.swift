@@ -198,7 +198,8 @@ public struct ServeSettings: Sendable, Equatable {
         guard !entries.isEmpty else { throw ConfigurationError(source, "holds no address") }
         for entry in entries {
             guard !entry.address.isEmpty else {
-                throw ConfigurationError(source, "an entry has no address (use [smtps://|lmtp://]HOST:PORT[=SCENARIO] or lmtp://unix:/PATH)")
+                throw ConfigurationError(
+                    source, "an entry has no address (use [smtps://|lmtp://]HOST:PORT[=SCENARIO] or lmtp://unix:/PATH)")
             }
             guard entry.scenario?.isEmpty != true else {
                 throw ConfigurationError(source, "'\(entry.address)=' names no scenario after the '='")

@@ -76,13 +76,18 @@ extension SMTPSessionStateMachine {
         case .quit: quit(event: event)
         case .vrfy: vrfy(arguments: arguments, event: event)
         case .expn: .noEffect(event, reply(502, "5.5.1", "Error: EXPN not available"))
-        case .help: .noEffect(event, reply(214, "2.0.0", "Commands: \(configuration.isLMTP ? "LHLO" : "HELO EHLO") MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"))
+        case .help:
+            .noEffect(
+                event,
+                reply(214, "2.0.0", "Commands: \(configuration.isLMTP ? "LHLO" : "HELO EHLO") \(Self.helpCommands)"))
         case .xexch50: xexch50(arguments: arguments, event: event)
         case .starttls: startTLS(arguments: arguments, event: event)
         case .auth: auth(arguments: arguments, event: event)
         case .bdat: bdat(arguments: arguments, event: event)
         }
     }
+
+    private static let helpCommands = "MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"
 
     private func hello(_ command: SMTPCommand, arguments: [UInt8], event: SMTPEvent) -> Proposal {
         if configuration.isLMTP, command != .lhlo {

@@ -17,7 +17,9 @@ extension SMTPSessionStateMachine {
     }
 
     func mail(arguments: [UInt8], event: SMTPEvent) -> Proposal {
-        guard heloName != nil else { return .noEffect(event, reply(503, "5.5.1", "Error: send \(greetingVerbs) first")) }
+        guard heloName != nil else {
+            return .noEffect(event, reply(503, "5.5.1", "Error: send \(greetingVerbs) first"))
+        }
         guard transaction == nil else { return .noEffect(event, reply(503, "5.5.1", "Error: nested MAIL command")) }
         let parsed: SMTPPathArguments
         do {
@@ -173,7 +175,9 @@ extension SMTPSessionStateMachine {
 
     /// The end of a message (DATA's dot, BDAT LAST): accepted with `content`, or refused. In LMTP every
     /// accepted recipient gets its own reply, in RCPT order (RFC 2033 §4.2), which the step lists.
-    func messageEnd(_ event: SMTPEvent, content: [UInt8]? = nil, refusal: SMTPReply? = nil, effect: Effect) -> Proposal {
+    func messageEnd(
+        _ event: SMTPEvent, content: [UInt8]? = nil, refusal: SMTPReply? = nil, effect: Effect
+    ) -> Proposal {
         let accepted = content.map { message(content: $0) }
         let summary = refusal ?? reply(250, "2.0.0", "Ok: queued as \(accepted!.id)")
         var proposal = Proposal(event, summary, effect: effect, message: accepted)

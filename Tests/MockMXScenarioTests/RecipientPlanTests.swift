@@ -45,7 +45,9 @@ import Testing
 
     @Test func aCloseAfterTheFirstReplyLeavesTheLaterRecipientsWithoutOne() {
         var executor = PlanExecutor(
-            recipientPlans: [(delivered("a@x"), [.useDefault, .close]), (delivered("b@x"), PlanExecutor.defaultActions)],
+            recipientPlans: [
+                (delivered("a@x"), [.useDefault, .close]), (delivered("b@x"), PlanExecutor.defaultActions),
+            ],
             carriesMessage: true, enhancedStatusCodes: true)
         #expect(executor.plannedRecipientCodes == [250, nil])
         #expect(
@@ -71,7 +73,9 @@ import Testing
     @Test func aStoreThatFailsIsTriedAgainAtTheNext2xx() {
         let spoolFull = SMTPReply(451, "4.3.0", "Error: spool")
         var executor = PlanExecutor(
-            recipientPlans: [(delivered("a@x"), PlanExecutor.defaultActions), (delivered("b@x"), PlanExecutor.defaultActions)],
+            recipientPlans: [
+                (delivered("a@x"), PlanExecutor.defaultActions), (delivered("b@x"), PlanExecutor.defaultActions),
+            ],
             carriesMessage: true, enhancedStatusCodes: true)
         let actions = run(&executor, storeRefusal: spoolFull)
         #expect(actions.filter { $0 == .store }.count == 2)

@@ -23,7 +23,8 @@ import Testing
         try client.send("LHLO client.test\r\n")
         let lhlo = try client.reply()
         #expect(lhlo.contains("250-PIPELINING") && lhlo.last == "250 ENHANCEDSTATUSCODES")
-        try client.send("MAIL FROM:<s@client.test>\r\n" + recipients.map { "RCPT TO:<\($0)>\r\n" }.joined() + "DATA\r\n")
+        let envelope = recipients.map { "RCPT TO:<\($0)>\r\n" }.joined()
+        try client.send("MAIL FROM:<s@client.test>\r\n" + envelope + "DATA\r\n")
         for _ in 0...recipients.count { #expect(try client.replyLine().hasPrefix("250 ")) }
         #expect(try client.replyLine().hasPrefix("354 "))
         try client.send("Subject: lmtp\r\n\r\nhello\r\n.\r\n")
@@ -63,7 +64,8 @@ import Testing
             """)
         let client = try RawClient(port: live.port)
         #expect(try client.replyLine().hasPrefix("220 "))
-        try client.send("LHLO c.test\r\nMAIL FROM:<s@c.test>\r\nRCPT TO:<a@lmtp.test>\r\nRCPT TO:<b@lmtp.test>\r\nDATA\r\n")
+        try client.send("LHLO c.test\r\nMAIL FROM:<s@c.test>\r\n")
+        try client.send("RCPT TO:<a@lmtp.test>\r\nRCPT TO:<b@lmtp.test>\r\nDATA\r\n")
         for _ in 0..<5 { _ = try client.reply() }
         try client.send("x\r\n.\r\n")
         #expect(try client.replyLine().hasPrefix("250 2.0.0 <a@lmtp.test>"))
@@ -113,7 +115,8 @@ import Testing
     }
 
     @Test func aUnixSocketListenerReplacesAStaleSocketAndRemovesItsOwnAtShutdown() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-lmtp-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("mockmx-lmtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("lmtp.sock").path
@@ -123,7 +126,9 @@ import Testing
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8) }
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         close(stale)
         #expect(FileManager.default.fileExists(atPath: path))
@@ -145,7 +150,8 @@ import Testing
     }
 
     @Test func clientKeysAndAddressRangesTakeAUnixSocketClient() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mockmx-\(UUID().uuidString).sock").path
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("mockmx-\(UUID().uuidString).sock").path
         let live = try host("""
             rules:
               - name: loopback only

@@ -218,7 +218,9 @@ extension SMTPConnection {
     func storeMessage(_ message: ReceivedMessage, recipientCodes: [Int?]? = nil) -> SMTPReply? {
         var stored = StoredMessage(
             message, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress)
-        stored.lmtp = recipientCodes.map { MessageEnvelope.RecipientOutcomes(recipients: message.recipients, codes: $0) }
+        stored.lmtp = recipientCodes.map {
+            MessageEnvelope.RecipientOutcomes(recipients: message.recipients, codes: $0)
+        }
         do {
             try host.messages.store(stored)
         } catch {

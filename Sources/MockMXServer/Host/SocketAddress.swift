@@ -89,7 +89,8 @@ enum SocketAddress {
         }
         if connected { throw HostError("cannot \(purpose) on \(name): another server is listening there") }
         guard unlink(path) == 0 else {
-            throw HostError("cannot \(purpose) on \(name): cannot remove the old socket: \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            throw HostError("cannot \(purpose) on \(name): cannot remove the old socket: \(reason)")
         }
     }
 

@@ -158,7 +158,9 @@ final class Dialogue {
         } else if !pending.isEmpty {
             let answered = pending.removeFirst()
             commands[answered].reply = replies.count
-            if speaksLMTP, commands[answered].endsMessage { recipientRepliesOwed = acceptedRecipients(before: answered) - 1 }
+            if speaksLMTP, commands[answered].endsMessage {
+                recipientRepliesOwed = acceptedRecipients(before: answered) - 1
+            }
         }
         openReply = continues ? replies.count : nil
         replies.append(Reply(code: code, entries: [index], lines: [text], firstTime: time, lastTime: time))
@@ -169,7 +171,9 @@ final class Dialogue {
         var count = 0
         for earlier in commands[..<command].reversed() {
             if earlier.verb == "MAIL" { break }
-            if earlier.verb == "RCPT", let reply = earlier.reply, (200...299).contains(replies[reply].code) { count += 1 }
+            if earlier.verb == "RCPT", let reply = earlier.reply, (200...299).contains(replies[reply].code) {
+                count += 1
+            }
         }
         return count
     }
