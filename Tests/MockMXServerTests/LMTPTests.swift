@@ -195,5 +195,11 @@ import Testing
         } catch {
             #expect("\(error)" == "cannot listen on unix:/nonexistent-dir/lmtp.sock: No such file or directory")
         }
+        do {
+            _ = try host(address: "unix:lmtp.sock")
+            Issue.record("bound a relative path")
+        } catch {
+            #expect("\(error)" == "cannot listen on unix:lmtp.sock: give an absolute path shorter than 108 bytes")
+        }
     }
 }
