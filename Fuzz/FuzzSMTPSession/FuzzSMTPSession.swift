@@ -14,7 +14,7 @@ import SMTPProtocol
 /// - byte 2: how the client bytes are cut into reads (`FeedSchedule`)
 /// - byte 3: bits 0–3 how often a commit is overridden (n/16), bits 4–7 seed of the override codes
 /// - byte 4: bits 0–1 greeting, bit 2 `data.bytes` marks, bit 3 bytes before the greeting,
-///   bits 4–7 round-trip kind
+///   bits 4–7 round-trip kind; outside round-trip mode bit 4 speaks LMTP (RFC 2033) instead of SMTP
 ///
 /// In round-trip mode the client bytes are message content, wrapped into a session whose outcome is
 /// known exactly (dot-stuffing, bare LF handling per mode, BDAT chunks, the XEXCH50 blob).
@@ -31,7 +31,7 @@ enum SessionFuzzer {
             RoundTrip.run(kind: extraByte >> 4, feedControl: feedByte, chunkControl: overrideByte, content: payload)
             return
         }
-        let configuration = SMTPServerConfiguration(
+        var configuration = SMTPServerConfiguration(
             hostname: "mx.fuzz.test",
             greeting: greetings[Int(extraByte & 0x03)],
             extensions: extensionSets[Int((flags >> 4) & 0x07)],
@@ -43,6 +43,7 @@ enum SessionFuzzer {
             pipelining: flags & 0x04 != 0 ? .strict : .lenient,
             auth: AuthPolicy(users: ["user": "secret"]),
             requireTLS: flags & 0x80 != 0)
+        if extraByte & 0x10 != 0 { configuration.useLMTP() }
         var schedule = FeedSchedule(control: feedByte)
         var chunks = schedule.chunks(of: payload)[...]
         let early = extraByte & 0x08 != 0 ? chunks.popFirst() : nil
@@ -142,6 +143,7 @@ struct Driver {
                 invariant(false, "malformed reply to \(step.event): \(problem): \(printable(wire))")
             }
         }
+        checkRecipientReplies(step)
         if let message = step.message {
             invariant(!message.recipients.isEmpty, "message \(message.id) has no recipient (event \(step.event))")
             invariant(
@@ -157,6 +159,8 @@ struct Driver {
         if overrideRate > 0, overrides.below(16) < overrideRate {
             code = Driver.codes[overrides.below(Driver.codes.count)]
             output += Array("[\(code.map(String.init) ?? "withheld") instead]\r\n".utf8)
+        } else if !step.recipientReplies.isEmpty {
+            for recipientReply in step.recipientReplies { output += machine.encode(recipientReply.reply) }
         } else if let reply = step.reply {
             output += machine.encode(reply)
         }
@@ -170,6 +174,36 @@ struct Driver {
         if step.closesConnection || code == 421 {
             machine.close()
             closed = true
+        }
+    }
+}
+
+extension Driver {
+    /// LMTP: the end of a message answers each accepted recipient once, in RCPT order (RFC 2033 §4.2), with
+    /// well-formed replies; HELO and EHLO are refused. SMTP never answers per recipient.
+    func checkRecipientReplies(_ step: SMTPStep) {
+        guard machine.configuration.isLMTP else {
+            invariant(step.recipientReplies.isEmpty, "per-recipient replies in SMTP (event \(step.event))")
+            return
+        }
+        if case .command(let verb, _, true) = step.event, verb == "HELO" || verb == "EHLO" {
+            invariant(step.reply?.code == 500, "\(verb) in LMTP answered \(String(describing: step.reply))")
+        }
+        if !step.recipientReplies.isEmpty {
+            switch step.event {
+            case .dataEnd, .bdatChunk(_, true, _): break
+            default: invariant(false, "per-recipient replies on event \(step.event)")
+            }
+        }
+        for recipientReply in step.recipientReplies {
+            if let problem = ReplySyntax.problem(machine.encode(recipientReply.reply)) {
+                invariant(false, "malformed reply to a recipient: \(problem)")
+            }
+        }
+        if let message = step.message {
+            invariant(
+                step.recipientReplies.map { String(decoding: $0.recipient, as: UTF8.self) } == message.recipients,
+                "per-recipient replies for other recipients than the message's")
         }
     }
 }

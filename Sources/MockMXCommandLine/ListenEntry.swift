@@ -1,25 +1,33 @@
-/// One `--listen` argument or `MOCKMX_LISTEN` entry: `[smtps://]ADDRESS[=SCENARIO]`.
+/// One `--listen` argument or `MOCKMX_LISTEN` entry: `[SCHEME://]ADDRESS[=SCENARIO]`, scheme `smtp` (the
+/// default), `smtps` or `lmtp`.
 public struct ListenEntry: Sendable, Equatable {
-    /// `HOST:PORT` or `[IPV6]:PORT`, checked when it is bound.
+    /// `HOST:PORT`, `[IPV6]:PORT` or `unix:/PATH`, checked when it is bound.
     public var address: String
     /// A bundled scenario name or a YAML file; nil for the default persona.
     public var scenario: String?
     /// `smtps://`: TLS from the first byte.
     public var implicitTLS: Bool
+    /// `lmtp://`: LMTP (RFC 2033) instead of SMTP.
+    public var lmtp: Bool
 
-    public init(address: String, scenario: String? = nil, implicitTLS: Bool = false) {
+    public init(address: String, scenario: String? = nil, implicitTLS: Bool = false, lmtp: Bool = false) {
         self.address = address
         self.scenario = scenario
         self.implicitTLS = implicitTLS
+        self.lmtp = lmtp
     }
 
-    /// `smtps://127.0.0.1:465=greylist` → address, scenario, implicit TLS. The address may hold colons (IPv6);
-    /// an explicit `smtp://` is accepted and changes nothing.
+    /// `smtps://127.0.0.1:465=greylist` → address, scenario, implicit TLS; `lmtp://unix:/run/mx.sock` → LMTP on a
+    /// unix-domain socket. The address may hold colons (IPv6); an explicit `smtp://` is accepted and changes
+    /// nothing.
     public init(parsing argument: String) {
         var text = Substring(argument)
         implicitTLS = text.hasPrefix("smtps://")
+        lmtp = text.hasPrefix("lmtp://")
         if implicitTLS {
             text = text.dropFirst("smtps://".count)
+        } else if lmtp {
+            text = text.dropFirst("lmtp://".count)
         } else if text.hasPrefix("smtp://") {
             text = text.dropFirst("smtp://".count)
         }

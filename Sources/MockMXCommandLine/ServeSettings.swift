@@ -189,7 +189,7 @@ public struct ServeSettings: Sendable, Equatable {
         let given = flag.map { ($0, "--dns") } ?? variables[.dns].map { ($0, EnvironmentVariable.dns.rawValue) }
         guard let (text, source) = given else { return nil }
         let entry = ListenEntry(parsing: text)
-        guard !entry.implicitTLS, !text.hasPrefix("smtp://") else {
+        guard !entry.implicitTLS, !entry.lmtp, !text.hasPrefix("smtp://") else {
             throw ConfigurationError(source, "takes HOST:PORT[=SCENARIO] (UDP), no scheme; found '\(text)'")
         }
         return try checked([entry], source: source)[0]
@@ -207,7 +207,8 @@ public struct ServeSettings: Sendable, Equatable {
         guard !entries.isEmpty else { throw ConfigurationError(source, "holds no address") }
         for entry in entries {
             guard !entry.address.isEmpty else {
-                throw ConfigurationError(source, "an entry has no address (use [smtps://]HOST:PORT[=SCENARIO])")
+                throw ConfigurationError(
+                    source, "an entry has no address (use [smtps://|lmtp://]HOST:PORT[=SCENARIO] or lmtp://unix:/PATH)")
             }
             guard entry.scenario?.isEmpty != true else {
                 throw ConfigurationError(source, "'\(entry.address)=' names no scenario after the '='")

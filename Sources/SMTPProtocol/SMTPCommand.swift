@@ -3,6 +3,7 @@ enum SMTPCommand: String, CaseIterable {
     case helo = "HELO", ehlo = "EHLO", mail = "MAIL", rcpt = "RCPT", data = "DATA", rset = "RSET"
     case noop = "NOOP", quit = "QUIT", vrfy = "VRFY", expn = "EXPN", help = "HELP"
     case xexch50 = "XEXCH50", starttls = "STARTTLS", auth = "AUTH", bdat = "BDAT"
+    case lhlo = "LHLO"
 
     /// The command a verb names, in any case; nil for one this host does not implement. Compared as packed
     /// integers: a `String` switch on every command line cost more than the rest of its parsing.
@@ -33,6 +34,7 @@ enum SMTPCommand: String, CaseIterable {
         case .starttls: "starttls"
         case .auth: "auth"
         case .bdat: "bdat"
+        case .lhlo: "lhlo"
         }
     }
 
@@ -43,6 +45,7 @@ enum SMTPCommand: String, CaseIterable {
         case .starttls: configuration.advertises("STARTTLS")
         case .auth: configuration.advertises("AUTH")
         case .bdat: configuration.advertises("CHUNKING")
+        case .lhlo: configuration.isLMTP
         default: true
         }
     }

@@ -72,6 +72,9 @@ public struct SMTPStep: Sendable, Equatable {
         get { if case .message(let message)? = boxedMessage { message } else { nil } }
         set { boxedMessage = newValue.map { .message($0) } }
     }
+    /// LMTP's end of a message (RFC 2033 §4.2): one reply per accepted recipient, in RCPT order, in place of
+    /// `reply` (which stays the reply an SMTP host would give). Empty in SMTP and for every other event.
+    public var recipientReplies: [RecipientReply] = []
     /// Out of line: every connection keeps a step inline, and only the step ending a message has one.
     private var boxedMessage: BoxedMessage?
 
@@ -85,4 +88,16 @@ public struct SMTPStep: Sendable, Equatable {
 
 private indirect enum BoxedMessage: Sendable, Equatable {
     case message(ReceivedMessage)
+}
+
+/// One recipient's reply at the end of an LMTP message.
+public struct RecipientReply: Sendable, Equatable {
+    /// The address as given in RCPT, without angle brackets.
+    public var recipient: [UInt8]
+    public var reply: SMTPReply
+
+    public init(recipient: [UInt8], reply: SMTPReply) {
+        self.recipient = recipient
+        self.reply = reply
+    }
 }

@@ -74,6 +74,9 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
     public var auth: AuthPolicy
     /// Mail commands before STARTTLS get `530 5.7.0 Must issue a STARTTLS command first` (RFC 3207 §4).
     public var requireTLS: Bool
+    /// LMTP (RFC 2033) instead of SMTP: `LHLO` greets, and the end of data gets one reply per recipient. Set
+    /// with ``useLMTP()``.
+    public private(set) var isLMTP = false
     /// `extensions` by upper-case keyword, with their parameters upper-cased: `advertises` is asked for
     /// every command and MAIL parameter, and splitting the list each time cost more than the command.
     private var advertised: [String: [String]] = [:]
@@ -102,6 +105,15 @@ public struct SMTPServerConfiguration: Sendable, Equatable {
     /// A well-behaved modern MX.
     public static func defaultExtensions(limits: SMTPLimits) -> [String] {
         ["PIPELINING", "SIZE \(limits.messageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"]
+    }
+
+    /// Speak LMTP. RFC 2033 §5 requires PIPELINING and ENHANCEDSTATUSCODES of every LMTP server, so they are
+    /// advertised even when the persona leaves them out.
+    public mutating func useLMTP() {
+        isLMTP = true
+        for keyword in ["PIPELINING", "ENHANCEDSTATUSCODES"] where !advertises(keyword) {
+            extensions.append(keyword)
+        }
     }
 
     /// Whether an EHLO keyword is advertised (case-insensitive on the keyword, ignoring its parameters).

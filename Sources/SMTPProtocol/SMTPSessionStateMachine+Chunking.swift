@@ -34,24 +34,25 @@ extension SMTPSessionStateMachine {
         phase = .commands
         let event = SMTPEvent.bdatChunk(bytes: announced, last: last, arguments: arguments)
         guard heloName != nil else {
-            return .noEffect(event, reply(503, "5.5.1", "Error: send HELO/EHLO first"))
+            return .noEffect(event, reply(503, "5.5.1", "Error: send \(greetingVerbs) first"))
         }
         guard let transaction else { return .noEffect(event, reply(503, "5.5.1", "Error: need MAIL command")) }
         guard !transaction.recipients.isEmpty else {
-            let code = transaction.rejectedRecipients > 0 ? 554 : 503
+            let code = transaction.rejectedRecipients > 0 && !configuration.isLMTP ? 554 : 503
             let text = code == 554 ? "Error: no valid recipients" : "Error: need RCPT command"
             return .noEffect(event, reply(code, "5.5.1", text))
         }
         // Every reply from here on is about the chunk: a refusal aborts the transaction (`.chunk`).
         if transaction.chunkedBytes > configuration.limits.messageSize {
-            return Proposal(event, reply(552, "5.3.4", "Error: message file too big"), effect: .chunk(last: last))
+            let refusal = reply(552, "5.3.4", "Error: message file too big")
+            return last
+                ? messageEnd(event, refusal: refusal, effect: .chunk(last: true))
+                : Proposal(event, refusal, effect: .chunk(last: false))
         }
         guard last else {
             return Proposal(
                 event, reply(250, "2.0.0", "Ok: \(announced) octets received"), effect: .chunk(last: last))
         }
-        let message = message(content: transaction.chunked ?? [])
-        return Proposal(
-            event, reply(250, "2.0.0", "Ok: queued as \(message.id)"), effect: .chunk(last: true), message: message)
+        return messageEnd(event, content: transaction.chunked ?? [], effect: .chunk(last: true))
     }
 }

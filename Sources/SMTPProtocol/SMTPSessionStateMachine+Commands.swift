@@ -67,7 +67,7 @@ extension SMTPSessionStateMachine {
     /// The recognized, permitted command's proposal; nil only while a BDAT chunk is still arriving.
     private mutating func proposal(for command: SMTPCommand, arguments: [UInt8], event: SMTPEvent) -> Proposal? {
         switch command {
-        case .helo, .ehlo: hello(command, arguments: arguments, event: event)
+        case .helo, .ehlo, .lhlo: hello(command, arguments: arguments, event: event)
         case .mail: mail(arguments: arguments, event: event)
         case .rcpt: rcpt(arguments: arguments, event: event)
         case .data: data(arguments: arguments, event: event)
@@ -76,7 +76,10 @@ extension SMTPSessionStateMachine {
         case .quit: quit(event: event)
         case .vrfy: vrfy(arguments: arguments, event: event)
         case .expn: .noEffect(event, reply(502, "5.5.1", "Error: EXPN not available"))
-        case .help: .noEffect(event, reply(214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"))
+        case .help:
+            .noEffect(
+                event,
+                reply(214, "2.0.0", "Commands: \(configuration.isLMTP ? "LHLO" : "HELO EHLO") \(Self.helpCommands)"))
         case .xexch50: xexch50(arguments: arguments, event: event)
         case .starttls: startTLS(arguments: arguments, event: event)
         case .auth: auth(arguments: arguments, event: event)
@@ -84,14 +87,21 @@ extension SMTPSessionStateMachine {
         }
     }
 
+    private static let helpCommands = "MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"
+
     private func hello(_ command: SMTPCommand, arguments: [UInt8], event: SMTPEvent) -> Proposal {
+        if configuration.isLMTP, command != .lhlo {
+            // RFC 2033 §4.1: an LMTP server answers HELO and EHLO with 500, so an SMTP client that reached it
+            // by mistake does not go on to deliver.
+            return .noEffect(event, reply(500, "5.5.1", "Error: this is LMTP, use LHLO"))
+        }
         guard !arguments.isEmpty else {
             return .noEffect(event, reply(501, "5.5.4", "Syntax: \(command.rawValue) hostname"))
         }
         if command == .helo {
             return Proposal(event, SMTPReply(250, nil, configuration.hostname), effect: .hello(name: arguments))
         }
-        // RFC 3207 §4.2: STARTTLS is not offered again inside TLS.
+        // LHLO is EHLO under another name (RFC 2033 §4.1). RFC 3207 §4.2: STARTTLS is not offered again inside TLS.
         let offered = isTLSActive
             ? configuration.extensions.filter { !$0.uppercased().hasPrefix("STARTTLS") } : configuration.extensions
         return Proposal(

@@ -17,7 +17,9 @@ extension SMTPSessionStateMachine {
     }
 
     func mail(arguments: [UInt8], event: SMTPEvent) -> Proposal {
-        guard heloName != nil else { return .noEffect(event, reply(503, "5.5.1", "Error: send HELO/EHLO first")) }
+        guard heloName != nil else {
+            return .noEffect(event, reply(503, "5.5.1", "Error: send \(greetingVerbs) first"))
+        }
         guard transaction == nil else { return .noEffect(event, reply(503, "5.5.1", "Error: nested MAIL command")) }
         let parsed: SMTPPathArguments
         do {
@@ -66,7 +68,8 @@ extension SMTPSessionStateMachine {
         guard arguments.isEmpty else { return .noEffect(event, reply(501, "5.5.4", "Syntax: DATA")) }
         guard let transaction else { return .noEffect(event, reply(503, "5.5.1", "Error: need MAIL command")) }
         guard !transaction.recipients.isEmpty else {
-            if transaction.rejectedRecipients > 0 {
+            // RFC 2033 §4.2: in LMTP a DATA with no successful RCPT fails with 503.
+            if transaction.rejectedRecipients > 0, !configuration.isLMTP {
                 return .noEffect(event, reply(554, "5.5.1", "Error: no valid recipients"))
             }
             return .noEffect(event, reply(503, "5.5.1", "Error: need RCPT command"))
@@ -160,14 +163,35 @@ extension SMTPSessionStateMachine {
         lastDataLineFacts = receiver.lineFacts
         let event = SMTPEvent.dataEnd(bytes: receiver.receivedBytes)
         if receiver.isOversize {
-            return Proposal(event, reply(552, "5.3.4", "Error: message file too big"), effect: .dataEnd)
+            return messageEnd(event, refusal: reply(552, "5.3.4", "Error: message file too big"), effect: .dataEnd)
         }
         if receiver.sawBareLineFeed {
-            return Proposal(
-                event, reply(550, "5.5.2", "\(configuration.hostname) Error: bare <LF> received"), effect: .dataEnd)
+            return messageEnd(
+                event, refusal: reply(550, "5.5.2", "\(configuration.hostname) Error: bare <LF> received"),
+                effect: .dataEnd)
         }
-        let message = message(content: receiver.content)
-        return Proposal(
-            event, reply(250, "2.0.0", "Ok: queued as \(message.id)"), effect: .dataEnd, message: message)
+        return messageEnd(event, content: receiver.content, effect: .dataEnd)
     }
+
+    /// The end of a message (DATA's dot, BDAT LAST): accepted with `content`, or refused. In LMTP every
+    /// accepted recipient gets its own reply, in RCPT order (RFC 2033 §4.2), which the step lists.
+    func messageEnd(
+        _ event: SMTPEvent, content: [UInt8]? = nil, refusal: SMTPReply? = nil, effect: Effect
+    ) -> Proposal {
+        let accepted = content.map { message(content: $0) }
+        let summary = refusal ?? reply(250, "2.0.0", "Ok: queued as \(accepted!.id)")
+        var proposal = Proposal(event, summary, effect: effect, message: accepted)
+        if configuration.isLMTP, let transaction {
+            proposal.step.recipientReplies = transaction.recipients.map { recipient in
+                let address = String(decoding: recipient, as: UTF8.self)
+                let reply = refusal.map { SMTPReply($0.code, $0.enhancedCode, "<\(address)> \($0.lines[0])") }
+                    ?? reply(250, "2.0.0", "<\(address)> Ok: delivered as \(accepted!.id)")
+                return RecipientReply(recipient: recipient, reply: reply)
+            }
+        }
+        return proposal
+    }
+
+    /// The commands that greet, for error texts.
+    var greetingVerbs: String { configuration.isLMTP ? "LHLO" : "HELO/EHLO" }
 }

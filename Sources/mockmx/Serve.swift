@@ -16,7 +16,8 @@ struct Serve: ParsableCommand {
     @Option(
         name: .customLong("listen"),
         help: ArgumentHelp(
-            "[smtps://]HOST:PORT[=SCENARIO] to listen on (repeatable; smtps:// for implicit TLS). Port 0 picks a "
+            "[smtps://|lmtp://]HOST:PORT[=SCENARIO] to listen on (repeatable; smtps:// for implicit TLS, lmtp:// "
+                + "for LMTP, also on unix:/PATH). Port 0 picks a "
                 + "free port. SCENARIO is a bundled "
                 + "name or a YAML file; without it the default persona answers. Default 127.0.0.1:2525.",
             valueName: "address"))
@@ -191,7 +192,8 @@ struct Serve: ParsableCommand {
             }
             if let seed = settings.seed { scenario.seed = seed }
             listeners.append(
-                ListenerConfiguration(address: entry.address, scenario: scenario, implicitTLS: entry.implicitTLS))
+                ListenerConfiguration(
+                    address: entry.address, scenario: scenario, implicitTLS: entry.implicitTLS, lmtp: entry.lmtp))
         }
         let log = ServeLog(format: settings.logFormat, verbose: settings.verbose)
         let dnsConfiguration = try settings.dns.map { entry in

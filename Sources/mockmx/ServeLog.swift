@@ -64,7 +64,7 @@ struct ServeLog: Sendable {
         for listener in listeners {
             switch format {
             case .text:
-                let scheme = listener.implicitTLS ? "smtps://" : ""
+                let scheme = listener.implicitTLS ? "smtps://" : listener.lmtp ? "lmtp://" : ""
                 say("mockmx: listening on \(scheme)\(listener.name) (scenario \(listener.scenario))")
                 if let fingerprint = listener.tlsFingerprint { say("mockmx:   TLS certificate SHA-256 \(fingerprint)") }
             case .json:
@@ -74,6 +74,7 @@ struct ServeLog: Sendable {
                 line.add("port", listener.port)
                 line.add("scenario", listener.scenario)
                 line.add("implicitTLS", listener.implicitTLS)
+                line.add("lmtp", listener.lmtp)
                 line.add("tlsFingerprint", listener.tlsFingerprint)
                 say(line.text)
             }

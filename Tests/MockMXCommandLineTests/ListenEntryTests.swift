@@ -11,6 +11,18 @@ import Testing
         #expect(ListenEntry(parsing: "[::]:0=/s/x=y.yaml").scenario == "/s/x=y.yaml")
     }
 
+    @Test func lmtpListensOnTCPOrAUnixSocket() {
+        #expect(
+            ListenEntry(parsing: "lmtp://127.0.0.1:2424=lmtp-mailbox-full")
+                == ListenEntry(address: "127.0.0.1:2424", scenario: "lmtp-mailbox-full", lmtp: true))
+        #expect(
+            ListenEntry(parsing: "lmtp://unix:/run/mx.sock") == ListenEntry(address: "unix:/run/mx.sock", lmtp: true))
+        #expect(
+            ListenEntry.list(parsing: "0.0.0.0:25 lmtp://unix:/run/a=b.yaml").map(\.lmtp) == [false, true])
+        // A scheme only counts in front: this is an address with "lmtp" in it, which fails when bound.
+        #expect(ListenEntry(parsing: "unix:/tmp/lmtp://x").lmtp == false)
+    }
+
     @Test func aListIsSplitOnCommasAndWhitespace() {
         #expect(
             ListenEntry.list(parsing: "a:1=x,b:2\nc:3\t d:4 ,, ").map(\.address) == ["a:1", "b:2", "c:3", "d:4"])

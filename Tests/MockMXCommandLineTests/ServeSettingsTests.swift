@@ -142,7 +142,7 @@ import Testing
         _ = try resolve(.init(), ["MOCKMXFOO": "1", "PATH": "/bin", "mockmx_listen": "x"])
     }
 
-    @Test func badValuesNameTheirVariable() {
+    @Test func badValuesNameTheirVariable() throws {
         #expect(
             error(.init(), ["MOCKMX_MAX_CONNECTIONS": "lots"])?.description
                 == "MOCKMX_MAX_CONNECTIONS: expected a whole number above 0, found 'lots'")
@@ -162,6 +162,12 @@ import Testing
         #expect(
             error(.init(), ["MOCKMX_LISTEN": "127.0.0.1:25="])?.description
                 == "MOCKMX_LISTEN: '127.0.0.1:25=' names no scenario after the '='")
+        #expect(
+            error(.init(), ["MOCKMX_LISTEN": "lmtp://"])?.description
+                == "MOCKMX_LISTEN: an entry has no address (use [smtps://|lmtp://]HOST:PORT[=SCENARIO] or "
+                + "lmtp://unix:/PATH)")
+        #expect(try resolve(.init(), ["MOCKMX_LISTEN": "lmtp://unix:/run/mx.sock=lmtp-mailbox-full"]).listeners
+            == [ListenEntry(address: "unix:/run/mx.sock", scenario: "lmtp-mailbox-full", lmtp: true)])
     }
 
     @Test func badFlagsNameTheirFlag() {
@@ -193,6 +199,7 @@ import Testing
         #expect(try resolve(.init(dns: "127.0.0.1:0"), ["MOCKMX_DNS": "0.0.0.0:53"]).dns?.address == "127.0.0.1:0")
         #expect(error(.init(dns: "smtps://127.0.0.1:53")) == ConfigurationError(
             "--dns", "takes HOST:PORT[=SCENARIO] (UDP), no scheme; found 'smtps://127.0.0.1:53'"))
+        #expect(error(.init(dns: "lmtp://127.0.0.1:53"))?.message.hasPrefix("takes HOST:PORT[=SCENARIO] (UDP)") == true)
         #expect(error(.init(), ["MOCKMX_DNS": "127.0.0.1:53="]) == ConfigurationError(
             "MOCKMX_DNS", "'127.0.0.1:53=' names no scenario after the '='"))
         #expect(error(.init(), ["MOCKMX_DSN": "127.0.0.1:53"])?.message.contains("did you mean MOCKMX_DNS?") == true)

@@ -36,7 +36,7 @@ import Testing
             "accept-all", "exchange-2003", "xexch50-withheld-ack", "xexch50-blob-swallowed", "xexch50-not-authorized",
             "close-after-354", "reset-mid-data", "no-ack-after-dot", "greylist", "tarpit", "greeting-421",
             "greeting-554", "pix-mailguard", "asa-esmtp-inspect", "mixed-recipients", "strict-pipelining",
-            "rate-limited", "chaos", "mailbox-full", "exam",
+            "rate-limited", "chaos", "mailbox-full", "exam", "lmtp-mailbox-full",
         ]
         let names = Set(ScenarioLoader.bundledNames)
         for name in required {

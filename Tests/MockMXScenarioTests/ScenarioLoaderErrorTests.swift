@@ -163,7 +163,7 @@ import Testing
         #expect(renderedErrors(yaml) == [
             "test.yaml:2:10: error: rules[0].on: unknown event 'rcpr' (did you mean 'rcpt'?)",
             "test.yaml:3:10: error: rules[1].on: unknown event 'data.ends' (did you mean 'data.end'?)",
-            "test.yaml:4:10: error: rules[2].on: unknown event '*'; expected connect, ehlo, helo, mail, "
+            "test.yaml:4:10: error: rules[2].on: unknown event '*'; expected connect, ehlo, helo, lhlo, mail, "
                 + "rcpt, data, rset, noop, quit, vrfy, expn, help, starttls, auth, xexch50, unknown, data.end, "
                 + "data.bytes, bdat.chunk, bdat.last, xexch50.blob, tls or idle, or a command verb",
             "test.yaml:5:10: error: rules[3].on: BDAT is answered after its chunk: use 'bdat.chunk' or 'bdat.last'",

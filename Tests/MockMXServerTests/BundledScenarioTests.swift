@@ -27,7 +27,7 @@ import Testing
             "accept-all", "exchange-2003", "xexch50-withheld-ack", "xexch50-blob-swallowed", "xexch50-not-authorized",
             "close-after-354", "reset-mid-data", "no-ack-after-dot", "greylist", "tarpit", "greeting-421",
             "greeting-554", "pix-mailguard", "asa-esmtp-inspect", "mixed-recipients", "strict-pipelining",
-            "rate-limited", "chaos", "mailbox-full", "exam",
+            "rate-limited", "chaos", "mailbox-full", "exam", "lmtp-mailbox-full",
         ]
         #expect(Set(BundledScenarios.all.map(\.name)) == tested)
     }
@@ -299,6 +299,19 @@ import Testing
     }
 
     /// The same seed gives the same faults in the same order, session after session.
+    @Test func lmtpMailboxFullRefusesTheFullMailboxAndDeliversToTheOthers() async throws {
+        let live = try LiveHost(scenario: ScenarioLoader.resolve("lmtp-mailbox-full"), lmtp: true)
+        let client = try RawClient(port: live.port)
+        #expect(try client.replyLine() == "220 lmtp.mailbox-full.test LMTP mockmx")
+        try client.send("LHLO client.example\r\nMAIL FROM:<s@example.com>\r\nRCPT TO:<full.user@example.org>\r\n")
+        try client.send("RCPT TO:<r@example.org>\r\nBDAT 5 LAST\r\nhello")
+        for _ in 0..<4 { #expect(try client.reply().last?.hasPrefix("250") == true) }
+        #expect(try client.replyLine() == "452 4.2.2 Mailbox full")
+        #expect(try client.replyLine().hasPrefix("250 2.0.0 <r@example.org> Ok: delivered as "))
+        #expect(await live.waitForMessages(1))
+        #expect(live.messages.first?.lmtp?.delivered == ["r@example.org"])
+    }
+
     @Test func chaosIsReproducibleFromItsSeed() throws {
         func outcomes() throws -> [String] {
             let live = try host("chaos")

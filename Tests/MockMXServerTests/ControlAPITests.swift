@@ -411,7 +411,7 @@ import Testing
 
         let elsewhere = try api.request("PUT", "/api/v1/listeners/1/scenario?name=tarpit")
         #expect(elsewhere.status == 404)
-        #expect(try elsewhere.errorMessage() == "no SMTP listener on port 1; listening on \(port)")
+        #expect(try elsewhere.errorMessage() == "no SMTP listener on port 1; listening on 127.0.0.1:\(port)")
         let notAPort = try api.request("PUT", "/api/v1/listeners/smtp/scenario?name=tarpit")
         #expect(notAPort.status == 404)
 
@@ -737,7 +737,7 @@ import Testing
 
     static let envelopeKeys: Set<String> = [
         "id", "session", "listener", "client", "helo", "mailFrom", "mailParameters", "recipients",
-        "recipientParameters", "size", "receivedAt", "xexch50", "tls", "authenticatedUser",
+        "recipientParameters", "size", "receivedAt", "xexch50", "tls", "authenticatedUser", "lmtp",
     ]
 
     static let sessionKeys: Set<String> = [

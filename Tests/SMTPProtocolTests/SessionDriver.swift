@@ -47,6 +47,12 @@ struct SessionDriver {
         if !overrides.isEmpty {
             code = overrides.removeFirst()
             if let code { output += Array("\(code) overridden\r\n".utf8) }
+        } else if !step.recipientReplies.isEmpty {
+            // LMTP: every recipient's reply goes out; the message counts as accepted when one was positive.
+            for recipientReply in step.recipientReplies { output += machine.encode(recipientReply.reply) }
+            let codes = step.recipientReplies.map(\.reply.code)
+            code = codes.first { (200...299).contains($0) } ?? codes[0]
+            if let message = step.message, let code, (200...299).contains(code) { messages.append(message) }
         } else if let reply = step.reply {
             output += machine.encode(reply)
             if let message = step.message, (200...299).contains(reply.code) { messages.append(message) }

@@ -37,6 +37,8 @@ public struct PlanExecutor: Sendable {
         case commit(sentCode: Int?)
         /// The `tls` plan is done: run the TLS handshake.
         case startHandshake
+        /// LMTP: the plan of the recipient at `index` (0-based, RCPT order) starts; ask ``next()`` at once.
+        case nextRecipient(index: Int)
     }
 
     /// The reply proposed for the step — by the state machine, or (in proxy mode) the reply another host
@@ -58,6 +60,12 @@ public struct PlanExecutor: Sendable {
     public private(set) var sentCode: Int?
     /// Whether the plan has finished (committed, handed over to TLS, or ended the session).
     public private(set) var isFinished: Bool
+    /// LMTP's end of a message: this is one recipient's plan of several, run one after another.
+    private var answersRecipients = false
+    /// The plans of the recipients after this one.
+    private var laterRecipients: [PlanExecutor] = []
+    /// The first code sent to each recipient before this one (nil: none).
+    private var recipientCodes: [Int?] = []
 
     /// No plan: what a connection holds between steps.
     public init() {
@@ -101,6 +109,55 @@ public struct PlanExecutor: Sendable {
         self.isFinished = false
     }
 
+    /// LMTP's end of a message (RFC 2033 §4.2): one plan per accepted recipient, in RCPT order, each the
+    /// proposal for that recipient with its rule's actions. They run one after another, so a `delay`,
+    /// `withhold` or `close` falls between two recipients' replies. The message is stored once, before the
+    /// first `2xx`; the step commits as accepted when any recipient got a `2xx`.
+    public init(
+        recipientPlans: [(proposal: SMTPReply, actions: [RuleAction])], carriesMessage: Bool,
+        enhancedStatusCodes: Bool
+    ) {
+        var plans = recipientPlans.map {
+            PlanExecutor(
+                proposal: $0.proposal, carriesMessage: carriesMessage, actions: $0.actions,
+                enhancedStatusCodes: enhancedStatusCodes)
+        }
+        precondition(!plans.isEmpty, "an LMTP message has at least one recipient")
+        self = plans.removeFirst()
+        answersRecipients = true
+        laterRecipients = plans
+    }
+
+    /// LMTP: the code each recipient gets as things stand — those sent, the `2xx` waiting for the store, and
+    /// what the later recipients' plans send (nil after a plan that ends the session or withholds). nil for a
+    /// plan that is not LMTP's end of a message.
+    public var plannedRecipientCodes: [Int?]? {
+        guard answersRecipients else { return nil }
+        var codes = recipientCodes
+        var (code, continues) = plannedOutcome
+        codes.append(heldReply?.code ?? sentCode ?? code)
+        for later in laterRecipients {
+            (code, continues) = continues ? later.plannedOutcome : (nil, false)
+            codes.append(code)
+        }
+        return codes
+    }
+
+    /// The first reply code the plan's actions send, and whether the session goes on after them.
+    private var plannedOutcome: (code: Int?, continues: Bool) {
+        var code: Int?
+        for action in actions {
+            switch action {
+            case .reply(let reply): code = code ?? reply.code
+            case .useDefault: code = code ?? proposal?.code
+            case .raw(let bytes): code = code ?? SMTPReply.leadingCode(bytes)
+            case .withhold, .stall, .close, .reset: return (code, false)
+            case .delay, .trickle, .truncate, .dropMessage: continue
+            }
+        }
+        return (code, true)
+    }
+
     /// The plan when no rule fires, shared rather than allocated per event.
     public static let defaultActions: [RuleAction] = [.useDefault]
 
@@ -136,7 +193,24 @@ public struct PlanExecutor: Sendable {
                 continue
             }
         }
+        if answersRecipients { return nextRecipient() }
         return finish(isTLSPlan ? .startHandshake : .commit(sentCode: sentCode))
+    }
+
+    /// LMTP: this recipient's plan is done; the next one's starts, or after the last the step commits.
+    private mutating func nextRecipient() -> TransportAction {
+        recipientCodes.append(sentCode)
+        guard !laterRecipients.isEmpty else {
+            let accepted = recipientCodes.first { $0.map { (200...299).contains($0) } ?? false }
+            return finish(.commit(sentCode: accepted ?? recipientCodes.lazy.compactMap { $0 }.first))
+        }
+        var successor = laterRecipients.removeFirst()
+        successor.answersRecipients = true
+        successor.laterRecipients = laterRecipients
+        successor.recipientCodes = recipientCodes
+        successor.messageStored = messageStored
+        self = successor
+        return .nextRecipient(index: recipientCodes.count)
     }
 
     /// The store asked for by `.store` finished: with no refusal the held `2xx` leaves, else the refusal in its

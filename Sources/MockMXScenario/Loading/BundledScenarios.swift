@@ -266,6 +266,35 @@ expect:
   retry-within: 60m
 
 """#),
+        (name: "lmtp-mailbox-full", yaml: #"""
+# An LMTP host (the final hop into mailboxes, as Dovecot or Cyrus play it) where some mailboxes are full. LMTP
+# answers the end of a message once per accepted recipient (RFC 2033 §4.2): recipients whose address starts
+# with "full" get 452 4.2.2 Mailbox full there, every other recipient gets 250 and the message is stored once,
+# for them. Serve it on an LMTP listener:
+#   --listen lmtp://127.0.0.1:2424=lmtp-mailbox-full   or   --listen lmtp://unix:/run/mx.sock=lmtp-mailbox-full
+# The stored message's "lmtp" field says which recipients it was delivered to and which were refused. (On an
+# SMTP listener the same rule refuses the whole message when any recipient's mailbox is full.)
+#
+# A correct LMTP client delivers the message to the others once and keeps it queued for the full mailbox
+# only (a 4xx is temporary), retrying just that recipient later.
+summary: LMTP - mailboxes starting with "full" get 452 4.2.2 at the end of data, the other recipients 250.
+host:
+  hostname: lmtp.mailbox-full.test
+  greeting: "220 {hostname} LMTP mockmx"
+  extensions: [PIPELINING, SIZE 10485760, 8BITMIME, CHUNKING, ENHANCEDSTATUSCODES]
+rules:
+  - name: mailbox full
+    on: data.end
+    when: {recipient: '(?i)^full'}
+    do:
+      reply: "452 4.2.2 Mailbox full"
+  - name: mailbox full (BDAT)
+    on: bdat.last
+    when: {recipient: '(?i)^full'}
+    do:
+      reply: "452 4.2.2 Mailbox full"
+
+"""#),
         (name: "mailbox-full", yaml: #"""
 # A mailbox that fills: each recipient's mailbox takes three messages; RCPT for a fourth message to the
 # same address is refused with 452 4.2.2, as a host over a user's quota answers (RFC 3463: 4.2.2 mailbox

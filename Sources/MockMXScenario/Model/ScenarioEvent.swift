@@ -25,6 +25,8 @@ public enum ScenarioEvent {
     /// reply a firewall rewrites; those of a transaction, which envelope conditions are checked against.
     public static let ehlo = "ehlo"
     public static let helo = "helo"
+    /// LMTP's greeting command (RFC 2033 §4.1); in SMTP it is an unknown command.
+    public static let lhlo = "lhlo"
     public static let mail = "mail"
     public static let rset = "rset"
     public static let rcpt = "rcpt"
@@ -34,7 +36,7 @@ public enum ScenarioEvent {
     /// The commands the protocol implements, lower-cased, in the order of Scenarios/README.md. BDAT is
     /// not among them: it is answered once, after its chunk, as `bdat.chunk` / `bdat.last`.
     public static let commands: [String] = [
-        ehlo, helo, mail, rcpt, data, rset, "noop", "quit",
+        ehlo, helo, lhlo, mail, rcpt, data, rset, "noop", "quit",
         "vrfy", "expn", "help", "starttls", "auth", xexch50,
     ]
 
@@ -48,6 +50,6 @@ public enum ScenarioEvent {
     /// Real verbs close in spelling to a known event (LHLO is one letter from HELO); named explicitly
     /// they are taken as custom verbs rather than reported as typos.
     static let nearMissVerbs: Set<String> = [
-        "lhlo", "turn", "atrn", "etrn", "send", "soml", "saml", "verb", "onex", "burl", "xauth",
+        "turn", "atrn", "etrn", "send", "soml", "saml", "verb", "onex", "burl", "xauth",
     ]
 }

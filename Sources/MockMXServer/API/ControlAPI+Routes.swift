@@ -76,7 +76,7 @@ extension ControlAPI {
                 },
             ]),
             APIRoute("/api/v1/listeners", [.get: Endpoint { [unowned self] _, _ in .now(listListeners()) }]),
-            APIRoute("/api/v1/listeners/{port}/scenario", [
+            APIRoute("/api/v1/listeners/{id}/scenario", [
                 .get: Endpoint { [unowned self] _, captures in .now(scenario(onPort: captures[0])) },
                 .put: Endpoint(parameters: ["name"], maxBodySize: ControlAPI.maxScenarioSize) {
                     [unowned self] request, captures in

@@ -9,7 +9,7 @@ extension ControlAPI {
     }
 
     func scenario(onPort portText: String) -> APIResponse {
-        switch listeners(onPort: portText) {
+        switch listeners(withID: portText) {
         case .success(let listeners): .json(ListenerList(listeners: listeners.map(describe)))
         case .failure(let failure): failure.response
         }
@@ -24,7 +24,7 @@ extension ControlAPI {
     /// (`Content-Type: application/json`) must be JSON by RFC 8259, not merely YAML that looks like it.
     func replaceScenario(onPort portText: String, _ request: APIRequest) -> APIResponse {
         let listeners: [SMTPListener]
-        switch self.listeners(onPort: portText) {
+        switch self.listeners(withID: portText) {
         case .success(let found): listeners = found
         case .failure(let failure): return failure.response
         }
@@ -73,19 +73,6 @@ extension ControlAPI {
         ListenerDescription(
             address: listener.name, host: listener.host, port: listener.port,
             scenario: listener.engine.scenario.name, summary: listener.engine.scenario.summary)
-    }
-
-    /// Every listener bound to that port (an IPv4 and an IPv6 one may share it).
-    private func listeners(onPort portText: String) -> Result<[SMTPListener], APIResponseFailure> {
-        guard let port = Int(portText) else {
-            return .failure(APIResponseFailure(.error(404, "'\(portText)' is not a port number")))
-        }
-        let found = runtime.listeners.filter { $0.port == port }
-        guard !found.isEmpty else {
-            let ports = runtime.listeners.map { String($0.port) }.joined(separator: ", ")
-            return .failure(APIResponseFailure(.error(404, "no SMTP listener on port \(port); listening on \(ports)")))
-        }
-        return .success(found)
     }
 
     private func bundledScenario(_ name: String) throws(ScenarioLoadError) -> Scenario {

@@ -19,10 +19,10 @@ extension ControlAPI {
     }
 
     /// The listeners a route's `{id}` names: a port (an IPv4 and an IPv6 listener may share it) or a
-    /// listener's name as bound, URL-encoded (`127.0.0.1%3A2525`).
+    /// listener's name as bound, URL-encoded (`127.0.0.1%3A2525`, `unix%3A%2Frun%2Fmx.sock`).
     func listeners(withID id: String) -> Result<[SMTPListener], APIResponseFailure> {
         let found = if let port = Int(id) {
-            runtime.listeners.filter { $0.port == port }
+            runtime.listeners.filter { $0.port == port && !$0.isUnixSocket }
         } else {
             runtime.listeners.filter { $0.name == id }
         }

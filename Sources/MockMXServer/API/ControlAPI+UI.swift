@@ -38,10 +38,10 @@ extension ControlAPI {
     /// The scenario text as loaded (from a file, a bundled name or a `PUT`), `text/yaml`; `404` for the
     /// built-in default persona, which has no text.
     func scenarioSource(onPort portText: String) -> APIResponse {
-        guard let port = Int(portText) else { return .error(404, "'\(portText)' is not a port number") }
-        guard let listener = runtime.listeners.first(where: { $0.port == port }) else {
-            let ports = runtime.listeners.map { String($0.port) }.joined(separator: ", ")
-            return .error(404, "no SMTP listener on port \(port); listening on \(ports)")
+        let listener: SMTPListener
+        switch listeners(withID: portText) {
+        case .success(let found): listener = found[0]
+        case .failure(let failure): return failure.response
         }
         let scenario = listener.engine.scenario
         guard let source = scenario.source else {

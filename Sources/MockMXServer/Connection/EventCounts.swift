@@ -38,7 +38,7 @@ struct EventCounts {
 
     private static func boundary(of event: String) -> Boundary {
         switch event {
-        case ScenarioEvent.mail, ScenarioEvent.rset, ScenarioEvent.helo, ScenarioEvent.ehlo: .starts
+        case ScenarioEvent.mail, ScenarioEvent.rset, ScenarioEvent.helo, ScenarioEvent.ehlo, ScenarioEvent.lhlo: .starts
         case ScenarioEvent.dataEnd, ScenarioEvent.bdatLast: .ends
         default: .none
         }

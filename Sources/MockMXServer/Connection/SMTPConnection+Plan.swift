@@ -15,6 +15,8 @@ struct StepFacts {
     var endReason: SessionEnd?
     /// An accepted end of data's message, stored before its `2xx` leaves.
     var message: ReceivedMessage?
+    /// LMTP's end of a message: the rule deciding each recipient's reply (nil: none), for the transcript.
+    var recipientRules: [String?] = []
 }
 
 /// The middle of the pipeline: a proposal becomes a plan (the first matching rule's actions, or the
@@ -41,6 +43,7 @@ extension SMTPConnection {
     func plan(_ next: SMTPStep) {
         ruleLabel = nil
         repliedInStep = false
+        if !next.recipientReplies.isEmpty { return planRecipients(next) }
 
         let name = next.event.name
         let (occurrence, messageOccurrence) = engine.countsOccurrences ? occurrences.count(name) : (0, 0)
@@ -105,7 +108,10 @@ extension SMTPConnection {
             return transmit(bytes, code: code, trickleMilliseconds: trickleMilliseconds)
         case .store:
             guard let message = step.message else { return false }
-            return store(message)
+            return store(message, recipientCodes: executor.plannedRecipientCodes)
+        case .nextRecipient(let index):
+            ruleLabel = step.recipientRules[index]
+            return true
         case .wait(let milliseconds):
             wait(engine.clock.real(milliseconds: milliseconds)) { $0.runPlan() }
             return false
@@ -215,10 +221,13 @@ extension SMTPConnection {
 
     /// Keeps the message; true when the plan goes on at once. Its `2xx` leaves only once the message is kept:
     /// with a spool the session waits (input held back) while the spool thread writes, and other sessions go
-    /// on meanwhile.
-    func store(_ message: ReceivedMessage) -> Bool {
-        let stored = StoredMessage(
+    /// on meanwhile. LMTP: `recipientCodes` says which recipients it is delivered to.
+    func store(_ message: ReceivedMessage, recipientCodes: [Int?]?) -> Bool {
+        var stored = StoredMessage(
             message, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress)
+        stored.lmtp = recipientCodes.map {
+            MessageEnvelope.RecipientOutcomes(recipients: message.recipients, codes: $0)
+        }
         guard host.messages.storesInBackground else {
             do throws(MessageStore.Refusal) {
                 try host.messages.store(stored)

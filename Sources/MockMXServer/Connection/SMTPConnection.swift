@@ -99,18 +99,23 @@ final class SMTPConnection {
         self.record = SessionRecord(
             id: sessionID, listener: listener.name, scenario: engine.scenario.name, clientAddress: clientAddress,
             maxEntries: host.configuration.transcriptLimit)
-        var machine = SMTPSessionStateMachine(
-            configuration: host.sessionConfiguration(engine.scenario.host), sessionID: sessionID)
+        var persona = host.sessionConfiguration(engine.scenario.host)
+        if listener.lmtp { persona.useLMTP() }
+        var machine = SMTPSessionStateMachine(configuration: persona, sessionID: sessionID)
         machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
         self.machine = machine
         self.firewall = engine.scenario.firewall.map(FirewallFilter.init(configuration:))
-        if let settings = engine.scenario.upstream ?? host.configuration.upstream {
+        // An LMTP listener answers for itself: the upstream is an SMTP host, whose one reply after the data
+        // could not stand for one per recipient.
+        if !listener.lmtp, let settings = engine.scenario.upstream ?? host.configuration.upstream {
             let clock = engine.clock
             self.upstream = UpstreamLink(loop: host.loop, settings: settings) { clock.real(milliseconds: $0) }
         }
 
         var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if !listener.isUnixSocket {
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         // The callbacks get this object's address; libevent's retain is taken in `start`, before reading.
         self.transport = ClientTransport(base: host.loop.base)
         let context = Unmanaged.passUnretained(self).toOpaque()

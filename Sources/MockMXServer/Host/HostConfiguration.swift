@@ -3,16 +3,19 @@ import MockMXScenario
 
 /// One SMTP listener: where to bind and which remote host to play there.
 public struct ListenerConfiguration: Sendable {
-    /// `HOST:PORT` or `[IPV6]:PORT`; port 0 picks a free port.
+    /// `HOST:PORT` or `[IPV6]:PORT`; port 0 picks a free port. `unix:/PATH` for a unix-domain socket.
     public var address: String
     public var scenario: Scenario
     /// TLS from the first byte (port 465 style, RFC 8314) instead of plaintext with optional STARTTLS.
     public var implicitTLS: Bool
+    /// LMTP (RFC 2033) instead of SMTP: LHLO, and one reply per recipient after the message.
+    public var lmtp: Bool
 
-    public init(address: String, scenario: Scenario = .defaultPersona, implicitTLS: Bool = false) {
+    public init(address: String, scenario: Scenario = .defaultPersona, implicitTLS: Bool = false, lmtp: Bool = false) {
         self.address = address
         self.scenario = scenario
         self.implicitTLS = implicitTLS
+        self.lmtp = lmtp
     }
 }
 
@@ -123,10 +126,13 @@ public struct BoundListener: Sendable, Equatable {
     public var host: String
     public var port: Int
     public var scenario: String
-    /// `HOST:PORT`, brackets for IPv6.
+    /// `HOST:PORT`, brackets for IPv6; `unix:/PATH` for a unix-domain socket (then `host` is the same and
+    /// `port` is 0).
     public var name: String
     /// Whether the listener speaks TLS from the first byte.
     public var implicitTLS: Bool
+    /// Whether the listener speaks LMTP.
+    public var lmtp: Bool = false
     /// SHA-256 fingerprint of the certificate presented (STARTTLS or implicit TLS), when the scenario uses TLS.
     public var tlsFingerprint: String?
     /// PEM file of the CA that signed the generated certificate, for clients that verify the chain.

@@ -45,7 +45,7 @@ final class HostRuntime {
         for listenerConfiguration in configuration.listeners {
             let listener = try SMTPListener(
                 runtime: self, address: listenerConfiguration.address, scenario: listenerConfiguration.scenario,
-                implicitTLS: listenerConfiguration.implicitTLS)
+                implicitTLS: listenerConfiguration.implicitTLS, lmtp: listenerConfiguration.lmtp)
             listeners.append(listener)
         }
         do {
@@ -81,7 +81,7 @@ final class HostRuntime {
             let tls = listener.usesTLS ? try listener.tlsContext() : nil
             return BoundListener(
                 host: listener.host, port: listener.port, scenario: listener.engine.scenario.name, name: listener.name,
-                implicitTLS: listener.implicitTLS, tlsFingerprint: tls?.fingerprint,
+                implicitTLS: listener.implicitTLS, lmtp: listener.lmtp, tlsFingerprint: tls?.fingerprint,
                 tlsAuthority: tls == nil ? nil : authority?.pemPath)
         }
     }

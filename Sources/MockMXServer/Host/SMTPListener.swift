@@ -14,14 +14,19 @@ final class SMTPListener {
     private var listener: OpaquePointer?
     private unowned let runtime: HostRuntime
     let implicitTLS: Bool
+    /// LMTP (RFC 2033) instead of SMTP.
+    let lmtp: Bool
+    /// The socket file of a unix-domain listener, removed when it closes.
+    private var socketPath: String?
     /// TLS contexts by the settings and host name they were made for (scenarios can be swapped at run time).
     private var tlsContexts: [String: TLSContext] = [:]
 
-    init(runtime: HostRuntime, address: String, scenario: Scenario, implicitTLS: Bool) throws {
+    init(runtime: HostRuntime, address: String, scenario: Scenario, implicitTLS: Bool, lmtp: Bool = false) throws {
         self.runtime = runtime
         self.engine = Self.engine(for: scenario, runtime: runtime)
         self.startupScenario = scenario
         self.implicitTLS = implicitTLS
+        self.lmtp = lmtp
         let context = Unmanaged.passUnretained(self).toOpaque()
         let opened = try SocketAddress.listen(
             on: address, base: runtime.loop.base, backlog: 1024, purpose: "listen",
@@ -32,6 +37,7 @@ final class SMTPListener {
             context: context)
         listener = opened.listener
         (host, port, name) = (opened.bound.host, opened.bound.port, opened.bound.name)
+        socketPath = SocketAddress.unixSocketPath(name)
     }
 
     /// Whether sessions here may need TLS: implicit, or STARTTLS advertised.
@@ -67,10 +73,15 @@ final class SMTPListener {
         return engine
     }
 
+    /// Whether it listens on a unix-domain socket (its `port` is 0).
+    var isUnixSocket: Bool { socketPath != nil }
+
     /// Stops accepting; open sessions go on.
     func close() {
         if let listener { evconnlistener_free(listener) }
         listener = nil
+        if let socketPath { unlink(socketPath) }
+        socketPath = nil
     }
 
     private func accepted(fd: Int32, address: UnsafeMutablePointer<sockaddr>) {

@@ -32,6 +32,43 @@ public struct MessageEnvelope: Codable, Sendable, Equatable {
         }
     }
 
+    /// LMTP: the recipients the end of data delivered to (a `2xx` reply) and those it refused, with the code
+    /// sent (`null`: none, as after a rule closed the session). Every envelope of an LMTP message has them;
+    /// `recipients` stays the list accepted at RCPT.
+    public struct RecipientOutcomes: Codable, Sendable, Equatable {
+        public struct Refusal: Codable, Sendable, Equatable {
+            public var recipient: String
+            public var code: Int?
+
+            public init(recipient: String, code: Int?) {
+                self.recipient = recipient
+                self.code = code
+            }
+
+            public func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(recipient, forKey: .recipient)
+                try container.encode(code, forKey: .code)
+            }
+        }
+
+        public var delivered: [String]
+        public var refused: [Refusal]
+
+        /// `codes` in the order of `recipients`.
+        public init(recipients: [String], codes: [Int?]) {
+            delivered = []
+            refused = []
+            for (recipient, code) in zip(recipients, codes) {
+                if let code, (200...299).contains(code) {
+                    delivered.append(recipient)
+                } else {
+                    refused.append(Refusal(recipient: recipient, code: code))
+                }
+            }
+        }
+    }
+
     public var id: String
     public var session: String
     public var listener: String
@@ -47,6 +84,8 @@ public struct MessageEnvelope: Codable, Sendable, Equatable {
     /// ISO 8601 with fractional seconds, as every time the API reports.
     public var receivedAt: String
     public var xexch50: XEXCH50Summary?
+    /// LMTP's per-recipient outcome; `null` for a message received over SMTP.
+    public var lmtp: RecipientOutcomes? = nil
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -64,5 +103,6 @@ public struct MessageEnvelope: Codable, Sendable, Equatable {
         try container.encode(size, forKey: .size)
         try container.encode(receivedAt, forKey: .receivedAt)
         try container.encode(xexch50, forKey: .xexch50)
+        try container.encode(lmtp, forKey: .lmtp)
     }
 }

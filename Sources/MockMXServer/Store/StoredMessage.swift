@@ -26,6 +26,8 @@ public struct StoredMessage: Sendable, Equatable {
     /// Set for a message larger than the whole memory budget for content, which a host with a spool keeps on
     /// disk only: its files and sizes.
     public var spooled: SpooledContent? = nil
+    /// LMTP: which recipients the end of data delivered to and which it refused; nil for SMTP.
+    public var lmtp: MessageEnvelope.RecipientOutcomes? = nil
 
     /// The content's size in bytes, wherever it is kept.
     public var size: Int { spooled?.size ?? content.count }
@@ -48,7 +50,7 @@ public struct StoredMessage: Sendable, Equatable {
             xexch50: xexch50.map {
                 MessageEnvelope.XEXCH50Summary(
                     size: spooled?.xexch50Size ?? $0.bytes.count, recipientArgument: $0.recipientArgument)
-            })
+            }, lmtp: lmtp)
     }
 }
 

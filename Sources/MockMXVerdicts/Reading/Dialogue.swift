@@ -43,6 +43,11 @@ final class Dialogue {
         var shapeEntry: Int?
         /// The delay a greylisting rule asked for when it refused this command, and its note's entry.
         var askedDelay: (seconds: Double, entry: Int)?
+
+        /// DATA's content or the BDAT LAST chunk: what LMTP answers once per recipient.
+        var endsMessage: Bool {
+            kind == .content || (kind == .chunk && argument.contains(" LAST "))
+        }
     }
 
     let session: RecordedSession
@@ -55,6 +60,10 @@ final class Dialogue {
     let endTime: Double?
     /// The expectations the session recorded from its scenario, if it did.
     private(set) var expectations: VerdictExpectations?
+    /// LMTP (the client greeted with LHLO): the end of a message gets one reply per accepted recipient
+    /// (RFC 2033 §4.2); the replies after the first that are still to come belong to it too.
+    private var speaksLMTP = false
+    private var recipientRepliesOwed = 0
 
     init(_ session: RecordedSession) {
         self.session = session
@@ -85,7 +94,7 @@ final class Dialogue {
     private(set) var advertised: [(command: Int, reply: Int, keywords: [String: String])] = []
 
     private func readExtensions() {
-        for ehlo in commands where ehlo.verb == "EHLO" {
+        for ehlo in commands where ehlo.verb == "EHLO" || ehlo.verb == "LHLO" {
             guard let index = ehlo.reply, replies[index].code == 250 else { continue }
             var keywords: [String: String] = [:]
             for line in replies[index].lines.dropFirst() {
@@ -146,11 +155,29 @@ final class Dialogue {
         if awaitingGreeting {
             awaitingGreeting = false
             greeting = replies.count
+        } else if recipientRepliesOwed > 0 {
+            recipientRepliesOwed -= 1
         } else if !pending.isEmpty {
-            commands[pending.removeFirst()].reply = replies.count
+            let answered = pending.removeFirst()
+            commands[answered].reply = replies.count
+            if speaksLMTP, commands[answered].endsMessage {
+                recipientRepliesOwed = acceptedRecipients(before: answered) - 1
+            }
         }
         openReply = continues ? replies.count : nil
         replies.append(Reply(code: code, entries: [index], lines: [text], firstTime: time, lastTime: time))
+    }
+
+    /// The recipients accepted (`2xx`) in the transaction that `command` ends.
+    private func acceptedRecipients(before command: Int) -> Int {
+        var count = 0
+        for earlier in commands[..<command].reversed() {
+            if earlier.verb == "MAIL" { break }
+            if earlier.verb == "RCPT", let reply = earlier.reply, (200...299).contains(replies[reply].code) {
+                count += 1
+            }
+        }
+        return count
     }
 
     private func readClientLine(_ text: String, _ index: Int, _ time: Double, _ pending: inout [Int]) {
@@ -177,6 +204,7 @@ final class Dialogue {
             let verb = text.prefix { $0 != " " }
             command.verb = verb.asciiUppercased
             command.argument = String(text.dropFirst(verb.count + 1))
+            if command.verb == "LHLO" { speaksLMTP = true }
             if command.verb == "BDAT", text.endsASCII("bytes of chunk>") {
                 command.kind = .chunk
                 command.bytes = Int(command.argument.prefix { $0 != " " }) ?? 0

@@ -9,10 +9,13 @@ final class LiveHost: Sendable {
 
     init(
         scenario: Scenario = .defaultPersona, spool: String? = nil,
-        address: String = "127.0.0.1:0", implicitTLS: Bool = false, clock: TestClock? = nil, clockScale: Double = 1
+        address: String = "127.0.0.1:0", implicitTLS: Bool = false, lmtp: Bool = false, clock: TestClock? = nil,
+        clockScale: Double = 1
     ) throws {
         var configuration = HostConfiguration(
-            listeners: [ListenerConfiguration(address: address, scenario: scenario, implicitTLS: implicitTLS)],
+            listeners: [
+                ListenerConfiguration(address: address, scenario: scenario, implicitTLS: implicitTLS, lmtp: lmtp),
+            ],
             spoolDirectory: spool, shutdownGraceMilliseconds: 1_000)
         configuration.clockScale = clockScale
         if let clock { configuration.realClock = { clock.milliseconds } }
