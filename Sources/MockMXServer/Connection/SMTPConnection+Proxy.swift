@@ -3,20 +3,21 @@ import MockMXScenario
 import SMTPProtocol
 
 /// Proxy mode: a step the upstream host must answer waits for its reply, which then replaces the state
-/// machine's proposal before the scenario's rules act on it — the same plan, only another proposer. What
-/// mockmx terminates itself (STARTTLS, AUTH, BDAT, XEXCH50, malformed lines, the idle timeout) keeps
-/// the local proposal.
+/// machine's proposal before the scenario's rules act on it — the same plan, only another proposer. Every
+/// command is relayed — AUTH with each response line, XEXCH50 with its blob, BDAT with its chunk — except
+/// STARTTLS (each leg negotiates its own) and what the session refuses itself: malformed lines, content over
+/// the scenario's size limit, BDAT when the upstream did not offer CHUNKING, the idle timeout.
 extension SMTPConnection {
     enum UpstreamRequest {
         /// Connect and read the greeting.
         case connect
-        case send([UInt8])
+        /// A line (or a counted chunk's header), then content the upstream's output buffer refers to.
+        case send([UInt8], content: [UInt8])
     }
 
-    /// Commands mockmx answers itself: the client's TLS ends here, and extensions the proxy does not
-    /// relay are not offered (see ``relayedExtensions(_:)``).
-    private static let localVerbs: Set<String> = ["STARTTLS", "AUTH", "BDAT", "XEXCH50"]
-    private static let unrelayedKeywords: Set<String> = ["AUTH", "CHUNKING", "BINARYMIME", "XEXCH50"]
+    /// STARTTLS ends at mockmx; a BDAT reaches here as a command only when CHUNKING was not offered (the
+    /// upstream lacked it), and its chunk would reach the upstream as command lines.
+    private static let localVerbs: Set<String> = ["STARTTLS", "BDAT"]
 
     /// What the upstream is asked for this step; nil when the local proposal stands.
     func relayRequest(for step: SMTPStep) -> UpstreamRequest? {
@@ -25,14 +26,18 @@ extension SMTPConnection {
             return .connect
         case .command(let verb, let arguments, _):
             if Self.localVerbs.contains(verb) { return nil }
-            var line = Array(verb.utf8)
-            line.reserveCapacity(line.count + arguments.count + 3)
-            if !arguments.isEmpty {
-                line.append(0x20)
-                line += arguments
+            return .send(Self.line(verb, arguments), content: [])
+        case .authResponse(let line):
+            return .send(line + [0x0D, 0x0A], content: [])
+        case .xexch50Blob:
+            return .send([], content: machine.relayedContent)
+        case .bdatChunk(let bytes, _, let arguments):
+            guard machine.relayedContent.count == bytes else {
+                upstream?.close(because: "the chunk was refused here, so the upstream session was dropped")
+                note("the chunk was refused here (size limit); the upstream session was dropped")
+                return nil
             }
-            line += [0x0D, 0x0A]
-            return .send(line)
+            return .send(Self.line("BDAT", arguments), content: machine.relayedContent)
         case .dataEnd:
             guard let message = step.message else {
                 // The scenario refused the content (size, bare LF): the upstream, still inside DATA, must
@@ -41,10 +46,21 @@ extension SMTPConnection {
                 note("the message was refused here; the upstream session was dropped before its end of data")
                 return nil
             }
-            return .send(Self.dataTransfer(message.content))
+            return .send([], content: Self.dataTransfer(message.content))
         default:
             return nil
         }
+    }
+
+    private static func line(_ verb: String, _ arguments: [UInt8]) -> [UInt8] {
+        var line = Array(verb.utf8)
+        line.reserveCapacity(line.count + arguments.count + 3)
+        if !arguments.isEmpty {
+            line.append(0x20)
+            line += arguments
+        }
+        line += [0x0D, 0x0A]
+        return line
     }
 
     /// Sends the request and holds the session (input is held back, as during a delay) until the outcome.
@@ -68,11 +84,11 @@ extension SMTPConnection {
         switch request {
         case .connect:
             upstream.connect(then: resume)
-        case .send(let bytes):
-            if case .dataEnd(let count) = step.event {
-                note("relaying \(count) bytes of content to upstream \(upstream.settings.address)")
+        case .send(let line, let content):
+            if !content.isEmpty {
+                note("relaying \(content.count) bytes of \(step.event.name) content to upstream \(upstream.settings.address)")
             }
-            upstream.send(bytes, then: resume)
+            upstream.send(line, content: content, then: resume)
         }
     }
 
@@ -101,8 +117,8 @@ extension SMTPConnection {
                 case .reply(let reply) where reply.code == 220:
                     noteUpstream(reply)
                     note("TLS toward upstream established: \(upstream.tlsDescription)")
-                    guard case .send(let ehlo)? = relayRequest(for: step) else { return }
-                    upstream.send(ehlo, then: finish)
+                    guard case .send(let ehlo, _)? = relayRequest(for: step) else { return }
+                    upstream.send(ehlo, content: [], then: finish)
                 case .reply(let refusal):
                     noteUpstream(refusal)
                     note("upstream refused STARTTLS; its leg stays plain")
@@ -162,8 +178,7 @@ extension SMTPConnection {
         var kept: [String] = []
         var dropped: [String] = []
         for keyword in reply.lines.dropFirst() {
-            let name = keyword.prefix { $0 != " " && $0 != "=" }.uppercased()
-            if Self.unrelayedKeywords.contains(name) || (name == "STARTTLS" && machine.isTLSActive) {
+            if machine.isTLSActive, keyword.uppercased() == "STARTTLS" {
                 dropped.append(keyword)
             } else {
                 kept.append(keyword)
@@ -173,7 +188,7 @@ extension SMTPConnection {
             // The upstream offered it before its own TLS began: the client is offered mockmx's.
             kept.append("STARTTLS")
         }
-        if !dropped.isEmpty { note("not offered to the client (not relayed): " + dropped.joined(separator: ", ")) }
+        if !dropped.isEmpty { note("not offered to the client (its TLS is already up): " + dropped.joined(separator: ", ")) }
         machine.adoptExtensions(kept)
         return SMTPReply(code: 250, lines: [reply.lines[0]] + kept)
     }

@@ -102,9 +102,11 @@ final class SMTPConnection {
         var machine = SMTPSessionStateMachine(
             configuration: host.sessionConfiguration(engine.scenario.host), sessionID: sessionID)
         machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
+        let upstreamSettings = engine.scenario.upstream ?? host.configuration.upstream
+        machine.proxied = upstreamSettings != nil
         self.machine = machine
         self.firewall = engine.scenario.firewall.map(FirewallFilter.init(configuration:))
-        if let settings = engine.scenario.upstream ?? host.configuration.upstream {
+        if let settings = upstreamSettings {
             let clock = engine.clock
             self.upstream = UpstreamLink(loop: host.loop, settings: settings) { clock.real(milliseconds: $0) }
         }

@@ -132,23 +132,18 @@ final class UpstreamLink {
         return context
     }()
 
-    /// Writes `bytes` (a command line, or a message's content) and waits for the reply.
-    func send(_ bytes: [UInt8], then completion: @escaping (Outcome) -> Void) {
+    /// Writes `line` (a command, a chunk's header) then `content` (a message, a blob, a chunk) and waits for
+    /// the reply.
+    func send(_ line: [UInt8], content: [UInt8] = [], then completion: @escaping (Outcome) -> Void) {
         guard failure == nil, let bufferEvent else {
             let reason = failure ?? "not connected"
             timer.schedule(milliseconds: 0) { completion(.failed(reason)) }
             return
         }
         awaiting = completion
-        // The output buffer refers to the bytes instead of copying them (a relayed message is large); they
-        // are released once libevent has sent them.
-        let held = Unmanaged.passRetained(SentBytes(bytes))
-        let added = held.takeUnretainedValue().bytes.withUnsafeBytes {
-            evbuffer_add_reference(
-                bufferevent_get_output(bufferEvent), $0.baseAddress, $0.count,
-                { _, _, context in Unmanaged<SentBytes>.fromOpaque(context!).release() }, held.toOpaque())
-        }
-        if added != 0 { held.release() }
+        let output = bufferevent_get_output(bufferEvent)
+        Self.addReference(to: line, in: output)
+        Self.addReference(to: content, in: output)
         timer.schedule(milliseconds: replyTimeout) { [unowned self] in
             fail("no reply within \(settings.replyTimeoutMilliseconds) ms")
         }
@@ -224,6 +219,21 @@ final class UpstreamLink {
         let completion = awaiting
         close(because: reason)
         completion?(.failed(reason))
+    }
+}
+
+extension UpstreamLink {
+    /// The output buffer refers to the bytes instead of copying them (a relayed message is large); they are
+    /// released once libevent has sent them.
+    fileprivate static func addReference(to bytes: [UInt8], in output: OpaquePointer?) {
+        guard !bytes.isEmpty else { return }
+        let held = Unmanaged.passRetained(SentBytes(bytes))
+        let added = held.takeUnretainedValue().bytes.withUnsafeBytes {
+            evbuffer_add_reference(
+                output, $0.baseAddress, $0.count,
+                { _, _, context in Unmanaged<SentBytes>.fromOpaque(context!).release() }, held.toOpaque())
+        }
+        if added != 0 { held.release() }
     }
 }
 
