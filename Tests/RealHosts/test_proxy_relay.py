@@ -133,3 +133,49 @@ def test_aiosmtpd_has_no_chunking_and_refuses_xexch50_itself(mockmx, aiosmtpd_ho
     assert replies[7] == "250 2.0.0 Message accepted for delivery"
     assert aiosmtpd_host.arrived.wait(10)
     assert aiosmtpd_host.envelopes[0].original_content == b"Subject: after xexch50\r\n\r\nbody\r\n"
+
+
+@pytest.mark.parametrize("name, verified", [("postfix-upstream.test", True), ("other.test", False)])
+def test_postfixs_certificate_is_verified_when_asked(mockmx, postfix_host, name, verified):
+    proxy = mockmx("upstream: {address: %s, verify: true, ca-file: %s/cert.pem, server-name: %s}\n"
+                   % (postfix_host.address, postfix_host.config, name))
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        code, text = client.ehlo("client.test")
+        if verified:
+            assert code == 250 and text.splitlines()[0] == b"postfix-upstream.test"
+        else:
+            assert code == 451
+            assert b"certificate verification failed: hostname mismatch" in text
+    session = proxy.only_session()
+    established = [t for t in lines(session, "note") if t.startswith("TLS toward upstream established")]
+    assert bool(established) == verified
+    if verified:
+        assert established[0].endswith("certificate verified for postfix-upstream.test")
+
+
+def api(host, method, path):
+    import json
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(host.api + path, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_recording_aiosmtpd_through_the_api_replays_its_ehlo(mockmx, aiosmtpd_host):
+    proxy = mockmx("upstream: %s\n" % aiosmtpd_host.address)
+    path = "/api/v1/listeners/%d/record" % proxy.port
+    assert api(proxy, "POST", path)[0] == 201
+    with smtplib.SMTP("127.0.0.1", proxy.port, timeout=10) as client:
+        real_ehlo = client.ehlo("client.test")
+        client.sendmail("a@example.test", ["b@example.test"], b"Subject: recorded\r\n\r\nbody\r\n")
+    proxy.wait("sessions=1&timeout=10s")
+    status, scenario = api(proxy, "DELETE", path + "?format=yaml")
+    assert status == 200
+    assert api(proxy, "GET", path)[0] == 404  # stopped
+    replay = mockmx(scenario.decode())
+    with smtplib.SMTP("127.0.0.1", replay.port, timeout=10) as client:
+        assert client.ehlo("client.test") == real_ehlo
