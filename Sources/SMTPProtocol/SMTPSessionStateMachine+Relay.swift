@@ -67,3 +67,35 @@ extension SMTPRelayedAuth {
         }
     }
 }
+
+extension SMTPSessionStateMachine {
+    /// Proxy mode, after a MAIL, RCPT or RSET was proposed: the complete command lines already buffered behind
+    /// it that a pipelining client may send before its group ends (MAIL, RCPT, RSET — RFC 2920 §3.1), then a
+    /// DATA ending the group, each with its CRLF. Nothing is consumed: these are the lines the session will
+    /// read next, which a proxy may send upstream in one write when the upstream offers PIPELINING.
+    public func pipelinedLines() -> [[UInt8]] {
+        guard case .commands = phase else { return [] }
+        var lines: [[UInt8]] = []
+        var start = 0
+        let limit = configuration.limits.commandLineLength
+        while start < input.count {
+            var end = start
+            while end < input.count, end - start < limit, input[end] != 0x0A { end += 1 }
+            // A line the session would refuse (too long, bare LF) stops the group: it is not relayed as is.
+            guard end < input.count, input[end] == 0x0A, end > start, input[end - 1] == 0x0D else { break }
+            let line = Array(input.bytes(start..<(end + 1)))
+            let verbEnd = line.firstIndex(of: 0x20) ?? line.count - 2
+            switch SMTPCommand(verb: line[0..<verbEnd]) {
+            case .mail?, .rcpt?, .rset?:
+                lines.append(line)
+                start = end + 1
+            case .data? where verbEnd == line.count - 2:
+                lines.append(line)
+                return lines
+            default:
+                return lines
+            }
+        }
+        return lines
+    }
+}

@@ -130,3 +130,61 @@ private func base64(_ text: String) -> String { Data(text.utf8).base64EncodedStr
         #expect(upstreamLines.contains("XEXCH50 8 2"))
     }
 }
+
+/// A pipelining client's group goes up in one write when the upstream offers PIPELINING.
+@Suite struct ProxyPipeliningTests {
+    private func frontNotes(_ front: LiveHost) async throws -> [String] {
+        #expect(await front.waitForEndedSessions(1))
+        return try #require(front.host.sessions.all.first).transcript.map(\.text)
+    }
+
+    private func pipelinedDelivery(_ front: LiveHost) throws -> [String] {
+        let client = try RawClient(port: front.port)
+        _ = try client.reply()
+        try client.send("EHLO c.test\r\n")
+        _ = try client.reply()
+        try client.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nrcpt to:<refused@x.test>\r\nRCPT TO:<c@x.test>\r\nDATA\r\n")
+        var replies: [String] = []
+        for _ in 0..<5 { replies.append(try client.replyLine()) }
+        try client.send("Subject: pipelined\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+        replies.append(try client.replyLine())
+        _ = try client.reply()
+        return replies
+    }
+
+    @Test func theGroupGoesUpInOneWriteAndEachReplyIsStillItsOwn() async throws {
+        let upstream = try LiveHost(yaml: """
+            rules:
+              - on: rcpt
+                when: {args: refused@}
+                do: {reply: "550 5.1.1 refused upstream"}
+            """)
+        let front = try LiveHost(yaml: """
+            upstream: {address: 127.0.0.1:\(upstream.port), reply-timeout: 5s}
+            rules:
+              - on: rcpt
+                when: {args: c@}
+                do: {reply: "451 4.3.0 deferred by the proxy"}
+            """)
+        let replies = try pipelinedDelivery(front)
+        #expect(replies[0].hasPrefix("250 2.1.0") && replies[1].hasPrefix("250 2.1.5"))
+        #expect(replies[2] == "550 5.1.1 refused upstream")
+        #expect(replies[3] == "451 4.3.0 deferred by the proxy")
+        #expect(replies[4].hasPrefix("354") && replies[5].hasPrefix("250 2.0.0 Ok: queued as"))
+        #expect(await upstream.waitForMessages(1))
+        // The upstream accepted c@ (the proxy's rule only changed what the client heard), b@ as the client did.
+        #expect(upstream.messages[0].recipients == ["b@x.test", "c@x.test"])
+        #expect(await front.waitForMessages(1))
+        #expect(front.messages[0].recipients == ["b@x.test"])
+        let notes = try await frontNotes(front)
+        #expect(notes.contains("relaying 4 pipelined command(s) along with MAIL to upstream 127.0.0.1:\(upstream.port)"))
+    }
+
+    @Test func withoutPipeliningOfferedCommandsGoUpOneAtATime() async throws {
+        let upstream = try LiveHost(yaml: "host: {extensions: [ENHANCEDSTATUSCODES]}\n")
+        let front = try LiveHost(yaml: "upstream: {address: 127.0.0.1:\(upstream.port), reply-timeout: 5s}\n")
+        let replies = try pipelinedDelivery(front)
+        #expect(replies[5].hasPrefix("250 2.0.0 Ok: queued as"))
+        #expect(try await !frontNotes(front).contains { $0.hasPrefix("relaying 4 pipelined") })
+    }
+}

@@ -92,3 +92,39 @@ private func proxied(_ extensions: [String], messageSize: Int = 10_485_760, drip
         #expect(session.machine.relayedContent == Array("\r\n.".utf8))
     }
 }
+
+@Suite struct PipelinedLinesTests {
+    @Test func theGroupBehindTheCurrentCommandIsPeekedNotConsumed() {
+        var session = proxied(["PIPELINING"])
+        session.machine.receive(Array("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nrcpt to:<e@f>\r\nDATA\r\nSubject: x\r\n".utf8))
+        let step = session.machine.nextStep()
+        #expect(step?.event.name == "mail")
+        #expect(session.machine.pipelinedLines().map { String(decoding: $0, as: UTF8.self) } == [
+            "RCPT TO:<c@d>\r\n", "rcpt to:<e@f>\r\n", "DATA\r\n",
+        ])
+        #expect(session.machine.bufferedByteCount == 48)
+    }
+
+    @Test(arguments: [
+        ("RCPT TO:<c@d>\r\nNOOP\r\nRCPT TO:<e@f>\r\n", ["RCPT TO:<c@d>\r\n"]),  // NOOP ends the group here
+        ("RCPT TO:<c@d>\nRCPT TO:<e@f>\r\n", []),  // a bare LF is left to the session
+        ("RCPT TO:<c@d>\r\nRCPT TO:<e", ["RCPT TO:<c@d>\r\n"]),  // incomplete
+        ("RSET\r\nDATA now\r\n", ["RSET\r\n"]),  // DATA with arguments is refused, not relayed ahead
+        ("DATA\r\nRCPT TO:<c@d>\r\n", ["DATA\r\n"]),
+    ])
+    func theGroupStopsWhereTheSessionMustDecideItself(after: String, expected: [String]) {
+        var session = proxied(["PIPELINING"])
+        session.machine.receive(Array(("MAIL FROM:<a@b>\r\n" + after).utf8))
+        _ = session.machine.nextStep()
+        #expect(session.machine.pipelinedLines().map { String(decoding: $0, as: UTF8.self) } == expected)
+    }
+
+    @Test func aLineOverTheLimitIsNotPeeked() {
+        var session = SessionDriver(
+            SMTPServerConfiguration(hostname: "p.test", extensions: ["PIPELINING"], limits: SMTPLimits(commandLineLength: 20)))
+        session.send("EHLO c\r\n")
+        session.machine.receive(Array("MAIL FROM:<a@b>\r\nRCPT TO:<longer-than-twenty@example.test>\r\n".utf8))
+        _ = session.machine.nextStep()
+        #expect(session.machine.pipelinedLines().isEmpty)
+    }
+}

@@ -26,7 +26,7 @@ extension SMTPConnection {
             return .connect
         case .command(let verb, let arguments, _):
             if Self.localVerbs.contains(verb) { return nil }
-            return .send(Self.line(verb, arguments), content: [])
+            return commandRequest(Self.line(verb, arguments), verb: verb)
         case .authResponse(let line):
             return .send(line + [0x0D, 0x0A], content: [])
         case .xexch50Blob:
@@ -50,6 +50,38 @@ extension SMTPConnection {
         default:
             return nil
         }
+    }
+
+    /// A command line as the upstream gets it. When the upstream and the session both offer PIPELINING, a MAIL,
+    /// RCPT or RSET takes the rest of the client's pipelined group along in the same write (RFC 2920: one
+    /// round trip for the group, not one per command); each of those steps then only reads its reply.
+    private func commandRequest(_ line: [UInt8], verb: String) -> UpstreamRequest? {
+        guard let upstream else { return nil }
+        if !upstream.sentAhead.isEmpty {
+            guard upstream.sentAhead.removeFirst() == line else {
+                // Cannot happen while the session reads what was peeked; if it did, the upstream's replies
+                // would answer other commands, so its session is given up.
+                upstream.close(because: "the pipelined group was read differently than it was relayed")
+                return .send(line, content: [])
+            }
+            return .send([], content: [])
+        }
+        guard upstream.offersPipelining, ["MAIL", "RCPT", "RSET"].contains(verb),
+            machine.configuration.advertises("PIPELINING")
+        else { return .send(line, content: []) }
+        let ahead = machine.pipelinedLines().map(Self.normalized)
+        guard !ahead.isEmpty else { return .send(line, content: []) }
+        upstream.sentAhead = ahead
+        note("relaying \(ahead.count) pipelined command(s) along with \(verb) to upstream \(upstream.settings.address)")
+        return .send(line + ahead.joined(), content: [])
+    }
+
+    /// A raw line (with its CRLF) as ``line(_:_:)`` makes it from the event the session will read from it.
+    private static func normalized(_ raw: [UInt8]) -> [UInt8] {
+        let body = raw.dropLast(2)
+        let space = body.firstIndex(of: 0x20) ?? body.endIndex
+        let verb = String(decoding: body[..<space].map(ASCII.uppercased), as: UTF8.self)
+        return line(verb, space < body.endIndex ? Array(body[(space + 1)...]) : [])
     }
 
     private static func line(_ verb: String, _ arguments: [UInt8]) -> [UInt8] {
@@ -172,6 +204,7 @@ extension SMTPConnection {
     /// middlebox). STARTTLS stays (mockmx terminates it) unless the client's TLS is already up.
     private func offeredExtensions(_ reply: SMTPReply, local: SMTPReply?) -> SMTPReply {
         guard reply.code == 250 else { return reply }
+        upstream?.offersPipelining = reply.lines.dropFirst().contains { $0.uppercased() == "PIPELINING" }
         if engine.scenario.extensionsGiven, let local {
             return SMTPReply(code: 250, lines: [reply.lines[0]] + local.lines.dropFirst())
         }

@@ -31,6 +31,11 @@ final class UpstreamLink {
     private(set) var isTLS = false
     /// The upstream's EHLO reply offered STARTTLS (before its TLS began).
     var offeredTLS = false
+    /// Its last EHLO reply offered PIPELINING: a client's pipelined group may go up in one write.
+    var offersPipelining = false
+    /// Command lines written ahead of their turn (a pipelined group), in order: their replies are read as
+    /// the session reaches each of them.
+    var sentAhead: [[UInt8]] = []
     private let timer: LoopTimer
     private let base: OpaquePointer
 
