@@ -10,6 +10,12 @@ struct SMTPRelayedAuth: Sendable {
 }
 
 extension SMTPSessionStateMachine {
+    /// ``relayedContent``, moved out: the session keeps no reference once the bytes are on their way.
+    public mutating func takeRelayedContent() -> [UInt8] {
+        defer { relayedContent = [] }
+        return relayedContent
+    }
+
     /// `AUTH mechanism [initial-response]`: a `3xx` continues the exchange, a `2xx` ends it authenticated;
     /// the local checks do not apply (the upstream makes its own).
     func relayedAuth(arguments: [UInt8], event: SMTPEvent) -> Proposal {

@@ -30,14 +30,15 @@ extension SMTPConnection {
         case .authResponse(let line):
             return .send(line + [0x0D, 0x0A], content: [])
         case .xexch50Blob:
-            return .send([], content: machine.relayedContent)
+            return .send([], content: machine.takeRelayedContent())
         case .bdatChunk(let bytes, _, let arguments):
-            guard machine.relayedContent.count == bytes else {
+            let chunk = machine.takeRelayedContent()
+            guard chunk.count == bytes else {
                 upstream?.close(because: "the chunk was refused here, so the upstream session was dropped")
                 note("the chunk was refused here (size limit); the upstream session was dropped")
                 return nil
             }
-            return .send(Self.line("BDAT", arguments), content: machine.relayedContent)
+            return .send(Self.line("BDAT", arguments), content: chunk)
         case .dataEnd:
             guard let message = step.message else {
                 // The scenario refused the content (size, bare LF): the upstream, still inside DATA, must
