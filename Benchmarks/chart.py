@@ -153,6 +153,41 @@ def summarize(samples, header):
         md.append("**Scenario engine: 50 rules that never fire vs the default persona** (mockmx only, alternated)\n\n"
                   + table(rows, ["load", "default msg/s", "50 rules msg/s", "50 rules ÷ default",
                                  "default CPU µs/msg", "50 rules CPU µs/msg", "CPU cost"]))
+    # spool / API busy: variants of mockmx against the quiet default, alternated
+    for section, variants, title in (
+            ("spool", ["mockmx-spool", "mockmx-spool-sync", "mockmx-spool-tmpfs"],
+             "**Spool: no spool vs `--spool DIR` and `--spool DIR --spool-sync` on disk, and `--spool` on tmpfs** "
+             "(mockmx only, alternated)"),
+            ("apibusy", ["mockmx-api"],
+             "**Control API busy** (100 long-polls of `/api/v1/wait` and a client listing 50 messages in a loop, "
+             "during the load) vs a quiet API (mockmx only, alternated)")):
+        if not any(k[0] == section for k in samples):
+            continue
+        rows = []
+        for load, label in LOADS:
+            base = (section, load, "mockmx")
+            if base not in samples:
+                continue
+            for v in variants:
+                key = (section, load, v)
+                cpu_a, cpu_b = values(samples, base, "cpu_us_per_msg"), values(samples, key, "cpu_us_per_msg")
+                rows.append([label, v, cell(values(samples, base, "msg_per_s")),
+                             cell(values(samples, key, "msg_per_s"), 0, failures(samples, key)),
+                             paired_ratio(samples, key, base, "msg_per_s"), cell(cpu_a, 1), cell(cpu_b, 1),
+                             cell(values(samples, key, "lists"), 0) if section == "apibusy" else "–"])
+        md.append(title + "\n\n" + table(rows, ["load", "variant", "quiet msg/s", "variant msg/s",
+                                               "variant ÷ quiet", "quiet CPU µs/msg", "variant CPU µs/msg",
+                                               "API lists during the run"]))
+    if any(k[0] == "slowspool" for k in samples):
+        rows = []
+        for phase, label in (("idle", "idle host"), ("writing", "while 10 sessions' messages are written")):
+            got = samples.get(("slowspool", phase, "mockmx-slowspool"), [])
+            if got:
+                v = got[-1]
+                rows.append([label, fmt(v.get("noops")), fmt(v.get("noop_p50_ms"), 3), fmt(v.get("noop_p99_ms"), 3),
+                             fmt(v.get("noop_max_ms"), 3)])
+        md.append("**Slow spool** (every spool write delayed by the slowdisk shim): one session's NOOP round "
+                  "trip, ms\n\n" + table(rows, ["probe", "NOOPs", "p50", "p99", "max"]))
     # sweep
     sizes = sorted({int(k[1]) for k in samples if k[0] == "sweep"})
     if sizes:

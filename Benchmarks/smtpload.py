@@ -424,6 +424,38 @@ async def banner(a):
     return 1
 
 
+async def noop_probe(a):
+    """Prints `noops=N noop_p50_ms= noop_p99_ms= noop_max_ms=` of one session's NOOP round trips."""
+    host, port = a.target.rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+
+    async def reply():
+        while True:
+            line = await reader.readline()
+            if not line:
+                raise OSError("connection closed")
+            if line[3:4] != b"-":
+                return line
+
+    await reply()
+    writer.write(b"EHLO %s\r\n" % a.helo.encode())
+    await reply()
+    times = []
+    end = time.monotonic() + a.secs
+    while time.monotonic() < end:
+        t = time.perf_counter()
+        writer.write(b"NOOP\r\n")
+        await reply()
+        times.append((time.perf_counter() - t) * 1000)
+    writer.write(b"QUIT\r\n")
+    await reply()
+    writer.close()
+    times.sort()
+    print("noops=%d noop_p50_ms=%.3f noop_p99_ms=%.3f noop_max_ms=%.3f" % (
+        len(times), times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))], times[-1]))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="mode", required=True)
@@ -454,7 +486,12 @@ def main():
     bp.add_argument("--timeout", type=float, default=15.0)
     bp.add_argument("--expect", default="", help="text the greeting must contain (whose server answers)")
 
+    np_ = sub.add_parser("noop", parents=[common], help="one session timing NOOP round trips for --secs")
+    np_.add_argument("--secs", type=float, default=3.0)
+
     a = p.parse_args()
+    if a.mode == "noop":
+        sys.exit(asyncio.run(noop_probe(a)))
     if a.mode == "load":
         sys.exit(run_load(a))
     if a.mode == "hold":

@@ -13,6 +13,8 @@
 #include <linux/filter.h>
 #endif
 #include <malloc.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 #include <event2/event.h>
 #include <event2/buffer.h>
@@ -28,6 +30,9 @@
 
 #include <openssl/ssl.h>
 #include <openssl/err.h>
+
+// syncfs(2) is declared only under _GNU_SOURCE, which the libc module is not built with.
+static inline int mockmx_syncfs(int fd) { return (int)syscall(SYS_syncfs, fd); }
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>

@@ -24,6 +24,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
     case failOnVerdict = "MOCKMX_FAIL_ON_VERDICT"
     case mailpitAPI = "MOCKMX_MAILPIT_API"
     case upstream = "MOCKMX_UPSTREAM"
+    case spoolSync = "MOCKMX_SPOOL_SYNC"
 
     /// What a value must look like, for the error when it does not.
     var expectation: String {
@@ -31,7 +32,7 @@ public enum EnvironmentVariable: String, Sendable, CaseIterable {
         case .logFormat: "'text' or 'json'"
         case .grace: "a number of seconds such as 5 or 0.5"
         case .maxConnections, .retainMessages, .retainSessions: "a whole number above 0"
-        case .verbose, .junitWarnings, .failOnVerdict: "true or false (also 1/0, yes/no, on/off)"
+        case .verbose, .junitWarnings, .failOnVerdict, .spoolSync: "true or false (also 1/0, yes/no, on/off)"
         case .seed: "a whole number from 0 to \(UInt64.max)"
         case .retainMessageBytes, .retainTranscriptBytes: "a size above 0 such as 268435456, 256MiB or 64M"
         case .clockScale: "a number above 0 such as 0.01"

@@ -39,6 +39,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var mailpitAPIAddress: String? = nil
     /// The real host proxied by listeners whose scenario names no `upstream:`.
     public var upstream: HostPort? = nil
+    /// `--spool-sync`: each spool write is made durable with `syncfs` (batched across sessions) before its `250`.
+    public var spoolSync = false
 
     /// What the command line gave; nil (or empty, or false) where it gave nothing.
     public struct Flags: Sendable, Equatable {
@@ -61,6 +63,7 @@ public struct ServeSettings: Sendable, Equatable {
         /// `--mailpit-api`.
         public var mailpitAPI: String?
         public var upstream: String? = nil
+        public var spoolSync = false
 
         public init(
             listen: [String] = [], api: String? = nil, apiToken: String? = nil, spool: String? = nil,
@@ -170,6 +173,12 @@ public struct ServeSettings: Sendable, Equatable {
                 throw ConfigurationError(source, "expected \(EnvironmentVariable.upstream.expectation), found '\(text)'")
             }
             settings.upstream = address
+        }
+        settings.spoolSync = try setting(
+            flags.spoolSync ? true : nil, "--spool-sync", variables, .spoolSync, EnvironmentVariable.boolean)?.value ?? false
+        if settings.spoolSync, settings.spoolDirectory == nil {
+            throw ConfigurationError(
+                flags.spoolSync ? "--spool-sync" : EnvironmentVariable.spoolSync.rawValue, "needs a spool (--spool DIR)")
         }
         return settings
     }

@@ -145,6 +145,12 @@ struct Serve: ParsableCommand {
             valueName: "address"))
     var upstream: String?
 
+    @Flag(
+        help: ArgumentHelp(
+            "Make each spool write durable against power loss (syncfs, batched across sessions) before its 250. "
+                + "Without it a 250 means the files are complete: they survive the process being killed."))
+    var spoolSync = false
+
     /// The flags, then the MOCKMX_* environment, then the defaults.
     func settings() throws -> ServeSettings {
         var flags = ServeSettings.Flags(
@@ -155,6 +161,7 @@ struct Serve: ParsableCommand {
             clockScale: clockScale)
         flags.mailpitAPI = mailpitAPI
         flags.upstream = upstream
+        flags.spoolSync = spoolSync
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ServeSettings.resolve(
@@ -208,6 +215,7 @@ struct Serve: ParsableCommand {
         configuration.clockScale = settings.clockScale
         configuration.mailpitAPIAddress = settings.mailpitAPIAddress
         configuration.upstream = settings.upstream.map { UpstreamSettings(address: $0) }
+        configuration.spoolSync = settings.spoolSync
 
         AllocatorPolicy.keepLargeBuffersMapped()
         let host: MockMXHost

@@ -116,6 +116,18 @@ import Testing
                 == "MOCKMX_MAILPIT_AP: unknown environment variable; did you mean MOCKMX_MAILPIT_API?")
     }
 
+    @Test func spoolSyncComesFromTheFlagOrTheVariableAndNeedsASpool() throws {
+        #expect(try resolve(.init(spool: "/spool")).spoolSync == false)
+        var flags = ServeSettings.Flags(spool: "/spool")
+        flags.spoolSync = true
+        #expect(try resolve(flags).spoolSync)
+        #expect(try resolve(.init(), ["MOCKMX_SPOOL": "/spool", "MOCKMX_SPOOL_SYNC": "yes"]).spoolSync)
+        #expect(error(.init(), ["MOCKMX_SPOOL_SYNC": "1"]) == ConfigurationError(
+            "MOCKMX_SPOOL_SYNC", "needs a spool (--spool DIR)"))
+        #expect(error(.init(spool: "/spool"), ["MOCKMX_SPOOL_SYNC": "sometimes"]) == ConfigurationError(
+            "MOCKMX_SPOOL_SYNC", "expected true or false (also 1/0, yes/no, on/off), found 'sometimes'"))
+    }
+
     @Test func anUnknownVariableIsAnErrorWithASuggestion() {
         #expect(
             error(.init(), ["MOCKMX_LISTN": "127.0.0.1:25"])?.description

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// What a handler answers: the status, the body and its type. Errors are always JSON `{"error": …}`.
 struct APIResponse {
@@ -14,10 +15,9 @@ struct APIResponse {
 
     /// A JSON body with sorted keys, so responses are stable byte for byte.
     static func json(_ body: some Encodable, status: Int = 200) -> APIResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(body)) ?? Data(#"{"error":"response could not be encoded"}"#.utf8)
-        return APIResponse(status: status, contentType: jsonType, body: Array(data) + [0x0A])
+        var bytes = (try? JSONBytesEncoder().encode(body)) ?? Array(#"{"error":"response could not be encoded"}"#.utf8)
+        bytes.append(0x0A)
+        return APIResponse(status: status, contentType: jsonType, body: bytes)
     }
 
     /// `{"error": message}`, plus `diagnostics` when there are some.

@@ -79,8 +79,7 @@ extension ControlAPI {
                 guard let session = runtime.sessions.session(id: id) else {
                     return .error(404, "'\(key)': no session with id '\(id)' (it may have been reset or dropped by retention)")
                 }
-                let messages = runtime.messages.all.filter { $0.sessionID == id }.map(\.id)
-                data = (try? JSONEncoder().encode(session.recorded(messages: messages))) ?? Data()
+                data = Data((try? JSONBytesEncoder().encode(session.recorded())) ?? [])
                 labels.append(id)
             case .document(let document):
                 data = document

@@ -6,22 +6,22 @@ extension ControlAPI {
     /// `accepted` every message since start or the last reset, including the `dropped` ones retention no longer
     /// keeps in memory. Each message says where its content is (`contentIn`: `memory` or `spool`).
     func listMessages(_ request: APIRequest) -> APIResponse {
-        var messages = runtime.messages.all
-        if let recipient = request.query["recipient"]?.lowercased() {
-            messages = messages.filter { $0.recipients.contains { $0.lowercased() == recipient } }
-        }
-        if let sender = request.query["sender"]?.lowercased() {
-            messages = messages.filter { $0.mailFrom.lowercased() == sender }
-        }
-        let range: Range<Int>
+        let page: ListPage
         switch ListPage.requested(by: request) {
-        case .success(let page): range = page.range(in: messages.count)
+        case .success(let requested): page = requested
         case .failure(let error): return error.response
         }
+        let recipient = request.query["recipient"]?.lowercased()
+        let sender = request.query["sender"]?.lowercased()
+        let filter: ((StoredMessage) -> Bool)? = recipient == nil && sender == nil ? nil : { message in
+            (recipient.map { wanted in message.recipients.contains { $0.lowercased() == wanted } } ?? true)
+                && (sender.map { message.mailFrom.lowercased() == $0 } ?? true)
+        }
+        let (total, start, messages) = runtime.messages.page(page, matching: filter)
         let list = MessageList(
-            total: messages.count, start: range.lowerBound, count: range.count,
+            total: total, start: start, count: messages.count,
             accepted: runtime.messages.totalAccepted, dropped: runtime.messages.totalDropped,
-            messages: messages[range].map(ListedMessage.init))
+            messages: messages.map(ListedMessage.init))
         return .json(list)
     }
 

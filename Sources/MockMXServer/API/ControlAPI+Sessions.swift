@@ -7,18 +7,17 @@ extension ControlAPI {
     /// `accepted`, the name every list's counter has) and `ended` count every session since start or the last
     /// reset, including the `dropped` ones retention no longer keeps.
     func listSessions(_ request: APIRequest) -> APIResponse {
-        let sessions = runtime.sessions.all
-        let range: Range<Int>
+        let page: ListPage
         switch ListPage.requested(by: request) {
-        case .success(let page): range = page.range(in: sessions.count)
+        case .success(let requested): page = requested
         case .failure(let error): return error.response
         }
-        let messageIDs = messageIDsBySession()
+        let (total, start, sessions) = runtime.sessions.page(page)
         let started = runtime.sessions.totalStarted
         let list = SessionList(
-            total: sessions.count, start: range.lowerBound, count: range.count, accepted: started,
+            total: total, start: start, count: sessions.count, accepted: started,
             dropped: runtime.sessions.totalDropped, started: started, ended: runtime.sessions.totalEnded,
-            sessions: sessions[range].map { summary($0, messageIDs: messageIDs[$0.id] ?? []) })
+            sessions: sessions.map(summary))
         return .json(list)
     }
 
@@ -27,20 +26,17 @@ extension ControlAPI {
         guard let session = runtime.sessions.session(id: id) else {
             return .error(404, "no session with id '\(id)' (it may have been reset or dropped by retention)")
         }
-        return .json(session.recorded(messages: messageIDsBySession()[id] ?? []))
+        return .json(session.recorded())
     }
 
-    private func summary(_ session: SessionRecord, messageIDs: [String]) -> SessionSummary {
+    private func summary(_ session: SessionRecord) -> SessionSummary {
         let ended = session.ended
         return SessionSummary(
             id: session.id, listener: session.listener, scenario: session.scenario, client: session.clientAddress,
             startedAt: ISO8601.string(session.startedAt), endedAt: ended.map { ISO8601.string($0.at) },
-            endReason: ended.map(\.reason.rawValue), messages: messageIDs, transcriptEntries: session.transcript.count,
+            endReason: ended.map(\.reason.rawValue), messages: session.messageIDs,
+            transcriptEntries: session.transcriptEntryCount,
             omittedTranscriptEntries: session.omittedEntryCount, rulesFired: session.rulesFired)
-    }
-
-    private func messageIDsBySession() -> [String: [String]] {
-        Dictionary(grouping: runtime.messages.all, by: \.sessionID).mapValues { $0.map(\.id) }
     }
 }
 

@@ -98,8 +98,7 @@ extension SMTPConnection {
             return transmit(bytes, code: code, trickleMilliseconds: trickleMilliseconds)
         case .store:
             guard let message = step.message else { return false }
-            let next = executor.stored(refusal: storeMessage(message))
-            return perform(next)
+            return store(message)
         case .wait(let milliseconds):
             wait(engine.clock.real(milliseconds: milliseconds)) { $0.runPlan() }
             return false
@@ -207,16 +206,46 @@ extension SMTPConnection {
         }
     }
 
-    /// nil when the message is kept, else the reply that refuses it.
-    func storeMessage(_ message: ReceivedMessage) -> SMTPReply? {
+    /// Keeps the message; true when the plan goes on at once. Its `2xx` leaves only once the message is kept:
+    /// with a spool the session waits (input held back) while the spool thread writes, and other sessions go
+    /// on meanwhile.
+    func store(_ message: ReceivedMessage) -> Bool {
         let stored = StoredMessage(
             message, sessionID: record.id, listener: listener.name, clientAddress: record.clientAddress)
-        do {
-            try host.messages.store(stored)
-        } catch {
-            note("message \(message.id) not kept: \(error.reason)")
-            return error.reply
+        guard host.messages.storesInBackground else {
+            do throws(MessageStore.Refusal) {
+                try host.messages.store(stored)
+                return perform(executor.stored(refusal: outcome(message, refusal: nil)))
+            } catch {
+                return perform(executor.stored(refusal: outcome(message, refusal: error)))
+            }
         }
+        state = .waiting
+        let connection = LoopBound(self)
+        host.messages.store(stored, loop: host.loop) { refusal in
+            let this = connection.value
+            // The step may end the session, and teardown releases the last reference.
+            withExtendedLifetime(this) {
+                // A session that ended meanwhile (the client left, or the shutdown's grace ran out) has
+                // nothing more to say.
+                guard this.state == .waiting else { return }
+                this.state = .executing
+                if this.perform(this.executor.stored(refusal: this.outcome(message, refusal: refusal))) {
+                    this.runPlan()
+                }
+                this.drive()
+            }
+        }
+        return false
+    }
+
+    /// Notes the message kept or refused; the refusal's reply, if any.
+    private func outcome(_ message: ReceivedMessage, refusal: MessageStore.Refusal?) -> SMTPReply? {
+        if let refusal {
+            note("message \(message.id) not kept: \(refusal.reason)")
+            return refusal.reply
+        }
+        record.delivered(message.id)
         appendText(.note) { text in
             text += "message ".utf8
             text += message.id.utf8

@@ -65,6 +65,9 @@ public struct HostConfiguration: Sendable {
     public var mailpitAPIAddress: String?
     /// The real host listeners proxy when their scenario names no `upstream:` (`serve --upstream`).
     public var upstream: UpstreamSettings? = nil
+    /// Each spool write is followed by `syncfs` (one per batch of writes, across sessions) before its `250`:
+    /// durable against power loss, not only against the process being killed.
+    public var spoolSync = false
 
     public init(
         listeners: [ListenerConfiguration] = [ListenerConfiguration(address: "127.0.0.1:0")],

@@ -148,7 +148,7 @@ final class HostRuntime {
     func connectionClosed(_ connection: SMTPConnection, reason: SessionEnd) {
         connections[ObjectIdentifier(connection)] = nil
         sessions.ended(connection.record, reason)
-        if let spool = messages.spool { spoolSession(connection.record, to: spool) }
+        messages.spool(connection.record)
         if shuttingDown, connections.isEmpty { finishShutdown() }
     }
 

@@ -4,7 +4,7 @@ import MockMXVerdicts
 extension MockMXHost {
     /// Every retained session in the one JSON shape, oldest first.
     public var recordedSessions: [RecordedSession] {
-        LiveVerdicts.recorded(sessions, messages)
+        LiveVerdicts.recorded(sessions)
     }
 
     /// The judgment of the senders under test on the retained sessions, now: `host.verdicts.summary.fail == 0`.
@@ -15,9 +15,8 @@ extension MockMXHost {
 
 /// The verdicts on a running host's stores: what `host.verdicts` and `GET /api/v1/verdicts` give.
 enum LiveVerdicts {
-    static func recorded(_ sessions: SessionStore, _ messages: MessageStore) -> [RecordedSession] {
-        let messageIDs = Dictionary(grouping: messages.all, by: \.sessionID).mapValues { $0.map(\.id) }
-        return sessions.all.map { $0.recorded(messages: messageIDs[$0.id] ?? []) }
+    static func recorded(_ sessions: SessionStore) -> [RecordedSession] {
+        sessions.all.map { $0.recorded() }
     }
 
     /// Duplicates are told by the retained messages' Message-IDs, read only now, never on the message path.
@@ -26,7 +25,7 @@ enum LiveVerdicts {
             MessageIdentity.messageID(in: message.content).map { (message.id, $0) }
         }
         return VerdictEngine().judge(
-            recorded(sessions, messages), now: Date().timeIntervalSince1970,
+            recorded(sessions), now: Date().timeIntervalSince1970,
             messageIDs: Dictionary(identities, uniquingKeysWith: { first, _ in first }))
     }
 }

@@ -33,7 +33,7 @@ public final class MockMXHost: Sendable {
         self.configuration = configuration
         self.messages = try MessageStore(
             retention: configuration.messageRetention, byteBudget: configuration.messageRetentionBytes,
-            spoolDirectory: configuration.spoolDirectory)
+            spoolDirectory: configuration.spoolDirectory, syncSpool: configuration.spoolSync)
         self.sessions = SessionStore(
             retention: configuration.sessionRetention, byteBudget: configuration.transcriptRetentionBytes)
         // A sender asks a few questions per session: as many kept as sessions are.
@@ -87,6 +87,7 @@ public final class MockMXHost: Sendable {
         let runtime = runtime
         loop.execute { runtime.value.shutdown(graceMilliseconds: grace) {} }
         loop.waitUntilStopped()
+        messages.finishSpoolWrites()
     }
 
     /// SIGINT/SIGTERM start a graceful shutdown; a second one exits at once. Call before `start()`.
@@ -98,6 +99,7 @@ public final class MockMXHost: Sendable {
     public func waitUntilStopped() {
         guard state.started else { return }
         loop.waitUntilStopped()
+        messages.finishSpoolWrites()
     }
 
     deinit {

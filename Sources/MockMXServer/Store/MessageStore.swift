@@ -1,9 +1,11 @@
 import Foundation
 import SMTPProtocol
+import StrictJSON
 
 /// Accepted messages: in memory up to a count and a byte budget for their content (oldest dropped first), and
-/// with a spool directory also as files written atomically before the acknowledgement leaves, so nothing
-/// acknowledged is lost. Thread-safe: the loop writes, tests and the API read from any thread.
+/// with a spool directory also as files, written on the spool's own thread before the acknowledgement leaves,
+/// so nothing acknowledged is lost. Thread-safe: the loop and the spool thread write, tests and the API read
+/// from any thread.
 public final class MessageStore: @unchecked Sendable {
     private let lock = NSLock()
     private var messages = RetentionQueue<StoredMessage>()
@@ -16,10 +18,13 @@ public final class MessageStore: @unchecked Sendable {
     /// The most content and blob bytes kept in memory.
     let byteBudget: Int
     let spool: URL?
+    private let writer: SpoolWriter?
 
-    init(retention: Int, byteBudget: Int = HostConfiguration.defaultMessageRetentionBytes, spoolDirectory: String?)
-        throws
-    {
+    /// `syncSpool`: each write is followed by `syncfs` (batched across sessions) before its `250`.
+    init(
+        retention: Int, byteBudget: Int = HostConfiguration.defaultMessageRetentionBytes, spoolDirectory: String?,
+        syncSpool: Bool = false
+    ) throws {
         self.retention = retention
         self.byteBudget = byteBudget
         if let spoolDirectory {
@@ -30,8 +35,10 @@ public final class MessageStore: @unchecked Sendable {
                 throw HostError("cannot create spool directory \(spoolDirectory): \(error.localizedDescription)")
             }
             self.spool = url
+            self.writer = SpoolWriter(directory: url.path, sync: syncSpool)
         } else {
             self.spool = nil
+            self.writer = nil
         }
     }
 
@@ -42,24 +49,97 @@ public final class MessageStore: @unchecked Sendable {
         var reason: String
     }
 
-    /// Stores a message; throws when the spool cannot be written (`451`), or when the message is larger than
-    /// the whole byte budget and there is no spool to keep it in (`552`), so the caller refuses it instead of
-    /// acknowledging something that is not kept. With a spool such a message is kept on disk only.
+    /// Stores a message on the calling thread; throws when the spool cannot be written (`451`), or when the
+    /// message is larger than the whole byte budget and there is no spool to keep it in (`552`), so the caller
+    /// refuses it instead of acknowledging something that is not kept. With a spool such a message is kept
+    /// on disk only.
     func store(_ message: StoredMessage) throws(Refusal) {
-        var kept = message
-        if let spool {
-            do {
-                try write(message, to: spool)
-            } catch {
-                throw Refusal(reply: SMTPReply(451, "4.3.0", "Error: queue file write error"), reason: "\(error)")
-            }
-            if message.receivedBytes > byteBudget { kept = MessageStore.onDiskOnly(message, in: spool) }
-        } else if message.receivedBytes > byteBudget {
+        if spool != nil {
+            keep(try writeToSpool(message))
+        } else {
+            try keepInMemoryOnly(message)
+        }
+    }
+
+    /// Whether messages are stored by the spool thread (``store(_:loop:then:)``) rather than at once.
+    var storesInBackground: Bool { writer != nil }
+
+    /// Stores a message once the spool thread has written its files; `resume` runs on `loop` with nil once
+    /// the message is kept, else the refusal. Only with a spool.
+    func store(_ message: StoredMessage, loop: EventLoop, then resume: @escaping @Sendable (Refusal?) -> Void) {
+        guard let writer else { preconditionFailure("storing in the background needs a spool") }
+        writer.submit(
+            SpoolWriter.Job(loop: loop) { [self] in
+                do throws(Refusal) {
+                    let kept = try writeToSpool(message)
+                    if writer.sync {
+                        // Kept in memory only once the batch is synced, so the API never shows what a
+                        // failed sync will refuse.
+                        return { [self] failure in
+                            if let failure { return resume(MessageStore.writeFailure(failure)) }
+                            keep(kept)
+                            resume(nil)
+                        }
+                    }
+                    keep(kept)
+                    return { _ in resume(nil) }
+                } catch {
+                    return { _ in resume(error) }
+                }
+            })
+    }
+
+    /// Writes an ended session's file (`sessions/<id>.json`) on the spool thread, after its messages.
+    func spool(_ session: SessionRecord) {
+        guard let writer else { return }
+        writer.submit(
+            SpoolWriter.Job(loop: nil) {
+                // Nothing was acknowledged on the strength of it: a failed write only leaves the session out of
+                // an offline judgment (the live API still has it).
+                try? SessionSpool.write(session.recorded(), to: writer.directory)
+                return nil
+            })
+    }
+
+    /// Blocks until every spool write asked for so far is done: at shutdown, before the process exits.
+    public func finishSpoolWrites() {
+        writer?.drain()
+    }
+
+    private func keepInMemoryOnly(_ message: StoredMessage) throws(Refusal) {
+        guard message.receivedBytes <= byteBudget else {
             throw Refusal(
                 reply: SMTPReply(552, "5.3.4", "Error: message file too big"),
                 reason: "\(message.receivedBytes) bytes exceed the whole memory budget for messages "
                     + "(\(byteBudget) bytes) and there is no spool")
         }
+        keep(message)
+    }
+
+    /// Writes the message's files; returns what memory keeps of it (a message over the whole budget lives
+    /// on disk only).
+    private func writeToSpool(_ message: StoredMessage) throws(Refusal) -> StoredMessage {
+        guard let spool else { return message }
+        do {
+            for file in try MessageStore.spoolFiles(for: message) {
+                try file.contents.withUnsafeBytes { bytes in
+                    try SpoolWriter.write(bytes, to: spool.path, name: file.name, atomically: file.atomically)
+                }
+            }
+        } catch let error as SpoolError {
+            throw MessageStore.writeFailure(error)
+        } catch {
+            throw MessageStore.writeFailure(SpoolError(description: "encoding the envelope: \(error)"))
+        }
+        return message.receivedBytes > byteBudget ? MessageStore.onDiskOnly(message, in: spool) : message
+    }
+
+    private static func writeFailure(_ error: SpoolError) -> Refusal {
+        Refusal(reply: SMTPReply(451, "4.3.0", "Error: queue file write error"), reason: error.description)
+    }
+
+    private func keep(_ message: StoredMessage) {
+        var kept = message
         // A message that fits but sits in buffers larger than the budget (a rare one just under it) is copied
         // into exact ones, so it is kept rather than dropped at once.
         if kept.retainedBytes > byteBudget { kept.compact() }
@@ -94,6 +174,28 @@ public final class MessageStore: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return messages.elements
+    }
+
+    /// How many retained messages match `predicate` (all, when nil), and those at `page`'s positions among
+    /// them, oldest first. Without a predicate O(page): a client paging through 10,000 retained messages does
+    /// not copy them all for each page.
+    func page(_ page: ListPage, matching predicate: ((StoredMessage) -> Bool)? = nil)
+        -> (total: Int, start: Int, messages: [StoredMessage])
+    {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let predicate else {
+            let range = page.range(in: messages.count)
+            return (messages.count, range.lowerBound, range.map { messages[$0] })
+        }
+        var total = 0
+        var matches: [StoredMessage] = []
+        let end = page.limit.map { page.start + $0 } ?? Int.max
+        for offset in 0..<messages.count where predicate(messages[offset]) {
+            if total >= page.start, total < end { matches.append(messages[offset]) }
+            total += 1
+        }
+        return (total, min(page.start, total), matches)
     }
 
     /// Content and XEXCH50 bytes the retained messages hold in memory.
@@ -155,29 +257,25 @@ public final class MessageStore: @unchecked Sendable {
         waiters.wait(for: count, timeout: timeout, current: { self.totalAccepted }, resume: resume)
     }
 
-    private func write(_ message: StoredMessage, to directory: URL) throws {
-        for file in try MessageStore.spoolFiles(for: message) {
-            try file.contents.write(to: directory.appendingPathComponent(file.name), options: .atomic)
-        }
-    }
-
     /// A file of a spooled message: its name in the spool directory and what it holds.
     struct SpoolFile {
         var name: String
-        var contents: Data
+        var contents: [UInt8]
+        /// Through a temporary name: the envelope, whose presence says the others are complete.
+        var atomically = false
     }
 
-    /// The files a message is spooled as, in the order they are written, each atomically: the content and
-    /// any XEXCH50 blob first, the envelope last, so a reader that sees `<id>.json` finds every file it
+    /// The files a message is spooled as, in the order they are written: the content and any XEXCH50 blob
+    /// first, the envelope last and atomically, so a reader that sees `<id>.json` finds every file it
     /// describes complete.
     static func spoolFiles(for message: StoredMessage) throws -> [SpoolFile] {
-        var files = [SpoolFile(name: "\(message.id).eml", contents: Data(message.content))]
+        var files = [SpoolFile(name: "\(message.id).eml", contents: message.content)]
         if let blob = message.xexch50 {
-            files.append(SpoolFile(name: "\(message.id).xexch50", contents: Data(blob.bytes)))
+            files.append(SpoolFile(name: "\(message.id).xexch50", contents: blob.bytes))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        files.append(SpoolFile(name: "\(message.id).json", contents: try encoder.encode(message.envelope)))
+        var envelope = try JSONBytesEncoder().encode(message.envelope)
+        envelope.append(0x0A)
+        files.append(SpoolFile(name: "\(message.id).json", contents: envelope, atomically: true))
         return files
     }
 }

@@ -79,6 +79,15 @@ public final class SessionRecord: Sendable {
         log.withLock { $0.rules }
     }
 
+    /// The ids of the messages this session delivered, in order, whether memory still retains them or not.
+    public var messageIDs: [String] {
+        log.withLock { $0.messages }
+    }
+
+    func delivered(_ messageID: String) {
+        log.withLock { $0.messages.append(messageID) }
+    }
+
     public var ended: (at: Date, reason: SessionEnd)? {
         log.withLock { log in
             guard let endedAt = log.endedAt, let endReason = log.endReason else { return nil }

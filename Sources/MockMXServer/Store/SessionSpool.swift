@@ -1,5 +1,6 @@
 import Foundation
 import MockMXVerdicts
+import StrictJSON
 
 /// With a spool directory every ended session is also written there, in the one session shape, as
 /// `sessions/<id>.json`: what `mockmx verdicts DIR` judges offline, after the host is gone.
@@ -8,13 +9,15 @@ public enum SessionSpool {
         spool.appendingPathComponent("sessions", isDirectory: true)
     }
 
-    static func write(_ session: RecordedSession, to spool: URL) throws {
-        let directory = directory(in: spool)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try (encoder.encode(session) + Data([0x0A]))
-            .write(to: directory.appendingPathComponent("\(session.id).json"), options: .atomic)
+    /// On the spool thread, after the session's messages.
+    static func write(_ session: RecordedSession, to spool: String) throws {
+        let directory = spool + "/sessions"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var file = try JSONBytesEncoder().encode(session)
+        file.append(0x0A)
+        try file.withUnsafeBytes { bytes in
+            try SpoolWriter.write(bytes, to: directory, name: "\(session.id).json", atomically: true)
+        }
     }
 
     /// The sessions in `directory` (a spool, or its `sessions` folder), in file-name order. Throws naming the
@@ -64,15 +67,5 @@ public enum SessionSpool {
         @unknown default:
             return "\(error)"
         }
-    }
-}
-
-extension HostRuntime {
-    /// On the loop, like a message's spool files: a session file is small beside the messages it may carry.
-    /// Unlike a message nothing was acknowledged on the strength of it, so a failed write only leaves the
-    /// session out of an offline judgment (the live API still has it).
-    func spoolSession(_ record: SessionRecord, to spool: URL) {
-        let ids = messages.all.filter { $0.sessionID == record.id }.map(\.id)
-        try? SessionSpool.write(record.recorded(messages: ids), to: spool)
     }
 }

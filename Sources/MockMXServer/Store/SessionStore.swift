@@ -72,6 +72,14 @@ public final class SessionStore: @unchecked Sendable {
         return sessions.elements.map(\.record)
     }
 
+    /// How many sessions are retained, and those at `page`'s positions (oldest first): O(page), not O(all).
+    func page(_ page: ListPage) -> (total: Int, start: Int, sessions: [SessionRecord]) {
+        lock.lock()
+        defer { lock.unlock() }
+        let range = page.range(in: sessions.count)
+        return (sessions.count, range.lowerBound, range.map { sessions[$0].record })
+    }
+
     public func session(id: String) -> SessionRecord? {
         lock.lock()
         defer { lock.unlock() }

@@ -10,6 +10,8 @@ struct TranscriptLog {
     private var bytes: [UInt8] = []
     /// The distinct rule labels this session's entries name (a handful at most).
     private(set) var rules: [String] = []
+    /// The ids of the messages the session delivered, in order (retained in memory or not).
+    var messages: [String] = []
     private(set) var count = 0
     private(set) var omitted = 0
     private let maxEntries: Int
