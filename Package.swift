@@ -41,18 +41,22 @@ let package = Package(
             name: "MockMXServer",
             dependencies: [
                 "CLibEvent", "SMTPProtocol", "MockMXScenario", "StrictJSON", "MockMXDNS", "MockMXVerdicts", "MailMIME",
+                "MockMXTranscripts",
             ],
             // The web UI's files, compiled in (WebUIAssets.swift).
             resources: [
                 .embedInCode("WebUI/index.html"), .embedInCode("WebUI/app.js"), .embedInCode("WebUI/style.css"),
             ]
         ),
+        // Pure: session transcripts compared as dialogues (golden files, `mockmx diff`, `/api/v1/diff`) and
+        // turned into scenarios (`mockmx record`, `/api/v1/listeners/{id}/record`).
+        .target(name: "MockMXTranscripts"),
         // Pure: the CLI's settings from flags, MOCKMX_* variables and defaults; JSON log lines; the health probe.
         .target(name: "MockMXCommandLine", dependencies: ["MockMXScenario", "SMTPProtocol"]),
         .executableTarget(
             name: "mockmx",
             dependencies: [
-                "MockMXServer", "MockMXScenario", "MockMXCommandLine", "MockMXDNS", "MockMXVerdicts",
+                "MockMXServer", "MockMXScenario", "MockMXCommandLine", "MockMXDNS", "MockMXVerdicts", "MockMXTranscripts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,6 +91,7 @@ let package = Package(
         .testTarget(
             name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol", "MockMXVerdicts"]),
         .testTarget(name: "MockMXCommandLineTests", dependencies: ["MockMXCommandLine", "MockMXScenario"]),
+        .testTarget(name: "MockMXTranscriptsTests", dependencies: ["MockMXTranscripts", "MockMXScenario"]),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "MockMXDNSTests", dependencies: ["MockMXDNS"]),
         .testTarget(name: "MockMXVerdictsTests", dependencies: ["MockMXVerdicts"]),

@@ -14,7 +14,9 @@ import SMTPProtocol
 /// - byte 2: how the client bytes are cut into reads (`FeedSchedule`)
 /// - byte 3: bits 0–3 how often a commit is overridden (n/16), bits 4–7 seed of the override codes
 /// - byte 4: bits 0–1 greeting, bit 2 `data.bytes` marks, bit 3 bytes before the greeting,
-///   bits 4–7 round-trip kind; outside round-trip mode bit 4 speaks LMTP (RFC 2033) instead of SMTP
+///   bits 4–7 round-trip kind; outside round-trip mode bit 4 speaks LMTP (RFC 2033) instead of SMTP, and
+///   bit 5 (without bit 4: an LMTP listener never proxies) is proxy mode (AUTH, XEXCH50 and BDAT follow
+///   whatever codes are committed, and the relayed bytes must be the blob or the chunk exactly)
 ///
 /// In round-trip mode the client bytes are message content, wrapped into a session whose outcome is
 /// known exactly (dot-stuffing, bare LF handling per mode, BDAT chunks, the XEXCH50 blob).
@@ -48,13 +50,16 @@ enum SessionFuzzer {
         var chunks = schedule.chunks(of: payload)[...]
         let early = extraByte & 0x08 != 0 ? chunks.popFirst() : nil
         let marks = extraByte & 0x04 != 0 ? [1, 7, 100, 4096] : []
-        let split = session(configuration, overrideByte, marks: marks, early: early, chunks: Array(chunks))
+        let proxied = extraByte & 0x30 == 0x20
+        let split = session(
+            configuration, overrideByte, marks: marks, proxied: proxied, early: early, chunks: Array(chunks))
         // The same bytes all at once must give the same conversation, unless the difference is the point:
         // strict pipelining judges what is already buffered, STARTTLS discards what was pipelined after it.
         guard configuration.pipelining == .lenient, split.isSplitIndependent else { return }
         let rest = Array(chunks.joined())
         let whole = session(
-            configuration, overrideByte, marks: marks, early: early, chunks: rest.isEmpty ? [] : [rest[...]])
+            configuration, overrideByte, marks: marks, proxied: proxied, early: early,
+            chunks: rest.isEmpty ? [] : [rest[...]])
         invariant(
             whole.output == split.output,
             "read in pieces: \(printable(split.output))\nall at once: \(printable(whole.output))")
@@ -62,11 +67,12 @@ enum SessionFuzzer {
     }
 
     private static func session(
-        _ configuration: SMTPServerConfiguration, _ overrideControl: UInt8, marks: [Int], early: ArraySlice<UInt8>?,
-        chunks: [ArraySlice<UInt8>]
+        _ configuration: SMTPServerConfiguration, _ overrideControl: UInt8, marks: [Int], proxied: Bool,
+        early: ArraySlice<UInt8>?, chunks: [ArraySlice<UInt8>]
     ) -> Driver {
         var driver = Driver(configuration: configuration, overrideControl: overrideControl)
         driver.machine.dataProgressMarks = marks
+        driver.machine.proxied = proxied
         if let early { driver.machine.receive(early) }
         driver.apply(driver.machine.connect())
         driver.drain(fed: 0)
@@ -153,6 +159,17 @@ struct Driver {
             switch step.event {
             case .dataEnd, .bdatChunk(_, true, _): break
             default: invariant(false, "a message on event \(step.event)")
+            }
+        }
+        if machine.proxied {
+            switch step.event {
+            case .xexch50Blob(let bytes):
+                invariant(machine.relayedContent.count == bytes, "relayed blob of \(machine.relayedContent.count) bytes, \(bytes) read")
+            case .bdatChunk(let bytes, _, _):
+                invariant(
+                    machine.relayedContent.count <= min(bytes, limits.messageSize),
+                    "relayed chunk of \(machine.relayedContent.count) bytes, \(bytes) read, limit \(limits.messageSize)")
+            default: break
             }
         }
         var code = step.reply?.code

@@ -57,6 +57,7 @@ static inline int mockmx_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version) {
 }
 static inline EVP_PKEY *mockmx_ec_p256_key(void) { return EVP_EC_gen("P-256"); }
 static inline int mockmx_ssl_ctx_add1_chain_cert(SSL_CTX *ctx, X509 *cert) { return SSL_CTX_add1_chain_cert(ctx, cert); }
+static inline int mockmx_ssl_set_sni(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
 
 // evdns server requests: the question array and its flexible `name` member do not import usefully.
 static inline int mockmx_dns_question_count(const struct evdns_server_request *request) {

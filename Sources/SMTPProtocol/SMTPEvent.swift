@@ -14,8 +14,8 @@ public enum SMTPEvent: Sendable, Equatable {
     case xexch50Blob(bytes: Int)
     /// A BDAT chunk's announced bytes arrived (RFC 3030). `arguments` are the BDAT command's.
     case bdatChunk(bytes: Int, last: Bool, arguments: [UInt8])
-    /// A line answering an AUTH challenge (`334`).
-    case authResponse
+    /// A line answering an AUTH challenge (`334`), without its line end: a proxy relays it as it came.
+    case authResponse(line: [UInt8])
     /// No input for the host's idle timeout.
     case idle
 

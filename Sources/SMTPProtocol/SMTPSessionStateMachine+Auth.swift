@@ -12,6 +12,7 @@ struct SMTPAuthExchange: Sendable {
 
 extension SMTPSessionStateMachine {
     func auth(arguments: [UInt8], event: SMTPEvent) -> Proposal {
+        if proxied { return relayedAuth(arguments: arguments, event: event) }
         func refuse(_ code: Int, _ enhanced: String, _ text: String) -> Proposal {
             .noEffect(event, reply(code, enhanced, text))
         }
@@ -48,9 +49,9 @@ extension SMTPSessionStateMachine {
         guard let (line, _) = takeCommandLine() else { return isDiscardingLongLine ? nextProposal() : nil }
         phase = .commands
         if line == [UInt8(ascii: "*")] {
-            return .noEffect(.authResponse, reply(501, "5.7.0", "Authentication aborted"))
+            return .noEffect(.authResponse(line: line), reply(501, "5.7.0", "Authentication aborted"))
         }
-        return respond(exchange, line, event: .authResponse)
+        return respond(exchange, line, event: .authResponse(line: line))
     }
 
     private func respond(_ exchange: SMTPAuthExchange, _ response: [UInt8], event: SMTPEvent) -> Proposal {

@@ -16,6 +16,7 @@ extension SMTPSessionStateMachine {
     /// Reads the chunk's bytes (the phase stays `.chunk` until all arrived), then proposes its reply.
     mutating func nextChunk(announced: Int, last: Bool, arguments: [UInt8], received: Int) -> Proposal? {
         let take = min(announced - received, input.count)
+        if proxied { keepRelayedChunk(take: take, startingChunk: received == 0) }
         if take > 0, var current = transaction, current.chunked != nil {
             let room = configuration.limits.messageSize - current.chunkedBytes
             if room > 0 {

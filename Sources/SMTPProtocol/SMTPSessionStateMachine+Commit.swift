@@ -22,6 +22,8 @@ extension SMTPSessionStateMachine {
         /// The exchange's verdict: a positive commit authenticates `user`.
         case authVerdict(user: String?)
         case chunk(last: Bool)
+        /// Proxy mode: a `3xx` continues the relayed exchange, a `2xx` authenticates.
+        indirect case authRelayed(SMTPRelayedAuth)
     }
 
     /// A proposed step with the effect its commit would have. Every handler returns one, so a reply
@@ -104,6 +106,12 @@ extension SMTPSessionStateMachine {
             if intermediate { phase = .authenticating(exchange) }
         case .authVerdict(let user):
             if positive { authenticatedUser = user }
+        case .authRelayed(let exchange):
+            if intermediate {
+                phase = .relayingAuth(exchange)
+            } else if positive {
+                authenticatedUser = exchange.username ?? "(\(exchange.mechanism) via upstream)"
+            }
         case .chunk(let last):
             // A refused chunk aborts the transaction (RFC 3030 §4.2); LAST ends it either way.
             if positive, last { acceptedMessages += 1 }

@@ -3,6 +3,7 @@
 extension SMTPSessionStateMachine {
     /// `XEXCH50 <size> <recipients>`: a `354` commit starts reading the blob.
     func xexch50(arguments: [UInt8], event: SMTPEvent) -> Proposal {
+        if proxied, let relayed = relayedXEXCH50(arguments: arguments, event: event) { return relayed }
         guard heloName != nil, let transaction else {
             return .noEffect(event, reply(503, "5.5.2", "Need mail command"))
         }
@@ -24,6 +25,7 @@ extension SMTPSessionStateMachine {
     /// The announced blob arrived: back to commands; a positive commit attaches it to the transaction.
     mutating func endOfBlob(_ blob: XEXCH50Blob) -> Proposal {
         phase = .commands
+        if proxied { relayedContent = blob.bytes }
         return Proposal(
             .xexch50Blob(bytes: blob.bytes.count), reply(250, "2.0.0", "XEXCH50 OK"), effect: .xexch50Blob(blob))
     }

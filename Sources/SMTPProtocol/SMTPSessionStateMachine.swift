@@ -27,6 +27,8 @@ public struct SMTPSessionStateMachine: Sendable {
         case chunk(announced: Int, last: Bool, arguments: [UInt8], received: Int)
         /// An AUTH exchange waits for the client's next response line.
         case authenticating(SMTPAuthExchange)
+        /// A relayed AUTH exchange (proxy mode) waits for the client's next response line.
+        case relayingAuth(SMTPRelayedAuth)
         /// STARTTLS was accepted; the transport runs the handshake and calls `tlsEstablished()`.
         case awaitingTLS
         case closed
@@ -55,6 +57,10 @@ public struct SMTPSessionStateMachine: Sendable {
 
     /// Content sizes at which DATA reading pauses with a `.dataProgress` step (for `data.bytes` rules).
     public var dataProgressMarks: [Int] = []
+    /// Proxy mode: AUTH, XEXCH50 and BDAT are judged by the upstream host (SMTPSessionStateMachine+Relay).
+    public var proxied = false
+    /// Proxy mode: the XEXCH50 blob or BDAT chunk that ended with the current step, to relay as it came.
+    public internal(set) var relayedContent: [UInt8] = []
 
     public init(configuration: SMTPServerConfiguration, sessionID: String) {
         self.configuration = configuration
@@ -142,6 +148,8 @@ public struct SMTPSessionStateMachine: Sendable {
             return nextCommand()
         case .authenticating(let exchange):
             return nextAuthResponse(exchange)
+        case .relayingAuth(let exchange):
+            return nextRelayedAuthResponse(exchange)
         case .chunk(let announced, let last, let arguments, let received):
             return nextChunk(announced: announced, last: last, arguments: arguments, received: received)
         case .discardingLongLine:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MockMXCommandLine
+import MockMXTranscripts
 import MockMXScenario
 
 /// Golden transcripts: two sessions compared as dialogues; exit 1 with the differences when they differ.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MockMXCommandLine
+import MockMXTranscripts
 import MockMXScenario
 import MockMXServer
 

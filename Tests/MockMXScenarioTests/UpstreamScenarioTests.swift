@@ -47,3 +47,28 @@ extension UpstreamScenarioTests {
         #expect(renderedErrors("upstream: {address: 127.0.0.1:25, starttls: sometimes}\n").count == 1)
     }
 }
+
+extension UpstreamScenarioTests {
+    @Test func certificateVerificationIsOffUnlessAsked() throws {
+        let plain = try #require(try loadScenario("upstream: 127.0.0.1:25\n").upstream)
+        #expect(!plain.verify && plain.caFile == nil && plain.serverName == nil)
+        let verified = try #require(
+            try loadScenario("upstream: {address: 127.0.0.1:25, verify: true, ca-file: /ca.pem, server-name: mx.test}\n")
+                .upstream)
+        #expect(verified.verify && verified.caFile == "/ca.pem" && verified.serverName == "mx.test")
+    }
+
+    @Test func badVerificationSettingsAreLocated() {
+        #expect(renderedErrors("upstream: {address: 127.0.0.1:25, ca-file: /ca.pem}\n") == [
+            "test.yaml:1:44: error: upstream.ca-file: 'ca-file' is used only with 'verify: true'",
+        ])
+        #expect(renderedErrors("upstream: {address: 127.0.0.1:25, verify: true, server-name: ''}\n") == [
+            "test.yaml:1:62: error: upstream.server-name: must not be empty",
+        ])
+        #expect(renderedErrors("upstream: {address: 127.0.0.1:25, verify: true, starttls: false}\n") == [
+            "test.yaml:1:43: error: upstream.verify: verifying the upstream's certificate needs 'starttls: true'",
+        ])
+        #expect(renderedErrors("upstream: {address: 127.0.0.1:25, verify: perhaps}\n").count == 1)
+        #expect(renderedErrors("upstream: {address: 127.0.0.1:25, verfy: true}\n").first?.contains("did you mean 'verify'?") == true)
+    }
+}

@@ -1,7 +1,9 @@
 internal import Yams
 
 extension ScenarioDocumentDecoder {
-    static let upstreamKeys = ["address", "connect-timeout", "reply-timeout", "starttls"]
+    static let upstreamKeys = [
+        "address", "connect-timeout", "reply-timeout", "starttls", "verify", "ca-file", "server-name",
+    ]
 
     /// `upstream: HOST:PORT`, or a mapping with `address:` and the two timeouts.
     mutating func decodeUpstream(_ node: Node) -> UpstreamSettings? {
@@ -25,6 +27,22 @@ extension ScenarioDocumentDecoder {
         }
         if let node = fields["starttls"] {
             settings.startTLS = boolean(node, path: "upstream.starttls") ?? settings.startTLS
+        }
+        if let node = fields["verify"] {
+            settings.verify = boolean(node, path: "upstream.verify") ?? settings.verify
+            if settings.verify, !settings.startTLS {
+                report(node, path: "upstream.verify", "verifying the upstream's certificate needs 'starttls: true'")
+            }
+        }
+        for (key, keyPath) in [("ca-file", \UpstreamSettings.caFile), ("server-name", \UpstreamSettings.serverName)] {
+            guard let node = fields[key], let text = string(node, path: "upstream.\(key)") else { continue }
+            if text.isEmpty {
+                report(node, path: "upstream.\(key)", "must not be empty")
+            } else if !settings.verify {
+                report(node, path: "upstream.\(key)", "'\(key)' is used only with 'verify: true'")
+            } else {
+                settings[keyPath: keyPath] = text
+            }
         }
         return settings
     }

@@ -91,6 +91,23 @@ extension ControlAPI {
             APIRoute("/api/v1/listeners/{id}/state", [
                 .get: Endpoint { [unowned self] _, captures in .now(keyedState(onListener: captures[0])) },
             ]),
+            APIRoute("/api/v1/listeners/{id}/record", [
+                .post: Endpoint { [unowned self] _, captures in .now(startRecording(onListener: captures[0])) },
+                .get: Endpoint(parameters: ["format"]) { [unowned self] request, captures in
+                    .now(recordedScenario(onListener: captures[0], request, stop: false))
+                },
+                .delete: Endpoint(parameters: ["format"]) { [unowned self] request, captures in
+                    .now(recordedScenario(onListener: captures[0], request, stop: true))
+                },
+            ]),
+            APIRoute("/api/v1/diff", [
+                .get: Endpoint(parameters: ControlAPI.diffParameters) { [unowned self] request, _ in
+                    .now(diffSessions(request))
+                },
+                .post: Endpoint(maxBodySize: ControlAPI.maxBodySize) { [unowned self] request, _ in
+                    .now(diffBodies(request))
+                },
+            ]),
             APIRoute("/api/v1/reset", [
                 .post: Endpoint(parameters: ["scenarios"]) { [unowned self] request, _ in .now(reset(request)) },
             ]),

@@ -17,6 +17,8 @@ final class ControlAPI {
     lazy var routes: [APIRoute] = makeRoutes() + makeUIRoutes()
     /// The change sequence the web UI long-polls on (`ControlAPI+UI.swift`).
     lazy var changes = ChangeTracker(loop: runtime.loop)
+    /// Listeners recording their sessions into a scenario, by name (`ControlAPI+Record.swift`).
+    var recordings: [String: Recording] = [:]
 
     /// The largest body evhttp reads at all; beyond it evhttp answers `413` itself (libevent 2.1 has no hook
     /// for its own error pages, so that one is HTML). Below it each endpoint's own limit answers `413` in JSON

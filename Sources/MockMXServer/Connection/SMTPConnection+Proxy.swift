@@ -3,20 +3,21 @@ import MockMXScenario
 import SMTPProtocol
 
 /// Proxy mode: a step the upstream host must answer waits for its reply, which then replaces the state
-/// machine's proposal before the scenario's rules act on it — the same plan, only another proposer. What
-/// mockmx terminates itself (STARTTLS, AUTH, BDAT, XEXCH50, malformed lines, the idle timeout) keeps
-/// the local proposal.
+/// machine's proposal before the scenario's rules act on it — the same plan, only another proposer. Every
+/// command is relayed — AUTH with each response line, XEXCH50 with its blob, BDAT with its chunk — except
+/// STARTTLS (each leg negotiates its own) and what the session refuses itself: malformed lines, content over
+/// the scenario's size limit, BDAT when the upstream did not offer CHUNKING, the idle timeout.
 extension SMTPConnection {
     enum UpstreamRequest {
         /// Connect and read the greeting.
         case connect
-        case send([UInt8])
+        /// A line (or a counted chunk's header), then content the upstream's output buffer refers to.
+        case send([UInt8], content: [UInt8])
     }
 
-    /// Commands mockmx answers itself: the client's TLS ends here, and extensions the proxy does not
-    /// relay are not offered (see ``relayedExtensions(_:)``).
-    private static let localVerbs: Set<String> = ["STARTTLS", "AUTH", "BDAT", "XEXCH50"]
-    private static let unrelayedKeywords: Set<String> = ["AUTH", "CHUNKING", "BINARYMIME", "XEXCH50"]
+    /// STARTTLS ends at mockmx; a BDAT reaches here as a command only when CHUNKING was not offered (the
+    /// upstream lacked it), and its chunk would reach the upstream as command lines.
+    private static let localVerbs: Set<String> = ["STARTTLS", "BDAT"]
 
     /// What the upstream is asked for this step; nil when the local proposal stands.
     func relayRequest(for step: SMTPStep) -> UpstreamRequest? {
@@ -25,14 +26,19 @@ extension SMTPConnection {
             return .connect
         case .command(let verb, let arguments, _):
             if Self.localVerbs.contains(verb) { return nil }
-            var line = Array(verb.utf8)
-            line.reserveCapacity(line.count + arguments.count + 3)
-            if !arguments.isEmpty {
-                line.append(0x20)
-                line += arguments
+            return commandRequest(Self.line(verb, arguments), verb: verb)
+        case .authResponse(let line):
+            return .send(line + [0x0D, 0x0A], content: [])
+        case .xexch50Blob:
+            return .send([], content: machine.takeRelayedContent())
+        case .bdatChunk(let bytes, _, let arguments):
+            let chunk = machine.takeRelayedContent()
+            guard chunk.count == bytes else {
+                upstream?.close(because: "the chunk was refused here, so the upstream session was dropped")
+                note("the chunk was refused here (size limit); the upstream session was dropped")
+                return nil
             }
-            line += [0x0D, 0x0A]
-            return .send(line)
+            return .send(Self.line("BDAT", arguments), content: chunk)
         case .dataEnd:
             guard let message = step.message else {
                 // The scenario refused the content (size, bare LF): the upstream, still inside DATA, must
@@ -41,10 +47,53 @@ extension SMTPConnection {
                 note("the message was refused here; the upstream session was dropped before its end of data")
                 return nil
             }
-            return .send(Self.dataTransfer(message.content))
+            return .send([], content: Self.dataTransfer(message.content))
         default:
             return nil
         }
+    }
+
+    /// A command line as the upstream gets it. When the upstream and the session both offer PIPELINING, a MAIL,
+    /// RCPT or RSET takes the rest of the client's pipelined group along in the same write (RFC 2920: one
+    /// round trip for the group, not one per command); each of those steps then only reads its reply.
+    private func commandRequest(_ line: [UInt8], verb: String) -> UpstreamRequest? {
+        guard let upstream else { return nil }
+        if !upstream.sentAhead.isEmpty {
+            guard upstream.sentAhead.removeFirst() == line else {
+                // Cannot happen while the session reads what was peeked; if it did, the upstream's replies
+                // would answer other commands, so its session is given up.
+                upstream.close(because: "the pipelined group was read differently than it was relayed")
+                return .send(line, content: [])
+            }
+            return .send([], content: [])
+        }
+        guard upstream.offersPipelining, ["MAIL", "RCPT", "RSET"].contains(verb),
+            machine.configuration.advertises("PIPELINING")
+        else { return .send(line, content: []) }
+        let ahead = machine.pipelinedLines().map(Self.normalized)
+        guard !ahead.isEmpty else { return .send(line, content: []) }
+        upstream.sentAhead = ahead
+        note("relaying \(ahead.count) pipelined command(s) along with \(verb) to upstream \(upstream.settings.address)")
+        return .send(line + ahead.joined(), content: [])
+    }
+
+    /// A raw line (with its CRLF) as ``line(_:_:)`` makes it from the event the session will read from it.
+    private static func normalized(_ raw: [UInt8]) -> [UInt8] {
+        let body = raw.dropLast(2)
+        let space = body.firstIndex(of: 0x20) ?? body.endIndex
+        let verb = String(decoding: body[..<space].map(ASCII.uppercased), as: UTF8.self)
+        return line(verb, space < body.endIndex ? Array(body[(space + 1)...]) : [])
+    }
+
+    private static func line(_ verb: String, _ arguments: [UInt8]) -> [UInt8] {
+        var line = Array(verb.utf8)
+        line.reserveCapacity(line.count + arguments.count + 3)
+        if !arguments.isEmpty {
+            line.append(0x20)
+            line += arguments
+        }
+        line += [0x0D, 0x0A]
+        return line
     }
 
     /// Sends the request and holds the session (input is held back, as during a delay) until the outcome.
@@ -68,11 +117,11 @@ extension SMTPConnection {
         switch request {
         case .connect:
             upstream.connect(then: resume)
-        case .send(let bytes):
-            if case .dataEnd(let count) = step.event {
-                note("relaying \(count) bytes of content to upstream \(upstream.settings.address)")
+        case .send(let line, let content):
+            if !content.isEmpty {
+                note("relaying \(content.count) bytes of \(step.event.name) content to upstream \(upstream.settings.address)")
             }
-            upstream.send(bytes, then: resume)
+            upstream.send(line, content: content, then: resume)
         }
     }
 
@@ -101,8 +150,8 @@ extension SMTPConnection {
                 case .reply(let reply) where reply.code == 220:
                     noteUpstream(reply)
                     note("TLS toward upstream established: \(upstream.tlsDescription)")
-                    guard case .send(let ehlo)? = relayRequest(for: step) else { return }
-                    upstream.send(ehlo, then: finish)
+                    guard case .send(let ehlo, _)? = relayRequest(for: step) else { return }
+                    upstream.send(ehlo, content: [], then: finish)
                 case .reply(let refusal):
                     noteUpstream(refusal)
                     note("upstream refused STARTTLS; its leg stays plain")
@@ -156,14 +205,14 @@ extension SMTPConnection {
     /// middlebox). STARTTLS stays (mockmx terminates it) unless the client's TLS is already up.
     private func offeredExtensions(_ reply: SMTPReply, local: SMTPReply?) -> SMTPReply {
         guard reply.code == 250 else { return reply }
+        upstream?.offersPipelining = reply.lines.dropFirst().contains { $0.uppercased() == "PIPELINING" }
         if engine.scenario.extensionsGiven, let local {
             return SMTPReply(code: 250, lines: [reply.lines[0]] + local.lines.dropFirst())
         }
         var kept: [String] = []
         var dropped: [String] = []
         for keyword in reply.lines.dropFirst() {
-            let name = keyword.prefix { $0 != " " && $0 != "=" }.uppercased()
-            if Self.unrelayedKeywords.contains(name) || (name == "STARTTLS" && machine.isTLSActive) {
+            if machine.isTLSActive, keyword.uppercased() == "STARTTLS" {
                 dropped.append(keyword)
             } else {
                 kept.append(keyword)
@@ -173,7 +222,7 @@ extension SMTPConnection {
             // The upstream offered it before its own TLS began: the client is offered mockmx's.
             kept.append("STARTTLS")
         }
-        if !dropped.isEmpty { note("not offered to the client (not relayed): " + dropped.joined(separator: ", ")) }
+        if !dropped.isEmpty { note("not offered to the client (its TLS is already up): " + dropped.joined(separator: ", ")) }
         machine.adoptExtensions(kept)
         return SMTPReply(code: 250, lines: [reply.lines[0]] + kept)
     }

@@ -103,11 +103,13 @@ final class SMTPConnection {
         if listener.lmtp { persona.useLMTP() }
         var machine = SMTPSessionStateMachine(configuration: persona, sessionID: sessionID)
         machine.dataProgressMarks = engine.scenario.rules.compactMap { $0.conditions.bytes }
+        let upstreamSettings = listener.lmtp ? nil : engine.scenario.upstream ?? host.configuration.upstream
+        machine.proxied = upstreamSettings != nil
         self.machine = machine
         self.firewall = engine.scenario.firewall.map(FirewallFilter.init(configuration:))
         // An LMTP listener answers for itself: the upstream is an SMTP host, whose one reply after the data
         // could not stand for one per recipient.
-        if !listener.lmtp, let settings = engine.scenario.upstream ?? host.configuration.upstream {
+        if let settings = upstreamSettings {
             let clock = engine.clock
             self.upstream = UpstreamLink(loop: host.loop, settings: settings) { clock.real(milliseconds: $0) }
         }

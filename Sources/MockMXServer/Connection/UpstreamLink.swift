@@ -31,6 +31,11 @@ final class UpstreamLink {
     private(set) var isTLS = false
     /// The upstream's EHLO reply offered STARTTLS (before its TLS began).
     var offeredTLS = false
+    /// Its last EHLO reply offered PIPELINING: a client's pipelined group may go up in one write.
+    var offersPipelining = false
+    /// Command lines written ahead of their turn (a pipelined group), in order: their replies are read as
+    /// the session reaches each of them.
+    var sentAhead: [[UInt8]] = []
     private let timer: LoopTimer
     private let base: OpaquePointer
 
@@ -86,8 +91,8 @@ final class UpstreamLink {
         bufferevent_enable(bufferEvent, Int16(EV_READ))
     }
 
-    /// Sends STARTTLS; on `220` runs the TLS handshake (the certificate is not verified: upstreams in tests
-    /// have their own) and hands over the `220` once it is done. Another reply is handed over as it is.
+    /// Sends STARTTLS; on `220` runs the TLS handshake (the certificate verified only with `verify:`: upstreams
+    /// in tests have their own) and hands over the `220` once it is done. Another reply is handed over as it is.
     func startTLS(then completion: @escaping (Outcome) -> Void) {
         send(Array("STARTTLS\r\n".utf8)) { [unowned self] outcome in
             guard case .reply(let reply) = outcome, reply.code == 220, let plain = bufferEvent else {
@@ -98,10 +103,18 @@ final class UpstreamLink {
             bufferevent_setfd(plain, -1)
             bufferevent_free(plain)
             bufferEvent = nil
-            guard let ssl = SSL_new(UpstreamLink.clientContext),
-                  let tls = bufferevent_openssl_socket_new(
-                    base, fd, ssl, BUFFEREVENT_SSL_CONNECTING, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+            let ssl: OpaquePointer
+            switch makeSSL() {
+            case .success(let made): ssl = made
+            case .failure(let problem):
+                Glibc.close(fd)
+                awaiting = completion
+                return failSoon("TLS cannot be set up: \(problem.reason)")
+            }
+            guard let tls = bufferevent_openssl_socket_new(
+                base, fd, ssl, BUFFEREVENT_SSL_CONNECTING, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
             else {
+                SSL_free(ssl)
                 Glibc.close(fd)
                 awaiting = completion
                 return failSoon("TLS cannot be set up: \(TLSContext.openSSLErrors())")
@@ -121,10 +134,11 @@ final class UpstreamLink {
     var tlsDescription: String {
         guard let bufferEvent, let ssl = bufferevent_openssl_get_ssl(bufferEvent) else { return "?" }
         let cipher = SSL_get_current_cipher(ssl).map { String(cString: SSL_CIPHER_get_name($0)) } ?? "?"
-        return "\(String(cString: SSL_get_version(ssl))), \(cipher)"
+        let verified = !settings.verify ? "" : ", certificate verified" + (settings.serverName.map { " for \($0)" } ?? "")
+        return "\(String(cString: SSL_get_version(ssl))), \(cipher)\(verified)"
     }
 
-    /// One client context for every upstream session: TLS 1.2 or later, no certificate verification.
+    /// One client context for every upstream session that does not verify: TLS 1.2 or later.
     private nonisolated(unsafe) static let clientContext: OpaquePointer? = {
         let context = SSL_CTX_new(TLS_client_method())
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
@@ -132,23 +146,62 @@ final class UpstreamLink {
         return context
     }()
 
-    /// Writes `bytes` (a command line, or a message's content) and waits for the reply.
-    func send(_ bytes: [UInt8], then completion: @escaping (Outcome) -> Void) {
+    struct TLSSetupFailure: Error {
+        var reason: String
+    }
+
+    /// The session's TLS object: with `verify:`, from a context of its own that trusts `ca-file:` (or the
+    /// system's CAs) and checks `server-name:` — made per session, so only scenarios that verify pay for it.
+    private func makeSSL() -> Result<OpaquePointer, TLSSetupFailure> {
+        guard settings.verify else {
+            guard let ssl = SSL_new(UpstreamLink.clientContext) else {
+                return .failure(TLSSetupFailure(reason: TLSContext.openSSLErrors()))
+            }
+            return .success(ssl)
+        }
+        guard let context = SSL_CTX_new(TLS_client_method()) else {
+            return .failure(TLSSetupFailure(reason: TLSContext.openSSLErrors()))
+        }
+        defer { SSL_CTX_free(context) }  // the SSL object keeps its own reference
+        _ = mockmx_ssl_ctx_set_min_proto(context, TLS1_2_VERSION)
+        let loaded = settings.caFile.map { SSL_CTX_load_verify_locations(context, $0, nil) }
+            ?? SSL_CTX_set_default_verify_paths(context)
+        guard loaded == 1 else {
+            let source = settings.caFile.map { "ca-file \($0)" } ?? "the system's CA certificates"
+            return .failure(TLSSetupFailure(reason: "cannot load \(source): \(TLSContext.openSSLErrors())"))
+        }
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        guard let ssl = SSL_new(context) else { return .failure(TLSSetupFailure(reason: TLSContext.openSSLErrors())) }
+        if let name = settings.serverName, SSL_set1_host(ssl, name) != 1 || mockmx_ssl_set_sni(ssl, name) != 1 {
+            SSL_free(ssl)
+            return .failure(TLSSetupFailure(reason: "cannot check the name \(name): \(TLSContext.openSSLErrors())"))
+        }
+        return .success(ssl)
+    }
+
+    /// Why the handshake failed: OpenSSL's verify error when the certificate was refused.
+    private func handshakeFailure(_ bufferEvent: OpaquePointer?, tlsError: UInt) -> String {
+        if settings.verify, let bufferEvent, let ssl = bufferevent_openssl_get_ssl(bufferEvent) {
+            let result = SSL_get_verify_result(ssl)
+            if result != X509_V_OK {
+                return "certificate verification failed: \(String(cString: X509_verify_cert_error_string(result)))"
+            }
+        }
+        return tlsError != 0 ? TLSContext.describe(tlsError) : String(cString: strerror(errno))
+    }
+
+    /// Writes `line` (a command, a chunk's header) then `content` (a message, a blob, a chunk) and waits for
+    /// the reply.
+    func send(_ line: [UInt8], content: [UInt8] = [], then completion: @escaping (Outcome) -> Void) {
         guard failure == nil, let bufferEvent else {
             let reason = failure ?? "not connected"
             timer.schedule(milliseconds: 0) { completion(.failed(reason)) }
             return
         }
         awaiting = completion
-        // The output buffer refers to the bytes instead of copying them (a relayed message is large); they
-        // are released once libevent has sent them.
-        let held = Unmanaged.passRetained(SentBytes(bytes))
-        let added = held.takeUnretainedValue().bytes.withUnsafeBytes {
-            evbuffer_add_reference(
-                bufferevent_get_output(bufferEvent), $0.baseAddress, $0.count,
-                { _, _, context in Unmanaged<SentBytes>.fromOpaque(context!).release() }, held.toOpaque())
-        }
-        if added != 0 { held.release() }
+        let output = bufferevent_get_output(bufferEvent)
+        Self.addReference(to: line, in: output)
+        Self.addReference(to: content, in: output)
         timer.schedule(milliseconds: replyTimeout) { [unowned self] in
             fail("no reply within \(settings.replyTimeoutMilliseconds) ms")
         }
@@ -182,8 +235,11 @@ final class UpstreamLink {
             fail("the upstream closed the connection")
         } else if events & Int16(BEV_EVENT_ERROR) != 0 {
             let tlsError = bufferEvent.map { bufferevent_get_openssl_error($0) } ?? 0
+            guard handshaking == nil else {
+                return fail("TLS handshake failed: \(handshakeFailure(bufferEvent, tlsError: tlsError))")
+            }
             let reason = tlsError != 0 ? TLSContext.describe(tlsError) : String(cString: strerror(errno))
-            fail(handshaking != nil ? "TLS handshake failed: \(reason)" : "connection failed: \(reason)")
+            fail("connection failed: \(reason)")
         }
     }
 
@@ -224,6 +280,21 @@ final class UpstreamLink {
         let completion = awaiting
         close(because: reason)
         completion?(.failed(reason))
+    }
+}
+
+extension UpstreamLink {
+    /// The output buffer refers to the bytes instead of copying them (a relayed message is large); they are
+    /// released once libevent has sent them.
+    fileprivate static func addReference(to bytes: [UInt8], in output: OpaquePointer?) {
+        guard !bytes.isEmpty else { return }
+        let held = Unmanaged.passRetained(SentBytes(bytes))
+        let added = held.takeUnretainedValue().bytes.withUnsafeBytes {
+            evbuffer_add_reference(
+                output, $0.baseAddress, $0.count,
+                { _, _, context in Unmanaged<SentBytes>.fromOpaque(context!).release() }, held.toOpaque())
+        }
+        if added != 0 { held.release() }
     }
 }
 

@@ -6,6 +6,8 @@ import MockMXServer
 final class LiveHost: Sendable {
     let host: MockMXHost
     let port: Int
+    /// The PEM file of the CA that signed the listener's certificate (nil without TLS).
+    let tlsAuthority: String?
 
     init(
         scenario: Scenario = .defaultPersona, spool: String? = nil,
@@ -20,7 +22,9 @@ final class LiveHost: Sendable {
         configuration.clockScale = clockScale
         if let clock { configuration.realClock = { clock.milliseconds } }
         host = try MockMXHost(configuration)
-        port = try host.start()[0].port
+        let bound = try host.start()[0]
+        port = bound.port
+        tlsAuthority = bound.tlsAuthority
     }
 
     convenience init(yaml: String, implicitTLS: Bool = false) throws {

@@ -1,5 +1,5 @@
 import Foundation
-import MockMXCommandLine
+import MockMXTranscripts
 import Testing
 
 /// `mockmx diff`: dialogues compared with run-dependent parts masked; differences shown as a readable diff.

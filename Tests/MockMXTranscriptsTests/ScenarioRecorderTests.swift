@@ -1,5 +1,5 @@
 import Foundation
-import MockMXCommandLine
+import MockMXTranscripts
 import MockMXScenario
 import Testing
 
