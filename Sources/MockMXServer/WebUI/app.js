@@ -130,15 +130,19 @@ const pageSize = 100;
 async function fetchPage(kind) {
   state.pages = state.pages || {};
   const path = "/api/v1/" + kind;
-  const { total } = await apiJSON(path + "?limit=0");
-  const page = Math.min(state.pages[kind] || 0, Math.max(0, Math.ceil(total / pageSize) - 1));
-  state.pages[kind] = page;
-  const end = Math.max(0, total - page * pageSize);
-  const start = Math.max(0, end - pageSize);
-  const list = await apiJSON(`${path}?start=${start}&limit=${end - start}`);
-  list.page = page;
-  list.first = Math.max(0, list.total - list.start - list.count) + 1;
-  return list;
+  let { total } = await apiJSON(path + "?limit=0");
+  for (let attempt = 0; ; attempt++) {
+    const page = Math.min(state.pages[kind] || 0, Math.max(0, Math.ceil(total / pageSize) - 1));
+    state.pages[kind] = page;
+    const end = Math.max(0, total - page * pageSize);
+    const start = Math.max(0, end - pageSize);
+    const list = await apiJSON(`${path}?start=${start}&limit=${end - start}`);
+    // Items that came or went between the two requests shift the page: asked again, once.
+    if (list.total !== total && attempt === 0) { total = list.total; continue; }
+    list.page = page;
+    list.first = Math.max(0, list.total - list.start - list.count) + 1;
+    return list;
+  }
 }
 
 function pager(kind, list) {
