@@ -100,7 +100,7 @@ async function render(live) {
       case "messages": return await renderMessages(live);
       case "message": return live ? undefined : await renderMessage(id);
       case "scenarios": return live ? undefined : await renderScenarios();
-      case "verdicts": return await renderVerdicts();
+      case "verdicts": return await renderVerdicts(live);
       default: return await renderSessions(live);
     }
   } catch (error) {
@@ -328,7 +328,7 @@ function diagramRows(session) {
       const next = entries[index + 1];
       const rewritten = next && next.direction === "note" && next.text.startsWith(firewallPassed);
       const row = { kind: "arrow", from: "mockmx", to: rewritten ? "firewall" : "client", at, text: entry.text, rule: entry.rule, fault: Boolean(entry.rule) };
-      if (upstreamReply && !upstreamReply.some((r) => r.text === entry.text)) {
+      if (upstreamReply && upstreamReply.length && !upstreamReply.some((r) => r.text === entry.text)) {
         // What the client got is not what the upstream said: a rule (or mockmx's relay) replaced it.
         for (const r of upstreamReply) Object.assign(r, { replaced: true, rule: entry.rule ? "replaced by " + entry.rule : "replaced by mockmx" });
         row.upstream = upstreamReply.map((r) => r.text).join(" / ");
@@ -356,6 +356,11 @@ function diagramRows(session) {
         rows.push(row);
       } else if (/^relaying .* to upstream /.test(text)) {
         rows.push({ kind: "arrow", from: "mockmx", to: "upstream", at, text: text.replace(/ to upstream .*$/, ""), relayed: true });
+      } else if (/^upstream \S+ failed: /.test(text)) {
+        // The upstream could not be reached, or failed the command relayed to it: an arrow that never arrives.
+        const command = connected ? unanswered.shift() : null;
+        rows.push({ kind: "missing", from: "mockmx", to: "upstream", at, text: (command ? command.text : "connect") + " — " + text.replace(/^upstream \S+ /, "") });
+        upstreamReply = [];
       } else if (isUpstreamNote(entry)) {
         rows.push({ kind: "note", lane: "upstream", at, text });
       } else if (text.startsWith(firewallPassed)) {
@@ -422,10 +427,12 @@ function sequenceDiagram(session) {
         break;
       }
       case "missing": {
-        const mid = (x.mockmx + x.client) / 2;
-        out.push(`<g class="missing" data-rule="${escapeHTML(row.rule)}"><line class="arrow missing" x1="${x.mockmx}" y1="${y}" x2="${mid}" y2="${y}"/>` +
+        // A withheld reply stops halfway to the client; a relay the upstream never answered, halfway to it.
+        const from = x[row.from || "mockmx"], to = x[row.to || "client"], mid = (from + to) / 2;
+        out.push(`<g class="missing"${row.rule ? ` data-rule="${escapeHTML(row.rule)}"` : ""}><line class="arrow missing" x1="${from}" y1="${y}" x2="${mid}" y2="${y}"/>` +
           `<path class="arrow missing" d="M${mid - 6} ${y - 6} l12 12 M${mid - 6} ${y + 6} l12 -12"/>` +
-          label(mid - 14, y + 4, row.text, "fault-text", "end") + label(x.mockmx + 10, y + 4, "⚑ " + row.rule, "rule-text") + `</g>`);
+          (to < from ? label(mid - 14, y + 4, row.text, "fault-text", "end") : label(mid + 14, y + 4, row.text, "fault-text")) +
+          (row.rule ? label(from + 10, y + 4, "⚑ " + row.rule, "rule-text") : "") + `</g>`);
         break;
       }
       case "rule": {
@@ -664,7 +671,15 @@ function verdictCard(v) {
     evidenceLinks(v.evidence) + `</div>`;
 }
 
-async function renderVerdicts() {
+async function renderVerdicts(live) {
+  // Judging every retained session is the host's work: while sessions pour in, at most every 2 s.
+  const due = (state.verdictsAt || 0) + 2000 - Date.now();
+  if (live && due > 0) {
+    clearTimeout(state.verdictsLater);
+    state.verdictsLater = setTimeout(() => { if (route().name === "verdicts") renderVerdicts(true); }, due);
+    return;
+  }
+  state.verdictsAt = Date.now();
   const report = await apiJSON("/api/v1/verdicts");
   if (route().name !== "verdicts") return;
   const verdicts = Array.isArray(report) ? report : report.verdicts || [];
