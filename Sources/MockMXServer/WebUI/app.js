@@ -274,9 +274,10 @@ const endNames = {
 
 // Turns the transcript into diagram rows: arrows, pipelined flights, folded content, rule boxes, the end.
 const firewallPassed = "firewall passed it on as: ";
-// Proxy mode records the upstream's leg as notes: each line it said, the content relayed, its failures.
+// Proxy mode records the upstream's leg as notes: each line it said, the content relayed, its failures, its TLS.
+// (A rule's note is the rule's, whatever its name says.)
 const upstreamSaid = "upstream said: ";
-const isUpstreamNote = (entry) => entry.direction === "note" && /\bupstream\b/.test(entry.text);
+const isUpstreamNote = (entry) => entry.direction === "note" && !entry.rule && /^upstream |\b(?:to|toward|the) upstream\b/.test(entry.text);
 
 function diagramRows(session) {
   const rows = [];
@@ -636,8 +637,9 @@ async function probeVerdicts() {
 }
 
 const results = ["fail", "pending", "inconclusive", "pass"];
-// Passed verdicts are many (a few per session) and folded; a host with thousands of sessions draws the first of them.
-const maxPassCards = 300;
+// Passed verdicts are many (a few per session) and folded; a host with thousands of sessions draws the first
+// of each kind, the report card above counts them all.
+const maxCards = 300;
 // Fields drawn in their own places; any other a verdict carries is listed under it as it came.
 const verdictFields = new Set(["check", "result", "severity", "client", "sessions", "message", "evidence", "reference", "explanation"]);
 
@@ -691,14 +693,17 @@ async function renderVerdicts(live) {
     const counts = checks.get(v.check).counts;
     counts[v.result] = (counts[v.result] || 0) + 1;
   }
-  const worst = (counts) => results.findIndex((r) => counts[r]);
-  const card = [...checks].sort((a, b) => worst(a[1].counts) - worst(b[1].counts) || a[0].localeCompare(b[0])).map(([check, { reference, counts }]) =>
-    `<tr data-check="${escapeHTML(check)}" data-result="${results[worst(counts)]}"><td class="verdict ${results[worst(counts)]}">${results[worst(counts)]}</td>` +
+  // A result this page does not know yet ranks after the known ones and is shown by its name.
+  const rank = (result) => (results.includes(result) ? results.indexOf(result) : results.length);
+  const worstOf = (counts) => Object.keys(counts).sort((a, b) => rank(a) - rank(b))[0];
+  const card = [...checks].sort((a, b) => rank(worstOf(a[1].counts)) - rank(worstOf(b[1].counts)) || a[0].localeCompare(b[0])).map(([check, { reference, counts }]) =>
+    `<tr data-check="${escapeHTML(check)}" data-result="${escapeHTML(worstOf(counts))}"><td class="verdict ${escapeHTML(worstOf(counts))}">${escapeHTML(worstOf(counts))}</td>` +
     `<td><a class="goto">${escapeHTML(check)}</a></td>` +
     results.map((r) => `<td class="count ${r}">${counts[r] || ""}</td>`).join("") + `<td class="optional muted">${escapeHTML(reference || "")}</td></tr>`).join("");
   const others = Object.keys(summary).filter((k) => !results.includes(k));
-  const ordered = verdicts.slice().sort((a, b) => results.indexOf(a.result) - results.indexOf(b.result));
+  const ordered = verdicts.slice().sort((a, b) => rank(a.result) - rank(b.result));
   const passes = ordered.filter((v) => v.result === "pass");
+  const notPassed = ordered.filter((v) => v.result !== "pass");
   // Each check's first card carries the anchor the report card's rows scroll to.
   const anchored = new Set();
   const cards = (list) => list.map((v) => (anchored.has(v.check) ? "" : (anchored.add(v.check), `<span id="verdict-${escapeHTML(v.check)}"></span>`)) + verdictCard(v)).join("");
@@ -707,9 +712,10 @@ async function renderVerdicts(live) {
     others.map((k) => ` · ${escapeHTML(k)} ${escapeHTML(fieldText(summary[k]))}`).join("") + `</span></h2>` +
     (verdicts.length ? `<div class="scroll"><table id="report-card"><thead><tr><th>result</th><th>check</th>` +
       results.map((r) => `<th>${r}</th>`).join("") + `<th class="optional">reference</th></tr></thead><tbody>${card}</tbody></table></div>` +
-      `<div id="verdicts">` + cards(ordered.filter((v) => v.result !== "pass")) +
+      `<div id="verdicts">` + cards(notPassed.slice(0, maxCards)) +
+      (notPassed.length > maxCards ? `<p class="muted">${notPassed.length - maxCards} more not drawn: filter with the API (<code>?check=</code>, <code>?client=</code>)</p>` : "") +
       (passes.length ? `<details id="passes"${state.passesOpen ? " open" : ""}><summary>${passes.length} passed` +
-        (passes.length > maxPassCards ? ` (the first ${maxPassCards} shown)` : "") + `</summary>${cards(passes.slice(0, maxPassCards))}</details>` : "") + `</div>`
+        (passes.length > maxCards ? ` (the first ${maxCards} shown)` : "") + `</summary>${cards(passes.slice(0, maxCards))}</details>` : "") + `</div>`
       : `<p class="empty">No verdicts yet: they come once sessions end.</p>`);
   const details = $("#passes");
   if (details) details.ontoggle = () => { state.passesOpen = details.open; };
