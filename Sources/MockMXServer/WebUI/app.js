@@ -656,6 +656,11 @@ function evidenceLinks(evidence) {
   }
   return [...bySession].map(([session, lines]) => {
     const entries = lines.map((e) => e.entry).join(",");
+    if (session === "dns") {
+      // The MX checks' evidence names lookups in the DNS responder's log (GET /api/v1/dns), not a session.
+      return `<div class="evidence">DNS lookups ${escapeHTML(entries.replace(/,/g, ", "))} (<code>GET /api/v1/dns</code>)` +
+        lines.map((e) => `<br><code>${escapeHTML(String(e.entry).padStart(4))}  ${escapeHTML(e.text || "")}</code>`).join("") + `</div>`;
+    }
     return `<div class="evidence"><a href="#/session/${encodeURIComponent(session)}/${encodeURIComponent(entries)}">session ${escapeHTML(session)}, ` +
       `${lines.length === 1 ? "entry" : "entries"} ${escapeHTML(lines.map((e) => e.entry).join(", "))}</a>` +
       lines.map((e) => `<br><code>${escapeHTML(String(e.entry).padStart(4))}  ${escapeHTML(e.text || "")}</code>`).join("") + `</div>`;
@@ -673,6 +678,34 @@ function verdictCard(v) {
     evidenceLinks(v.evidence) + `</div>`;
 }
 
+// A report card from the verdicts alone, for a host whose answer has no `cards`: the checks that gave any.
+function checksOf(verdicts, rank) {
+  const checks = new Map();
+  for (const v of verdicts) {
+    const check = checks.get(v.check) || { check: v.check, reference: v.reference, result: v.result };
+    if (rank(v.result) < rank(check.result)) check.result = v.result;
+    checks.set(v.check, check);
+  }
+  return [...checks.values()];
+}
+
+// One client's report card (or, `client` null, all clients'): each check's worst result first, its verdicts
+// counted by result, and why a check was not exercised or its reference.
+function reportCard(card, verdicts, rank) {
+  const mine = card.client === null ? verdicts : verdicts.filter((v) => v.client === card.client);
+  const rows = (card.checks || []).slice().sort((a, b) => rank(a.result) - rank(b.result) || (card.client === null ? a.check.localeCompare(b.check) : 0)).map((c) => {
+    const counts = {};
+    for (const v of mine) if (v.check === c.check) counts[v.result] = (counts[v.result] || 0) + 1;
+    const counted = Object.keys(counts).sort((a, b) => rank(a) - rank(b)).map((r) => `<span class="verdict ${escapeHTML(r)}">${counts[r]} ${escapeHTML(r)}</span>`).join(" · ");
+    return `<tr data-check="${escapeHTML(c.check)}" data-result="${escapeHTML(c.result)}"><td class="verdict ${escapeHTML(c.result)}">${escapeHTML(c.result)}</td>` +
+      `<td><a class="goto">${escapeHTML(c.check)}</a></td><td>${counted}</td><td class="optional muted wrap">${escapeHTML(c.reason || c.reference || "")}</td></tr>`;
+  }).join("");
+  const summary = card.summary ? " — " + Object.entries(card.summary).map(([k, n]) => `${n} ${k}`).join(", ") : "";
+  return `<h3>${card.client === null ? "Report card" : "Report card for " + escapeHTML(card.client)}<span class="muted">${escapeHTML(summary)}</span></h3>` +
+    `<div class="scroll"><table class="report-card"${card.client === null ? "" : ` data-client="${escapeHTML(card.client)}"`}><thead><tr><th>result</th><th>check</th><th>verdicts</th>` +
+    `<th class="optional">why not exercised / reference</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
 async function renderVerdicts(live) {
   // Judging every retained session is the host's work: while sessions pour in, at most every 2 s.
   const due = (state.verdictsAt || 0) + 2000 - Date.now();
@@ -686,40 +719,28 @@ async function renderVerdicts(live) {
   if (route().name !== "verdicts") return;
   const verdicts = Array.isArray(report) ? report : report.verdicts || [];
   const summary = report.summary || {};
-  // The report card: one row per check, its verdicts counted by result, worst first.
-  const checks = new Map();
-  for (const v of verdicts) {
-    if (!checks.has(v.check)) checks.set(v.check, { reference: v.reference, counts: {} });
-    const counts = checks.get(v.check).counts;
-    counts[v.result] = (counts[v.result] || 0) + 1;
-  }
-  // A result this page does not know yet ranks after the known ones and is shown by its name.
+  // A result this page does not know yet (`not-exercised`…) ranks after the known ones and is shown by its name.
   const rank = (result) => (results.includes(result) ? results.indexOf(result) : results.length);
-  const worstOf = (counts) => Object.keys(counts).sort((a, b) => rank(a) - rank(b))[0];
-  const card = [...checks].sort((a, b) => rank(worstOf(a[1].counts)) - rank(worstOf(b[1].counts)) || a[0].localeCompare(b[0])).map(([check, { reference, counts }]) =>
-    `<tr data-check="${escapeHTML(check)}" data-result="${escapeHTML(worstOf(counts))}"><td class="verdict ${escapeHTML(worstOf(counts))}">${escapeHTML(worstOf(counts))}</td>` +
-    `<td><a class="goto">${escapeHTML(check)}</a></td>` +
-    results.map((r) => `<td class="count ${r}">${counts[r] || ""}</td>`).join("") + `<td class="optional muted">${escapeHTML(reference || "")}</td></tr>`).join("");
+  const reportCards = Array.isArray(report.cards) && report.cards.length ? report.cards : [{ client: null, checks: checksOf(verdicts, rank) }];
   const others = Object.keys(summary).filter((k) => !results.includes(k));
   const ordered = verdicts.slice().sort((a, b) => rank(a.result) - rank(b.result));
   const passes = ordered.filter((v) => v.result === "pass");
   const notPassed = ordered.filter((v) => v.result !== "pass");
   // Each check's first card carries the anchor the report card's rows scroll to.
   const anchored = new Set();
-  const cards = (list) => list.map((v) => (anchored.has(v.check) ? "" : (anchored.add(v.check), `<span id="verdict-${escapeHTML(v.check)}"></span>`)) + verdictCard(v)).join("");
+  const drawCards = (list) => list.map((v) => (anchored.has(v.check) ? "" : (anchored.add(v.check), `<span id="verdict-${escapeHTML(v.check)}"></span>`)) + verdictCard(v)).join("");
   $("#view").innerHTML = `<h2>Verdicts <span class="muted" id="verdict-summary">` +
     results.map((r) => `<span class="verdict ${r}">${summary[r] || 0} ${r}</span>`).join(" · ") +
     others.map((k) => ` · ${escapeHTML(k)} ${escapeHTML(fieldText(summary[k]))}`).join("") + `</span></h2>` +
-    (verdicts.length ? `<div class="scroll"><table id="report-card"><thead><tr><th>result</th><th>check</th>` +
-      results.map((r) => `<th>${r}</th>`).join("") + `<th class="optional">reference</th></tr></thead><tbody>${card}</tbody></table></div>` +
-      `<div id="verdicts">` + cards(notPassed.slice(0, maxCards)) +
+    (verdicts.length ? reportCards.map((card) => reportCard(card, verdicts, rank)).join("") +
+      `<div id="verdicts">` + drawCards(notPassed.slice(0, maxCards)) +
       (notPassed.length > maxCards ? `<p class="muted">${notPassed.length - maxCards} more not drawn: filter with the API (<code>?check=</code>, <code>?client=</code>)</p>` : "") +
       (passes.length ? `<details id="passes"${state.passesOpen ? " open" : ""}><summary>${passes.length} passed` +
-        (passes.length > maxCards ? ` (the first ${maxCards} shown)` : "") + `</summary>${cards(passes.slice(0, maxCards))}</details>` : "") + `</div>`
+        (passes.length > maxCards ? ` (the first ${maxCards} shown)` : "") + `</summary>${drawCards(passes.slice(0, maxCards))}</details>` : "") + `</div>`
       : `<p class="empty">No verdicts yet: they come once sessions end.</p>`);
   const details = $("#passes");
   if (details) details.ontoggle = () => { state.passesOpen = details.open; };
-  for (const row of document.querySelectorAll("#report-card tr[data-check]")) {
+  for (const row of document.querySelectorAll(".report-card tr[data-check]")) {
     row.addEventListener("click", () => {
       const target = document.getElementById("verdict-" + row.dataset.check);
       if (target && target.closest("details")) target.closest("details").open = true;
