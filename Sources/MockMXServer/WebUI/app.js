@@ -483,12 +483,17 @@ async function renderMessages(live) {
   if (pagePaused("messages", live)) return;
   const list = await fetchPage("messages");
   const messages = list.messages.slice().reverse();
-  // Subjects come from each message's headers: fetched for the newest 50, once each (messages never change).
-  const details = await Promise.all(messages.slice(0, 50).map((m) => messageDetail(m.id).catch(() => null)));
+  // Subjects come from each message's headers: fetched for the page's messages, once each (messages never
+  // change), and only the subject kept.
+  state.subjects = state.subjects || new Map();
+  await Promise.all(messages.filter((m) => !state.subjects.has(m.id)).map(async (m) => {
+    const detail = await apiJSON("/api/v1/messages/" + encodeURIComponent(m.id)).catch(() => null);
+    if (detail) state.subjects.set(m.id, header(detail, "subject"));
+  }));
   if (route().name !== "messages") return;
-  const rows = messages.map((m, i) => `<tr data-message="${escapeHTML(m.id)}"><td>${formatTime(m.receivedAt)}</td>` +
+  const rows = messages.map((m) => `<tr data-message="${escapeHTML(m.id)}"><td>${formatTime(m.receivedAt)}</td>` +
     `<td class="wrap">${escapeHTML(m.mailFrom || "<>")}</td><td class="wrap">${escapeHTML(m.recipients.join(", "))}</td>` +
-    `<td class="wrap">${escapeHTML(details[i] ? header(details[i], "subject") : "")}</td><td class="optional">${m.size}</td>` +
+    `<td class="wrap">${escapeHTML(state.subjects.get(m.id) || "")}</td><td class="optional">${m.size}</td>` +
     `<td class="optional"><a href="#/session/${encodeURIComponent(m.session)}">${escapeHTML(m.session)}</a></td></tr>`);
   $("#view").innerHTML = `<h2>Messages <span class="muted">${list.total} retained, ${list.accepted} accepted</span></h2>` +
     (list.total > pageSize ? pager("messages", list) : "") + (rows.length ? `<div class="scroll"><table id="messages"><thead><tr><th>time</th><th>from</th><th>to</th><th>subject</th>` +
@@ -769,6 +774,7 @@ function setUpReset() {
     state.sessionCache.clear();
     state.messageCache.clear();
     state.pages = {};
+    state.subjects = new Map();
     location.hash = "#/sessions";
     await refresh(false);
   };
