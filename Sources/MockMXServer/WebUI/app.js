@@ -201,10 +201,11 @@ async function renderSession(id, live) {
   // `#/session/ID/N[,M…]` (a verdict's evidence) opens the transcript with those entries marked.
   const entry = route().extra;
   const marked = new Set(entry !== undefined ? entry.split(",").map(Number) : []);
-  const mode = entry !== undefined ? "transcript" : state.sessionMode || "diagram";
+  // The evidence opens in the transcript; the Diagram button shows the same entries marked there.
+  const mode = state.sessionModeFor === location.hash ? state.sessionMode : entry !== undefined ? "transcript" : state.sessionMode || "diagram";
   const duration = formatDuration((session.endedAt ? new Date(session.endedAt) : new Date()) - new Date(session.startedAt));
   const started = performance.now();
-  const body = mode === "diagram" ? `<div class="diagram" id="diagram">${sequenceDiagram(session)}</div>`
+  const body = mode === "diagram" ? `<div class="diagram" id="diagram">${sequenceDiagram(session, marked)}</div>`
     : `<pre class="transcript" id="transcript">${plainTranscript(session, true, marked)}</pre>`;
   const messageLinks = session.messages.map((m) => `<a href="#/message/${encodeURIComponent(m)}">${escapeHTML(m)}</a>`).join(", ");
   $("#view").innerHTML = `<h2>Session <span class="mono">${escapeHTML(session.id)}</span></h2>` +
@@ -217,9 +218,9 @@ async function renderSession(id, live) {
     `<button id="show-transcript" class="${mode === "transcript" ? "current" : ""}">Transcript</button></div>` +
     `<button id="download-json">Download JSON</button><button id="download-text">Download text</button></div>` + body;
   document.body.dataset.renderMilliseconds = String(performance.now() - started);
-  $("#show-diagram").onclick = () => { state.sessionMode = "diagram"; location.hash = "#/session/" + encodeURIComponent(id); renderSession(id); };
-  $("#show-transcript").onclick = () => { state.sessionMode = "transcript"; renderSession(id); };
-  const first = document.querySelector("#transcript .marked");
+  $("#show-diagram").onclick = () => { state.sessionMode = "diagram"; state.sessionModeFor = location.hash; renderSession(id); };
+  $("#show-transcript").onclick = () => { state.sessionMode = "transcript"; state.sessionModeFor = location.hash; renderSession(id); };
+  const first = document.querySelector("#transcript .marked, #diagram .marked-row");
   if (first && !live) first.scrollIntoView({ block: "center" });
   $("#download-json").onclick = () => download(`session-${session.id}.json`, JSON.stringify(session, null, 2), "application/json");
   $("#download-text").onclick = () => download(`session-${session.id}.txt`, plainTranscript(session, false), "text/plain");
@@ -293,7 +294,10 @@ function diagramRows(session) {
   // upstream's reply lines to the step now running tell whether the client got what the upstream said.
   const unanswered = [];
   let upstreamReply = null, upstreamOpen = false, connected = false;
-  for (let index = 0; index < entries.length; index++) {
+  // Each row knows the transcript entries it stands for (first..last), so a verdict's evidence can be marked.
+  let tagged = 0;
+  const tag = (first, last) => { for (; tagged < rows.length; tagged++) Object.assign(rows[tagged], { first, last }); };
+  for (let index = 0; index < entries.length; tag(index, index), index++) {
     const entry = entries[index];
     const at = offset(session, entry);
     if (entry.direction === "server") {
@@ -306,9 +310,11 @@ function diagramRows(session) {
       if (inContent) {
         // Message content (after DATA's or XEXCH50's 354) is folded up to its final dot.
         for (let i = index; i <= end; i++) if (entries[i].text === ".") { end = i; inContent = false; break; }
-        const key = "content-" + index;
+        const key = `content-${session.id}-${index}`;
         rows.push({ kind: "fold", key, at, text: `message content — ${end - index + 1} lines (click to ${unfolded.has(key) ? "fold" : "unfold"})`, open: unfolded.has(key) });
-        if (unfolded.has(key)) for (let i = index; i <= end; i++) rows.push({ kind: "arrow", from: "client", at: offset(session, entries[i]), text: entries[i].text, content: true });
+        tag(index, end);
+        if (unfolded.has(key)) for (let i = index; i <= end; i++) rows.push({ kind: "arrow", from: "client", at: offset(session, entries[i]), text: entries[i].text, content: true, first: i, last: i });
+        tagged = rows.length;
         index = end;
         continue;
       }
@@ -384,7 +390,7 @@ function diagramRows(session) {
   return { rows, flights };
 }
 
-function sequenceDiagram(session) {
+function sequenceDiagram(session, marked) {
   const hasFirewall = session.transcript.some((e) => e.direction === "host-received" || /^firewall /.test(e.text));
   const hasUpstream = session.transcript.some(isUpstreamNote);
   const lanes = ["client"].concat(hasFirewall ? ["firewall"] : [], ["mockmx"], hasUpstream ? ["upstream"] : []);
@@ -410,6 +416,9 @@ function sequenceDiagram(session) {
     }
     y += rowHeight;
     row.y = y;
+    if (marked && marked.size && [...marked].some((n) => n >= row.first && n <= row.last)) {
+      out.push(`<rect class="marked-row" x="0" y="${y - 15}" width="${width}" height="24"/>`);
+    }
     if (row.at !== undefined) { out.push(label(4, y + 4, `+${row.at.toFixed(3)}s`, "time")); previousAt = row.at; }
     switch (row.kind) {
       case "arrow": {
