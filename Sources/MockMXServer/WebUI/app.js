@@ -427,7 +427,7 @@ function sequenceDiagram(session, marked) {
         const reply = to < from;
         const cls = "arrow" + (reply ? " reply" : "") + (row.fault ? " fault" : "") + (row.replaced ? " replaced" : "");
         const head = to > from ? -8 : 8;
-        const kinds = (row.fault ? " faulted" : "") + (row.from === "upstream" || row.to === "upstream" ? " upstream" : "") + (row.replaced ? " replaced" : "");
+        const kinds = (row.fault ? " faulted" : "") + (row.to === "upstream" ? " upstream relayed" : row.from === "upstream" ? " upstream" : "") + (row.replaced ? " replaced" : "");
         out.push(`<g class="msg${kinds}" data-text="${escapeHTML(row.text)}"${row.upstream ? ` data-upstream="${escapeHTML(row.upstream)}"` : ""}>` +
           (row.upstream ? `<title>upstream said: ${escapeHTML(row.upstream)}</title>` : "") +
           `<line class="${cls}" x1="${from}" y1="${y}" x2="${to}" y2="${y}"/>` +
