@@ -242,6 +242,13 @@ function download(name, text, type) {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
+// A transcript time to the microsecond it carries (Date.parse stops at the millisecond, and a command
+// pipelined behind another often arrives in the same millisecond its predecessor's reply goes out).
+function microseconds(iso) {
+  const fraction = (iso.match(/\.(\d+)/) || ["", ""])[1];
+  return Date.parse(iso.replace(/\.\d+/, "")) * 1000 + Number(fraction.padEnd(6, "0").slice(0, 6));
+}
+
 function offset(session, entry) {
   return (new Date(entry.time) - new Date(session.startedAt)) / 1000;
 }
@@ -302,7 +309,7 @@ function diagramRows(session) {
     const at = offset(session, entry);
     if (entry.direction === "server") {
       inContent = /^354\b/.test(entry.text);
-      lastReplyTime = Date.parse(entry.time);
+      lastReplyTime = microseconds(entry.time);
     }
     if (entry.direction === "client") {
       let end = index;
@@ -319,7 +326,7 @@ function diagramRows(session) {
         continue;
       }
       const row = { kind: "arrow", from: "client", at, text: entry.text, rule: entry.rule };
-      if (previousCommand && Date.parse(entry.time) < lastReplyTime) {
+      if (previousCommand && microseconds(entry.time) < lastReplyTime) {
         if (!flight) flights.push(flight = [previousCommand]);
         flight.push(row);
       } else {
