@@ -97,11 +97,11 @@ async function render(live) {
   try {
     switch (name) {
       case "session": return await renderSession(id, live);
-      case "messages": return await renderMessages();
+      case "messages": return await renderMessages(live);
       case "message": return live ? undefined : await renderMessage(id);
       case "scenarios": return live ? undefined : await renderScenarios();
-      case "verdicts": return await renderVerdicts();
-      default: return await renderSessions();
+      case "verdicts": return await renderVerdicts(live);
+      default: return await renderSessions(live);
     }
   } catch (error) {
     if (!(error instanceof Unauthorized)) $("#view").innerHTML = `<p class="errors">${escapeHTML(error.message)}</p>`;
@@ -121,10 +121,53 @@ function formatDuration(milliseconds) {
   return `${Math.floor(milliseconds / 60000)} m ${Math.round((milliseconds % 60000) / 1000)} s`;
 }
 
-async function renderSessions() {
-  const list = await apiJSON("/api/v1/sessions");
-  // The newest 500 are drawn: a long-running host keeps up to --retain-sessions, and a table that long helps nobody.
-  const sessions = list.sessions.slice(-500).reverse();
+// MARK: - Pages of a list
+
+const pageSize = 100;
+
+// Page `state.pages[kind]` of a list counted back from the newest (0: the newest `pageSize` items), with
+// the API's `?start=&limit=` (start counts from the oldest retained item, so the count is asked for first).
+async function fetchPage(kind) {
+  state.pages = state.pages || {};
+  const path = "/api/v1/" + kind;
+  let { total } = await apiJSON(path + "?limit=0");
+  for (let attempt = 0; ; attempt++) {
+    const page = Math.min(state.pages[kind] || 0, Math.max(0, Math.ceil(total / pageSize) - 1));
+    state.pages[kind] = page;
+    const end = Math.max(0, total - page * pageSize);
+    const start = Math.max(0, end - pageSize);
+    const list = await apiJSON(`${path}?start=${start}&limit=${end - start}`);
+    // Items that came or went between the two requests shift the page: asked again, once.
+    if (list.total !== total && attempt === 0) { total = list.total; continue; }
+    list.page = page;
+    list.first = Math.max(0, list.total - list.start - list.count) + 1;
+    return list;
+  }
+}
+
+function pager(kind, list) {
+  const last = list.first + list.count - 1;
+  return `<div class="toolbar pager" data-kind="${kind}"><button class="newer"${list.page ? "" : " disabled"}>← newer</button>` +
+    `<span class="page-info">${list.count ? `${list.first}–${last}` : "0"} of ${list.total}, newest first${list.page ? " (live updates paused on older pages)" : ""}</span>` +
+    `<button class="older"${list.start > 0 ? "" : " disabled"}>older →</button></div>`;
+}
+
+function setUpPager(kind, render) {
+  for (const [cls, step] of [["newer", -1], ["older", 1]]) {
+    const button = document.querySelector(`.pager[data-kind=${kind}] .${cls}`);
+    if (button) button.onclick = () => { state.pages[kind] = Math.max(0, (state.pages[kind] || 0) + step); render(); };
+  }
+}
+
+// Live updates refetch the newest page only: an older page stays as it was read.
+function pagePaused(kind, live) {
+  return live && state.pages && state.pages[kind] > 0;
+}
+
+async function renderSessions(live) {
+  if (pagePaused("sessions", live)) return;
+  const list = await fetchPage("sessions");
+  const sessions = list.sessions.slice().reverse();
   if (route().name !== "sessions") return;
   const rows = sessions.map((s) => {
     const end = s.endedAt ? new Date(s.endedAt) : new Date();
@@ -140,12 +183,13 @@ async function renderSessions() {
       `<td>${s.messages.length}</td><td>${rules}</td></tr>`;
   });
   $("#view").innerHTML = `<h2>Sessions <span class="muted">${list.total} retained, ${list.started} started, ${list.ended} ended</span></h2>` +
-    (rows.length ? `<div class="scroll"><table id="sessions"><thead><tr><th>id</th><th>client</th><th class="optional">listener / scenario</th>` +
+    (list.total > pageSize ? pager("sessions", list) : "") + (rows.length ? `<div class="scroll"><table id="sessions"><thead><tr><th>id</th><th>client</th><th class="optional">listener / scenario</th>` +
       `<th>start</th><th class="optional">duration</th><th>end</th><th>msgs</th><th>rules</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`
       : `<p class="empty">No sessions yet: point a sender at one of the listeners.</p>`);
   for (const row of document.querySelectorAll("tr[data-session]")) {
     row.addEventListener("click", () => { location.hash = "#/session/" + encodeURIComponent(row.dataset.session); });
   }
+  setUpPager("sessions", renderSessions);
 }
 
 async function renderSession(id, live) {
@@ -154,13 +198,15 @@ async function renderSession(id, live) {
   const session = await apiJSON("/api/v1/sessions/" + encodeURIComponent(id));
   state.sessionCache.set(id, session);
   if (route().name !== "session" || route().id !== id) return;
-  // `#/session/ID/N` (a verdict's evidence) opens the transcript at entry N.
+  // `#/session/ID/N[,M…]` (a verdict's evidence) opens the transcript with those entries marked.
   const entry = route().extra;
-  const mode = entry !== undefined ? "transcript" : state.sessionMode || "diagram";
+  const marked = new Set(entry !== undefined ? entry.split(",").map(Number) : []);
+  // The evidence opens in the transcript; the Diagram button shows the same entries marked there.
+  const mode = state.sessionModeFor === location.hash ? state.sessionMode : entry !== undefined ? "transcript" : state.sessionMode || "diagram";
   const duration = formatDuration((session.endedAt ? new Date(session.endedAt) : new Date()) - new Date(session.startedAt));
   const started = performance.now();
-  const body = mode === "diagram" ? `<div class="diagram" id="diagram">${sequenceDiagram(session)}</div>`
-    : `<pre class="transcript" id="transcript">${plainTranscript(session, true, Number(entry))}</pre>`;
+  const body = mode === "diagram" ? `<div class="diagram" id="diagram">${sequenceDiagram(session, marked)}</div>`
+    : `<pre class="transcript" id="transcript">${plainTranscript(session, true, marked)}</pre>`;
   const messageLinks = session.messages.map((m) => `<a href="#/message/${encodeURIComponent(m)}">${escapeHTML(m)}</a>`).join(", ");
   $("#view").innerHTML = `<h2>Session <span class="mono">${escapeHTML(session.id)}</span></h2>` +
     `<div class="summary"><div><span>client</span>${escapeHTML(session.client)}</div>` +
@@ -172,10 +218,10 @@ async function renderSession(id, live) {
     `<button id="show-transcript" class="${mode === "transcript" ? "current" : ""}">Transcript</button></div>` +
     `<button id="download-json">Download JSON</button><button id="download-text">Download text</button></div>` + body;
   document.body.dataset.renderMilliseconds = String(performance.now() - started);
-  $("#show-diagram").onclick = () => { state.sessionMode = "diagram"; location.hash = "#/session/" + encodeURIComponent(id); renderSession(id); };
-  $("#show-transcript").onclick = () => { state.sessionMode = "transcript"; renderSession(id); };
-  const marked = document.querySelector("#transcript .marked");
-  if (marked && !live) marked.scrollIntoView({ block: "center" });
+  $("#show-diagram").onclick = () => { state.sessionMode = "diagram"; state.sessionModeFor = location.hash; renderSession(id); };
+  $("#show-transcript").onclick = () => { state.sessionMode = "transcript"; state.sessionModeFor = location.hash; renderSession(id); };
+  const first = document.querySelector("#transcript .marked, #diagram .marked-row");
+  if (first && !live) first.scrollIntoView({ block: "center" });
   $("#download-json").onclick = () => download(`session-${session.id}.json`, JSON.stringify(session, null, 2), "application/json");
   $("#download-text").onclick = () => download(`session-${session.id}.txt`, plainTranscript(session, false), "text/plain");
   for (const fold of document.querySelectorAll("[data-fold]")) {
@@ -196,18 +242,26 @@ function download(name, text, type) {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
+// A transcript time to the microsecond it carries (Date.parse stops at the millisecond, and a command
+// pipelined behind another often arrives in the same millisecond its predecessor's reply goes out).
+function microseconds(iso) {
+  const fraction = (iso.match(/\.(\d+)/) || ["", ""])[1];
+  return Date.parse(iso.replace(/\.\d+/, "")) * 1000 + Number(fraction.padEnd(6, "0").slice(0, 6));
+}
+
 function offset(session, entry) {
   return (new Date(entry.time) - new Date(session.startedAt)) / 1000;
 }
 
 function plainTranscript(session, html, marked) {
   const who = { client: "C:", "host-received": "F→", server: "S:", note: "--" };
+  // A kind of entry this page does not know yet is shown by its name.
   return session.transcript.map((entry, index) => {
-    const line = `+${offset(session, entry).toFixed(3).padStart(8)}  ${who[entry.direction] || "??"} ${entry.text}`;
+    const line = `+${offset(session, entry).toFixed(3).padStart(8)}  ${who[entry.direction] || entry.direction + ":"} ${entry.text}`;
     const rule = entry.rule ? `   [${entry.rule}]` : "";
     if (!html) return line + rule;
     const text = escapeHTML(line) + (rule ? `<span class="rule">${escapeHTML(rule)}</span>` : "");
-    return index === marked ? `<span class="marked">${text}</span>` : text;
+    return marked && marked.has(index) ? `<span class="marked" data-entry="${index}">${text}</span>` : text;
   }).join("\n") + "\n";
 }
 
@@ -228,6 +282,10 @@ const endNames = {
 
 // Turns the transcript into diagram rows: arrows, pipelined flights, folded content, rule boxes, the end.
 const firewallPassed = "firewall passed it on as: ";
+// Proxy mode records the upstream's leg as notes: each line it said, the content relayed, its failures, its TLS.
+// (A rule's note is the rule's, whatever its name says.)
+const upstreamSaid = "upstream said: ";
+const isUpstreamNote = (entry) => entry.direction === "note" && !entry.rule && /^upstream |\b(?:to|toward|the) upstream\b/.test(entry.text);
 
 function diagramRows(session) {
   const rows = [];
@@ -238,12 +296,20 @@ function diagramRows(session) {
   let inContent = false;
   // A command that arrived before the reply to the one before it went out was pipelined with it: one flight.
   let lastReplyTime = -Infinity, previousCommand = null, flight = null;
-  for (let index = 0; index < entries.length; index++) {
+  // Commands not answered yet, oldest first (pipelined ones queue): each is drawn on to the upstream when
+  // the upstream's reply to it begins, or dropped when mockmx answers it itself (STARTTLS, AUTH…). The
+  // upstream's reply lines to the step now running tell whether the client got what the upstream said.
+  const unanswered = [];
+  let upstreamReply = null, upstreamOpen = false, connected = false;
+  // Each row knows the transcript entries it stands for (first..last), so a verdict's evidence can be marked.
+  let tagged = 0;
+  const tag = (first, last) => { for (; tagged < rows.length; tagged++) Object.assign(rows[tagged], { first, last }); };
+  for (let index = 0; index < entries.length; tag(index, index), index++) {
     const entry = entries[index];
     const at = offset(session, entry);
     if (entry.direction === "server") {
       inContent = /^354\b/.test(entry.text);
-      lastReplyTime = Date.parse(entry.time);
+      lastReplyTime = microseconds(entry.time);
     }
     if (entry.direction === "client") {
       let end = index;
@@ -251,20 +317,23 @@ function diagramRows(session) {
       if (inContent) {
         // Message content (after DATA's or XEXCH50's 354) is folded up to its final dot.
         for (let i = index; i <= end; i++) if (entries[i].text === ".") { end = i; inContent = false; break; }
-        const key = "content-" + index;
+        const key = `content-${session.id}-${index}`;
         rows.push({ kind: "fold", key, at, text: `message content — ${end - index + 1} lines (click to ${unfolded.has(key) ? "fold" : "unfold"})`, open: unfolded.has(key) });
-        if (unfolded.has(key)) for (let i = index; i <= end; i++) rows.push({ kind: "arrow", from: "client", at: offset(session, entries[i]), text: entries[i].text, content: true });
+        tag(index, end);
+        if (unfolded.has(key)) for (let i = index; i <= end; i++) rows.push({ kind: "arrow", from: "client", at: offset(session, entries[i]), text: entries[i].text, content: true, first: i, last: i });
+        tagged = rows.length;
         index = end;
         continue;
       }
       const row = { kind: "arrow", from: "client", at, text: entry.text, rule: entry.rule };
-      if (previousCommand && Date.parse(entry.time) < lastReplyTime) {
+      if (previousCommand && microseconds(entry.time) < lastReplyTime) {
         if (!flight) flights.push(flight = [previousCommand]);
         flight.push(row);
       } else {
         flight = null;
       }
       previousCommand = row;
+      unanswered.push(row);
       rows.push(row);
     } else if (entry.direction === "host-received") {
       rows.push({ kind: "arrow", from: "firewall", at, text: entry.text, rule: entry.rule });
@@ -272,10 +341,43 @@ function diagramRows(session) {
       // A reply the firewall persona rewrote stops at the firewall; the rewritten one goes on from there.
       const next = entries[index + 1];
       const rewritten = next && next.direction === "note" && next.text.startsWith(firewallPassed);
-      rows.push({ kind: "arrow", from: "mockmx", to: rewritten ? "firewall" : "client", at, text: entry.text, rule: entry.rule, fault: Boolean(entry.rule) });
+      const row = { kind: "arrow", from: "mockmx", to: rewritten ? "firewall" : "client", at, text: entry.text, rule: entry.rule, fault: Boolean(entry.rule) };
+      if (upstreamReply && upstreamReply.length && !upstreamReply.some((r) => r.text === entry.text)) {
+        // What the client got is not what the upstream said: a rule (or mockmx's relay) replaced it.
+        for (const r of upstreamReply) Object.assign(r, { replaced: true, rule: entry.rule ? "replaced by " + entry.rule : "replaced by mockmx" });
+        row.upstream = upstreamReply.map((r) => r.text).join(" / ");
+      }
+      rows.push(row);
+      if (entry.text[3] !== "-") {
+        // The reply's last line: its command is answered, by the upstream's reply or by mockmx alone.
+        if (!upstreamReply) unanswered.shift();
+        upstreamReply = null;
+      }
     } else {
       const text = entry.text;
-      if (text.startsWith(firewallPassed)) {
+      if (text.startsWith(upstreamSaid)) {
+        const line = text.slice(upstreamSaid.length);
+        if (!upstreamOpen) {
+          // A reply begins: to the command relayed (or, first of all, to mockmx connecting).
+          const command = connected ? unanswered.shift() : null;
+          if (command || !connected) rows.push({ kind: "arrow", from: "mockmx", to: "upstream", at, text: command ? command.text : "(connects)", relayed: true });
+          connected = true;
+          upstreamReply = [];
+        }
+        upstreamOpen = line[3] === "-";
+        const row = { kind: "arrow", from: "upstream", to: "mockmx", at, text: line };
+        upstreamReply.push(row);
+        rows.push(row);
+      } else if (/^relaying .* to upstream /.test(text)) {
+        rows.push({ kind: "arrow", from: "mockmx", to: "upstream", at, text: text.replace(/ to upstream .*$/, ""), relayed: true });
+      } else if (/^upstream \S+ failed: /.test(text)) {
+        // The upstream could not be reached, or failed the command relayed to it: an arrow that never arrives.
+        const command = connected ? unanswered.shift() : null;
+        rows.push({ kind: "missing", from: "mockmx", to: "upstream", at, text: (command ? command.text : "connect") + " — " + text.replace(/^upstream \S+ /, "") });
+        upstreamReply = [];
+      } else if (isUpstreamNote(entry)) {
+        rows.push({ kind: "note", lane: "upstream", at, text });
+      } else if (text.startsWith(firewallPassed)) {
         rows.push({ kind: "arrow", from: "firewall", to: "client", at, text: text.slice(firewallPassed.length), rule: "firewall persona", fault: true });
       } else if (/^firewall /.test(text)) {
         rows.push({ kind: "note", lane: "firewall", at, text });
@@ -295,11 +397,15 @@ function diagramRows(session) {
   return { rows, flights };
 }
 
-function sequenceDiagram(session) {
+function sequenceDiagram(session, marked) {
   const hasFirewall = session.transcript.some((e) => e.direction === "host-received" || /^firewall /.test(e.text));
-  const lanes = hasFirewall ? ["client", "firewall", "mockmx"] : ["client", "mockmx"];
-  const laneNames = { client: "client " + session.client, firewall: "firewall persona", mockmx: "mockmx " + session.listener };
-  const timeWidth = 170, laneGap = hasFirewall ? 300 : 480, top = 46, rowHeight = 24;
+  const hasUpstream = session.transcript.some(isUpstreamNote);
+  const lanes = ["client"].concat(hasFirewall ? ["firewall"] : [], ["mockmx"], hasUpstream ? ["upstream"] : []);
+  // The upstream's address is in the notes about relayed content or a failure, when there are any.
+  const upstreamAddress = session.transcript.map((e) => isUpstreamNote(e) && e.text.match(/\bupstream (\S+:\d+)/)).find(Boolean);
+  const laneNames = { client: "client " + session.client, firewall: "firewall persona", mockmx: "mockmx " + session.listener,
+    upstream: "upstream" + (upstreamAddress ? " " + upstreamAddress[1] : "") };
+  const timeWidth = 170, laneGap = [0, 0, 480, 340, 280][lanes.length], top = 46, rowHeight = 24;
   const x = {};
   lanes.forEach((lane, i) => { x[lane] = timeWidth + 40 + i * laneGap; });
   const width = x[lanes[lanes.length - 1]] + 700;
@@ -317,25 +423,33 @@ function sequenceDiagram(session) {
     }
     y += rowHeight;
     row.y = y;
+    if (marked && marked.size && [...marked].some((n) => n >= row.first && n <= row.last)) {
+      out.push(`<rect class="marked-row" x="0" y="${y - 15}" width="${width}" height="24"/>`);
+    }
     if (row.at !== undefined) { out.push(label(4, y + 4, `+${row.at.toFixed(3)}s`, "time")); previousAt = row.at; }
     switch (row.kind) {
       case "arrow": {
-        const from = row.from === "mockmx" ? x.mockmx : row.from === "firewall" ? x.firewall : x.client;
+        const from = x[row.from] || x.client;
         const to = row.to ? x[row.to] : row.from === "client" && hasFirewall ? x.firewall : x.mockmx;
         const reply = to < from;
-        const cls = "arrow" + (reply ? " reply" : "") + (row.fault ? " fault" : "");
+        const cls = "arrow" + (reply ? " reply" : "") + (row.fault ? " fault" : "") + (row.replaced ? " replaced" : "");
         const head = to > from ? -8 : 8;
-        out.push(`<g class="msg${row.fault ? " faulted" : ""}" data-text="${escapeHTML(row.text)}"><line class="${cls}" x1="${from}" y1="${y}" x2="${to}" y2="${y}"/>` +
+        const kinds = (row.fault ? " faulted" : "") + (row.to === "upstream" ? " upstream relayed" : row.from === "upstream" ? " upstream" : "") + (row.replaced ? " replaced" : "");
+        out.push(`<g class="msg${kinds}" data-text="${escapeHTML(row.text)}"${row.upstream ? ` data-upstream="${escapeHTML(row.upstream)}"` : ""}>` +
+          (row.upstream ? `<title>upstream said: ${escapeHTML(row.upstream)}</title>` : "") +
+          `<line class="${cls}" x1="${from}" y1="${y}" x2="${to}" y2="${y}"/>` +
           `<path class="${cls}" d="M${to + head} ${y - 4} L${to} ${y} L${to + head} ${y + 4}"/>` +
-          label(Math.min(from, to) + 8, y - 4, row.text, row.fault ? "fault-text" : reply ? "reply-text" : "") +
+          label(Math.min(from, to) + 8, y - 4, row.text, row.fault ? "fault-text" : row.replaced ? "replaced-text" : reply ? "reply-text" : "") +
           (row.rule ? label(Math.max(from, to) + 10, y + 4, "⚑ " + row.rule, "rule-text") : "") + `</g>`);
         break;
       }
       case "missing": {
-        const mid = (x.mockmx + x.client) / 2;
-        out.push(`<g class="missing" data-rule="${escapeHTML(row.rule)}"><line class="arrow missing" x1="${x.mockmx}" y1="${y}" x2="${mid}" y2="${y}"/>` +
+        // A withheld reply stops halfway to the client; a relay the upstream never answered, halfway to it.
+        const from = x[row.from || "mockmx"], to = x[row.to || "client"], mid = (from + to) / 2;
+        out.push(`<g class="missing"${row.rule ? ` data-rule="${escapeHTML(row.rule)}"` : ""}><line class="arrow missing" x1="${from}" y1="${y}" x2="${mid}" y2="${y}"/>` +
           `<path class="arrow missing" d="M${mid - 6} ${y - 6} l12 12 M${mid - 6} ${y + 6} l12 -12"/>` +
-          label(mid - 14, y + 4, row.text, "fault-text", "end") + label(x.mockmx + 10, y + 4, "⚑ " + row.rule, "rule-text") + `</g>`);
+          (to < from ? label(mid - 14, y + 4, row.text, "fault-text", "end") : label(mid + 14, y + 4, row.text, "fault-text")) +
+          (row.rule ? label(from + 10, y + 4, "⚑ " + row.rule, "rule-text") : "") + `</g>`);
         break;
       }
       case "rule": {
@@ -355,7 +469,7 @@ function sequenceDiagram(session) {
         break;
       }
       default:
-        out.push(label((row.lane === "firewall" ? x.firewall : x.mockmx) + 10, y + 4, row.text, "note-text"));
+        out.push(label((x[row.lane] || x.mockmx) + 10, y + 4, row.text, "note-text"));
     }
   }
   for (const flight of flights) {
@@ -381,18 +495,24 @@ function header(message, name) {
   return found ? found[1] : "";
 }
 
-async function renderMessages() {
-  const list = await apiJSON("/api/v1/messages");
+async function renderMessages(live) {
+  if (pagePaused("messages", live)) return;
+  const list = await fetchPage("messages");
   const messages = list.messages.slice().reverse();
-  // Subjects come from each message's headers: fetched for the newest 50, once each (messages never change).
-  const details = await Promise.all(messages.slice(0, 50).map((m) => messageDetail(m.id).catch(() => null)));
+  // Subjects come from each message's headers: fetched for the page's messages, once each (messages never
+  // change), and only the subject kept.
+  state.subjects = state.subjects || new Map();
+  await Promise.all(messages.filter((m) => !state.subjects.has(m.id)).map(async (m) => {
+    const detail = await apiJSON("/api/v1/messages/" + encodeURIComponent(m.id)).catch(() => null);
+    if (detail) state.subjects.set(m.id, header(detail, "subject"));
+  }));
   if (route().name !== "messages") return;
-  const rows = messages.map((m, i) => `<tr data-message="${escapeHTML(m.id)}"><td>${formatTime(m.receivedAt)}</td>` +
+  const rows = messages.map((m) => `<tr data-message="${escapeHTML(m.id)}"><td>${formatTime(m.receivedAt)}</td>` +
     `<td class="wrap">${escapeHTML(m.mailFrom || "<>")}</td><td class="wrap">${escapeHTML(m.recipients.join(", "))}</td>` +
-    `<td class="wrap">${escapeHTML(details[i] ? header(details[i], "subject") : "")}</td><td class="optional">${m.size}</td>` +
+    `<td class="wrap">${escapeHTML(state.subjects.get(m.id) || "")}</td><td class="optional">${m.size}</td>` +
     `<td class="optional"><a href="#/session/${encodeURIComponent(m.session)}">${escapeHTML(m.session)}</a></td></tr>`);
   $("#view").innerHTML = `<h2>Messages <span class="muted">${list.total} retained, ${list.accepted} accepted</span></h2>` +
-    (rows.length ? `<div class="scroll"><table id="messages"><thead><tr><th>time</th><th>from</th><th>to</th><th>subject</th>` +
+    (list.total > pageSize ? pager("messages", list) : "") + (rows.length ? `<div class="scroll"><table id="messages"><thead><tr><th>time</th><th>from</th><th>to</th><th>subject</th>` +
       `<th class="optional">size</th><th class="optional">session</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`
       : `<p class="empty">No messages yet.</p>`);
   for (const row of document.querySelectorAll("tr[data-message]")) {
@@ -400,6 +520,7 @@ async function renderMessages() {
       if (event.target.tagName !== "A") location.hash = "#/message/" + encodeURIComponent(row.dataset.message);
     });
   }
+  setUpPager("messages", renderMessages);
 }
 
 // Attachments named in the raw source: each MIME part's filename= or name= parameter.
@@ -536,15 +657,117 @@ async function probeVerdicts() {
   }
 }
 
-async function renderVerdicts() {
-  const document_ = await apiJSON("/api/v1/verdicts");
-  const verdicts = Array.isArray(document_) ? document_ : document_.verdicts || [];
-  $("#view").innerHTML = `<h2>Verdicts</h2>` + (verdicts.length ? `<div class="scroll"><table id="verdicts"><thead><tr><th>result</th><th>check</th>` +
-    `<th>severity</th><th>client</th><th>what was seen</th></tr></thead><tbody>` + verdicts.map((v) =>
-    `<tr><td class="verdict ${escapeHTML(v.result)}">${escapeHTML(v.result)}</td><td>${escapeHTML(v.check)}</td><td>${escapeHTML(v.severity || "")}</td>` +
-    `<td>${escapeHTML(v.client || "")}</td><td class="wrap">${escapeHTML(v.message || "")}` +
-    (v.evidence || []).map((e) => `<br><a href="#/session/${encodeURIComponent(e.session)}/${encodeURIComponent(e.entry)}">${escapeHTML(e.session)} entry ${escapeHTML(e.entry)}</a>: <code>${escapeHTML(e.text || "")}</code>`).join("") +
-    `</td></tr>`).join("") + `</tbody></table></div>` : `<p class="empty">No verdicts yet.</p>`);
+const results = ["fail", "pending", "inconclusive", "pass"];
+// Passed verdicts are many (a few per session) and folded; a host with thousands of sessions draws the first
+// of each kind, the report card above counts them all.
+const maxCards = 300;
+// Fields drawn in their own places; any other a verdict carries is listed under it as it came.
+const verdictFields = new Set(["check", "result", "severity", "client", "sessions", "message", "evidence", "reference", "explanation"]);
+
+function fieldText(value) {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+// Evidence by session: one link per session marks all the lines that decided the verdict there.
+function evidenceLinks(evidence) {
+  const bySession = new Map();
+  for (const e of evidence || []) {
+    if (!bySession.has(e.session)) bySession.set(e.session, []);
+    bySession.get(e.session).push(e);
+  }
+  return [...bySession].map(([session, lines]) => {
+    const entries = lines.map((e) => e.entry).join(",");
+    if (session === "dns") {
+      // The MX checks' evidence names lookups in the DNS responder's log (GET /api/v1/dns), not a session.
+      return `<div class="evidence">DNS lookups ${escapeHTML(entries.replace(/,/g, ", "))} (<code>GET /api/v1/dns</code>)` +
+        lines.map((e) => `<br><code>${escapeHTML(String(e.entry).padStart(4))}  ${escapeHTML(e.text || "")}</code>`).join("") + `</div>`;
+    }
+    return `<div class="evidence"><a href="#/session/${encodeURIComponent(session)}/${encodeURIComponent(entries)}">session ${escapeHTML(session)}, ` +
+      `${lines.length === 1 ? "entry" : "entries"} ${escapeHTML(lines.map((e) => e.entry).join(", "))}</a>` +
+      lines.map((e) => `<br><code>${escapeHTML(String(e.entry).padStart(4))}  ${escapeHTML(e.text || "")}</code>`).join("") + `</div>`;
+  }).join("");
+}
+
+function verdictCard(v) {
+  const extra = Object.keys(v).filter((k) => !verdictFields.has(k) && v[k] !== null && v[k] !== undefined);
+  return `<div class="verdict-card ${escapeHTML(v.result)}" data-check="${escapeHTML(v.check)}" data-result="${escapeHTML(v.result)}">` +
+    `<div><span class="verdict ${escapeHTML(v.result)}">${escapeHTML(v.result)}</span> <b>${escapeHTML(v.check)}</b>` +
+    ` <span class="muted">${escapeHTML(v.severity || "")} · client ${escapeHTML(v.client || "?")}${v.message ? " · " + escapeHTML(v.message) : ""}</span></div>` +
+    `<div class="explanation">${escapeHTML(v.explanation || "")}</div>` +
+    (v.reference ? `<div class="muted">${escapeHTML(v.reference)}</div>` : "") +
+    extra.map((k) => `<div class="muted">${escapeHTML(k)}: ${escapeHTML(fieldText(v[k]))}</div>`).join("") +
+    evidenceLinks(v.evidence) + `</div>`;
+}
+
+// A report card from the verdicts alone, for a host whose answer has no `cards`: the checks that gave any.
+function checksOf(verdicts, rank) {
+  const checks = new Map();
+  for (const v of verdicts) {
+    const check = checks.get(v.check) || { check: v.check, reference: v.reference, result: v.result };
+    if (rank(v.result) < rank(check.result)) check.result = v.result;
+    checks.set(v.check, check);
+  }
+  return [...checks.values()];
+}
+
+// One client's report card (or, `client` null, all clients'): each check's worst result first, its verdicts
+// counted by result, and why a check was not exercised or its reference.
+function reportCard(card, verdicts, rank) {
+  const mine = card.client === null ? verdicts : verdicts.filter((v) => v.client === card.client);
+  const rows = (card.checks || []).slice().sort((a, b) => rank(a.result) - rank(b.result) || (card.client === null ? a.check.localeCompare(b.check) : 0)).map((c) => {
+    const counts = {};
+    for (const v of mine) if (v.check === c.check) counts[v.result] = (counts[v.result] || 0) + 1;
+    const counted = Object.keys(counts).sort((a, b) => rank(a) - rank(b)).map((r) => `<span class="verdict ${escapeHTML(r)}">${counts[r]} ${escapeHTML(r)}</span>`).join(" · ");
+    return `<tr data-check="${escapeHTML(c.check)}" data-result="${escapeHTML(c.result)}"><td class="verdict ${escapeHTML(c.result)}">${escapeHTML(c.result)}</td>` +
+      `<td><a class="goto">${escapeHTML(c.check)}</a></td><td>${counted}</td><td class="optional muted wrap">${escapeHTML(c.reason || c.reference || "")}</td></tr>`;
+  }).join("");
+  const summary = card.summary ? " — " + Object.entries(card.summary).map(([k, n]) => `${n} ${k}`).join(", ") : "";
+  return `<h3>${card.client === null ? "Report card" : "Report card for " + escapeHTML(card.client)}<span class="muted">${escapeHTML(summary)}</span></h3>` +
+    `<div class="scroll"><table class="report-card"${card.client === null ? "" : ` data-client="${escapeHTML(card.client)}"`}><thead><tr><th>result</th><th>check</th><th>verdicts</th>` +
+    `<th class="optional">why not exercised / reference</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+async function renderVerdicts(live) {
+  // Judging every retained session is the host's work: while sessions pour in, at most every 2 s.
+  const due = (state.verdictsAt || 0) + 2000 - Date.now();
+  if (live && due > 0) {
+    clearTimeout(state.verdictsLater);
+    state.verdictsLater = setTimeout(() => { if (route().name === "verdicts") renderVerdicts(true); }, due);
+    return;
+  }
+  state.verdictsAt = Date.now();
+  const report = await apiJSON("/api/v1/verdicts");
+  if (route().name !== "verdicts") return;
+  const verdicts = Array.isArray(report) ? report : report.verdicts || [];
+  const summary = report.summary || {};
+  // A result this page does not know yet (`not-exercised`…) ranks after the known ones and is shown by its name.
+  const rank = (result) => (results.includes(result) ? results.indexOf(result) : results.length);
+  const reportCards = Array.isArray(report.cards) && report.cards.length ? report.cards : [{ client: null, checks: checksOf(verdicts, rank) }];
+  const others = Object.keys(summary).filter((k) => !results.includes(k));
+  const ordered = verdicts.slice().sort((a, b) => rank(a.result) - rank(b.result));
+  const passes = ordered.filter((v) => v.result === "pass");
+  const notPassed = ordered.filter((v) => v.result !== "pass");
+  // Each check's first card carries the anchor the report card's rows scroll to.
+  const anchored = new Set();
+  const drawCards = (list) => list.map((v) => (anchored.has(v.check) ? "" : (anchored.add(v.check), `<span id="verdict-${escapeHTML(v.check)}"></span>`)) + verdictCard(v)).join("");
+  $("#view").innerHTML = `<h2>Verdicts <span class="muted" id="verdict-summary">` +
+    results.map((r) => `<span class="verdict ${r}">${summary[r] || 0} ${r}</span>`).join(" · ") +
+    others.map((k) => ` · ${escapeHTML(k)} ${escapeHTML(fieldText(summary[k]))}`).join("") + `</span></h2>` +
+    (verdicts.length ? reportCards.map((card) => reportCard(card, verdicts, rank)).join("") +
+      `<div id="verdicts">` + drawCards(notPassed.slice(0, maxCards)) +
+      (notPassed.length > maxCards ? `<p class="muted">${notPassed.length - maxCards} more not drawn: filter with the API (<code>?check=</code>, <code>?client=</code>)</p>` : "") +
+      (passes.length ? `<details id="passes"${state.passesOpen ? " open" : ""}><summary>${passes.length} passed` +
+        (passes.length > maxCards ? ` (the first ${maxCards} shown)` : "") + `</summary>${drawCards(passes.slice(0, maxCards))}</details>` : "") + `</div>`
+      : `<p class="empty">No verdicts yet: they come once sessions end.</p>`);
+  const details = $("#passes");
+  if (details) details.ontoggle = () => { state.passesOpen = details.open; };
+  for (const row of document.querySelectorAll(".report-card tr[data-check]")) {
+    row.addEventListener("click", () => {
+      const target = document.getElementById("verdict-" + row.dataset.check);
+      if (target && target.closest("details")) target.closest("details").open = true;
+      if (target) target.scrollIntoView({ block: "start" });
+    });
+  }
 }
 
 // MARK: - Start
@@ -566,6 +789,8 @@ function setUpReset() {
     await api("/api/v1/reset", { method: "POST" });
     state.sessionCache.clear();
     state.messageCache.clear();
+    state.pages = {};
+    state.subjects = new Map();
     location.hash = "#/sessions";
     await refresh(false);
   };
