@@ -1,3 +1,4 @@
+import Foundation
 import MockMXVerdicts
 import Testing
 
@@ -6,6 +7,20 @@ import Testing
         let text = SessionTime.format(secondsSince1970: 1_796_161_800.123456)
         #expect(text == "2026-12-01T21:50:00.123456Z")
         #expect(abs(SessionTime.parse(text)! - 1_796_161_800.123456) < 1e-6)
+    }
+
+    /// Milliseconds as Foundation's ISO 8601 style writes them (what envelopes and lists showed before).
+    @Test func millisecondsMatchFoundationsISO8601Style() {
+        var generator = SystemRandomNumberGenerator()
+        let style = Date.ISO8601FormatStyle().year().month().day().time(includingFractionalSeconds: true)
+            .timeZone(separator: .omitted)
+        for seconds in [0, 1_796_161_800.123456, 1_796_161_800.9999, 951_782_400.5, 4_102_444_799.999]
+            + (0..<2_000).map({ _ in Double.random(in: 0..<4_102_444_800, using: &generator) }) {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(
+                SessionTime.format(secondsSince1970: date.timeIntervalSince1970, millisecondsOnly: true)
+                    == date.formatted(style), "\(seconds)")
+        }
     }
 
     @Test func readsOtherFractionsAndZones() {

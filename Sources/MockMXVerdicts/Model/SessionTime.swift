@@ -2,9 +2,11 @@
 /// tell whether a pipelined command arrived before or after the reply it had to wait for on loopback.
 /// Written and read here without Foundation's formatters, which cost more than judging a session.
 public enum SessionTime {
-    /// `seconds` since 1970-01-01T00:00:00Z.
-    public static func format(secondsSince1970 seconds: Double) -> String {
-        let micros = Int64((seconds * 1_000_000).rounded())
+    /// `seconds` since 1970-01-01T00:00:00Z; `millisecondsOnly` cuts the fraction to 3 digits (truncated, as
+    /// Foundation's ISO 8601 style writes it: the envelopes' and session lists' times).
+    public static func format(secondsSince1970 seconds: Double, millisecondsOnly: Bool = false) -> String {
+        let micros = millisecondsOnly
+            ? Int64((seconds * 1_000).rounded(.down)) * 1_000 : Int64((seconds * 1_000_000).rounded())
         var days = micros / 86_400_000_000
         var rest = micros % 86_400_000_000
         if rest < 0 {
@@ -16,7 +18,8 @@ public enum SessionTime {
         let fraction = rest % 1_000_000
         return padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2) + "T"
             + padded(secondOfDay / 3600, 2) + ":" + padded(secondOfDay / 60 % 60, 2) + ":"
-            + padded(secondOfDay % 60, 2) + "." + padded(fraction, 6) + "Z"
+            + padded(secondOfDay % 60, 2) + "." + (millisecondsOnly ? padded(fraction / 1_000, 3) : padded(fraction, 6))
+            + "Z"
     }
 
     /// Seconds since 1970 of an ISO 8601 time with any number of fraction digits and `Z`, `±hh:mm` or `±hhmm`;
