@@ -10,12 +10,17 @@ final class CountWaiters: @unchecked Sendable {
     private let lock = NSLock()
     private var waiters: [Int: Waiter] = [:]
     private var nextID = 0
+    /// No waiter's target is below this: every stored message calls `reached`, and with a hundred API clients
+    /// long-polling for a count far ahead it returns here without looking at them.
+    private var lowestTarget = Int.max
 
     /// Resumes every waiter whose target is reached.
     func reached(_ value: Int) {
         lock.lock()
+        guard value >= lowestTarget else { return lock.unlock() }
         let due = waiters.filter { $0.value.target <= value }
         for id in due.keys { waiters[id] = nil }
+        lowestTarget = waiters.values.lazy.map(\.target).min() ?? .max
         lock.unlock()
         for waiter in due.values { waiter.resume(true) }
     }
@@ -26,6 +31,7 @@ final class CountWaiters: @unchecked Sendable {
         let id = nextID
         nextID += 1
         waiters[id] = Waiter(target: target, resume: resume)
+        lowestTarget = min(lowestTarget, target)
         lock.unlock()
         // Checked after registering, so a value reached in between is not missed.
         if current() >= target {
