@@ -368,6 +368,9 @@ function diagramRows(session) {
         const row = { kind: "arrow", from: "upstream", to: "mockmx", at, text: line };
         upstreamReply.push(row);
         rows.push(row);
+      } else if (/^relaying \d+ pipelined command\(s\) along with /.test(text)) {
+        // The rest of a pipelined group went upstream in the same write; each command is drawn as it is answered.
+        rows.push({ kind: "note", lane: "upstream", at, text: text.replace(/ to upstream .*$/, "") });
       } else if (/^relaying .* to upstream /.test(text)) {
         rows.push({ kind: "arrow", from: "mockmx", to: "upstream", at, text: text.replace(/ to upstream .*$/, ""), relayed: true });
       } else if (/^upstream \S+ failed: /.test(text)) {
