@@ -27,8 +27,9 @@ public struct SMTPSessionStateMachine: Sendable {
         case chunk(announced: Int, last: Bool, arguments: [UInt8], received: Int)
         /// An AUTH exchange waits for the client's next response line.
         case authenticating(SMTPAuthExchange)
-        /// A relayed AUTH exchange (proxy mode) waits for the client's next response line.
-        case relayingAuth(SMTPRelayedAuth)
+        /// A relayed AUTH exchange (proxy mode) waits for the client's next response line. Boxed: its payload
+        /// is the largest, and every phase copied on the message path would carry its size.
+        indirect case relayingAuth(SMTPRelayedAuth)
         /// STARTTLS was accepted; the transport runs the handshake and calls `tlsEstablished()`.
         case awaitingTLS
         case closed
