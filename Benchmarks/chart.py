@@ -178,6 +178,20 @@ def summarize(samples, header):
         md.append(title + "\n\n" + table(rows, ["load", "variant", "quiet msg/s", "variant msg/s",
                                                "variant ÷ quiet", "quiet CPU µs/msg", "variant CPU µs/msg",
                                                "API lists during the run"]))
+    if any(k[0] == "proxy" for k in samples):
+        rows = []
+        for load, label in LOADS:
+            direct, proxied = ("proxy", load, "smtp-sink"), ("proxy", load, "mockmx-proxy")
+            if direct not in samples:
+                continue
+            rows.append([label, cell(values(samples, direct, "msg_per_s")),
+                         cell(values(samples, proxied, "msg_per_s"), 0, failures(samples, proxied)),
+                         paired_ratio(samples, proxied, direct, "msg_per_s"),
+                         cell(values(samples, proxied, "cpu_us_per_msg"), 1),
+                         cell(values(samples, direct, "cpu_us_per_msg"), 1)])
+        md.append("**Proxy mode**: mockmx in front of smtp-sink (`upstream:`) vs smtp-sink direct (alternated)\n\n"
+                  + table(rows, ["load", "smtp-sink direct msg/s", "mockmx → smtp-sink msg/s", "ratio",
+                                 "mockmx CPU µs/msg", "smtp-sink CPU µs/msg (direct)"]))
     if any(k[0] == "slowspool" for k in samples):
         rows = []
         for phase, label in (("idle", "idle host"), ("writing", "while 10 sessions' messages are written")):
