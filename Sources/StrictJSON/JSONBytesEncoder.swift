@@ -212,7 +212,7 @@ private struct SuperKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-private struct UnkeyedNodeContainer: UnkeyedEncodingContainer, ScalarWriting {
+private struct UnkeyedNodeContainer: UnkeyedEncodingContainer, KeylessScalarWriting {
     let node: Node
     let codingPath: [any CodingKey]
 
@@ -240,23 +240,6 @@ private struct UnkeyedNodeContainer: UnkeyedEncodingContainer, ScalarWriting {
         node.kind = .array(elements)
     }
 
-    mutating func encodeNil() throws { try putNil(nil) }
-    mutating func encode(_ value: Bool) throws { try put(value, nil) }
-    mutating func encode(_ value: String) throws { try put(value, nil) }
-    mutating func encode(_ value: Double) throws { try put(value, nil) }
-    mutating func encode(_ value: Float) throws { try put(Double(value), nil) }
-    mutating func encode(_ value: Int) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: Int8) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: Int16) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: Int32) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: Int64) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: UInt) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: UInt8) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: UInt16) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: UInt32) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: UInt64) throws { try putInteger(value, nil) }
-    mutating func encode(_ value: some Encodable) throws { try put(value, nil) }
-
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
         -> KeyedEncodingContainer<NestedKey>
     {
@@ -272,7 +255,7 @@ private struct UnkeyedNodeContainer: UnkeyedEncodingContainer, ScalarWriting {
     }
 }
 
-private struct SingleNodeContainer: SingleValueEncodingContainer, ScalarWriting {
+private struct SingleNodeContainer: SingleValueEncodingContainer, KeylessScalarWriting {
     let node: Node
     let codingPath: [any CodingKey]
 
@@ -281,7 +264,12 @@ private struct SingleNodeContainer: SingleValueEncodingContainer, ScalarWriting 
     }
 
     mutating func child(key: (any CodingKey)?) -> Node { node }
+}
 
+/// The unkeyed and the single-value container take the same keyless calls.
+private protocol KeylessScalarWriting: ScalarWriting {}
+
+extension KeylessScalarWriting {
     mutating func encodeNil() throws { try putNil(nil) }
     mutating func encode(_ value: Bool) throws { try put(value, nil) }
     mutating func encode(_ value: String) throws { try put(value, nil) }
