@@ -98,6 +98,6 @@ enum ISO8601 {
     /// `2026-12-02T01:30:49.123Z`. Not Foundation's ISO 8601 style, which gave the same text at several times the
     /// cost, paid for every message a list or an envelope file shows.
     static func string(_ date: Date) -> String {
-        SessionTime.format(secondsSince1970: date.timeIntervalSince1970, millisecondsOnly: true)
+        SessionTime.format(secondsSinceReferenceDate: date.timeIntervalSinceReferenceDate)
     }
 }

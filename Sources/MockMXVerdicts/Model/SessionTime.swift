@@ -2,11 +2,23 @@
 /// tell whether a pipelined command arrived before or after the reply it had to wait for on loopback.
 /// Written and read here without Foundation's formatters, which cost more than judging a session.
 public enum SessionTime {
-    /// `seconds` since 1970-01-01T00:00:00Z; `millisecondsOnly` cuts the fraction to 3 digits (truncated, as
-    /// Foundation's ISO 8601 style writes it: the envelopes' and session lists' times).
-    public static func format(secondsSince1970 seconds: Double, millisecondsOnly: Bool = false) -> String {
-        let micros = millisecondsOnly
-            ? Int64((seconds * 1_000).rounded(.down)) * 1_000 : Int64((seconds * 1_000_000).rounded())
+    /// `seconds` since 1970-01-01T00:00:00Z.
+    public static func format(secondsSince1970 seconds: Double) -> String {
+        format(microsecondsSince1970: Int64((seconds * 1_000_000).rounded()), millisecondsOnly: false)
+    }
+
+    /// `seconds` since 2001-01-01T00:00:00Z (a `Date`'s own count) with the fraction cut to milliseconds, as
+    /// Foundation's ISO 8601 style writes it: the whole seconds first, then the fraction truncated, both from
+    /// that count (through seconds since 1970 a last bit of rounding can move a millisecond).
+    public static func format(secondsSinceReferenceDate seconds: Double) -> String {
+        let whole = seconds.rounded(.down)
+        let milliseconds = Int64(((seconds - whole) * 1_000).rounded(.down))
+        return format(
+            microsecondsSince1970: (Int64(whole) + 978_307_200) * 1_000_000 + milliseconds * 1_000,
+            millisecondsOnly: true)
+    }
+
+    private static func format(microsecondsSince1970 micros: Int64, millisecondsOnly: Bool) -> String {
         var days = micros / 86_400_000_000
         var rest = micros % 86_400_000_000
         if rest < 0 {
