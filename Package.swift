@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "MockMXScenarioTests", dependencies: ["MockMXScenario", "SMTPProtocol", "MockMXDNS"]),
         .testTarget(
-            name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol", "MockMXVerdicts"]),
+            name: "MockMXServerTests", dependencies: ["MockMXServer", "MockMXScenario", "SMTPProtocol", "MockMXVerdicts", "StrictJSON"]),
         .testTarget(name: "MockMXCommandLineTests", dependencies: ["MockMXCommandLine", "MockMXScenario"]),
         .testTarget(name: "MockMXTranscriptsTests", dependencies: ["MockMXTranscripts", "MockMXScenario"]),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),

@@ -18,6 +18,26 @@ public struct JSONBytesEncoder {
     }
 }
 
+/// JSON text written by ``JSONBytesEncoder`` earlier, spliced in as it is: a value that is listed again and
+/// again (a message in the API's list) is encoded once and cached as a fragment. Only ``JSONBytesEncoder``
+/// can write one; another encoder gets an error.
+public struct JSONFragment: Encodable, Sendable {
+    public let bytes: [UInt8]
+
+    /// `bytes` must be one complete JSON value, as ``JSONBytesEncoder/encode(_:)`` returns.
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        guard let encoder = encoder as? NodeEncoder else {
+            throw EncodingError.invalidValue(
+                self, .init(codingPath: encoder.codingPath, debugDescription: "a JSON fragment needs JSONBytesEncoder"))
+        }
+        encoder.node.kind = .scalar(bytes)
+    }
+}
+
 /// One value being encoded; its kind is fixed by the first container asked of it.
 private final class Node {
     enum Kind {

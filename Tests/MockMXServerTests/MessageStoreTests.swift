@@ -1,5 +1,6 @@
 import Foundation
 import SMTPProtocol
+import StrictJSON
 import Testing
 
 @testable import MockMXServer
@@ -99,11 +100,37 @@ import Testing
             try store.store(message)
         }
         let even: (StoredMessage) -> Bool = { $0.recipients == ["even@d.example"] }
-        let page = store.page(ListPage(start: 1, limit: 2), matching: even)
-        #expect(page.total == 4 && page.start == 1 && page.messages.map(\.id) == ["S1.2", "S1.4"])
-        let beyond = store.page(ListPage(start: 9, limit: 2), matching: even)
+        let id: (StoredMessage) -> [UInt8] = { Array($0.id.utf8) }
+        let ids: ([JSONFragment]) -> [String] = { $0.map { String(decoding: $0.bytes, as: UTF8.self) } }
+        let page = store.page(ListPage(start: 1, limit: 2), matching: even, listing: id)
+        #expect(page.total == 4 && page.start == 1 && ids(page.messages) == ["S1.2", "S1.4"])
+        let beyond = store.page(ListPage(start: 9, limit: 2), matching: even, listing: id)
         #expect(beyond.total == 4 && beyond.start == 4 && beyond.messages.isEmpty)
-        let all = store.page(ListPage(start: 5))
-        #expect(all.total == 7 && all.start == 5 && all.messages.map(\.id) == ["S1.5", "S1.6"])
+        let all = store.page(ListPage(start: 5), listing: id)
+        #expect(all.total == 7 && all.start == 5 && ids(all.messages) == ["S1.5", "S1.6"])
+    }
+
+    /// A message is encoded for the list once; later pages reuse it, until the store forgets the message.
+    @Test func aListedMessageIsEncodedOnce() throws {
+        let store = try MessageStore(retention: 3, spoolDirectory: nil)
+        var encoded: [String] = []
+        let listing: (StoredMessage) -> [UInt8] = { message in
+            encoded.append(message.id)
+            return Array("\"\(message.id)\"".utf8)
+        }
+        for index in 0..<3 {
+            var message = MessageStoreTests.message(xexch50: nil)
+            message.id = "S1.\(index)"
+            try store.store(message)
+        }
+        _ = store.page(ListPage(start: 0, limit: 2), listing: listing)
+        let again = store.page(ListPage(start: 0), listing: listing)
+        #expect(again.messages.map(\.bytes) == [#""S1.0""#, #""S1.1""#, #""S1.2""#].map { Array($0.utf8) })
+        #expect(encoded == ["S1.0", "S1.1", "S1.2"])
+        var fourth = MessageStoreTests.message(xexch50: nil)
+        fourth.id = "S1.3"
+        try store.store(fourth)   // drops S1.0
+        _ = store.page(ListPage(start: 0), listing: listing)
+        #expect(encoded == ["S1.0", "S1.1", "S1.2", "S1.3"])
     }
 }

@@ -80,4 +80,17 @@ import Testing
         #expect(throws: EncodingError.self) { try JSONBytesEncoder().encode([Double.nan]) }
         #expect(throws: EncodingError.self) { try JSONBytesEncoder().encode(["a": Double.infinity]) }
     }
+
+    /// A fragment goes in as written, sorted among its siblings like any member; other encoders refuse it.
+    @Test func aFragmentIsSplicedInAsItIs() throws {
+        struct Page: Encodable {
+            var items: [JSONFragment]
+            var count: Int
+        }
+        let item = try JSONBytesEncoder().encode(Inner(b: 1, a: ["z"]))
+        let page = Page(items: [JSONFragment(item), JSONFragment(item)], count: 2)
+        let expected = #"{"count":2,"items":[{"a":["z"],"b":1},{"a":["z"],"b":1}]}"#
+        #expect(try JSONBytesEncoder().encode(page) == Array(expected.utf8))
+        #expect(throws: EncodingError.self) { try JSONEncoder().encode(page) }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// `/api/v1/messages…`: what the host accepted.
 extension ControlAPI {
@@ -17,11 +18,18 @@ extension ControlAPI {
             (recipient.map { wanted in message.recipients.contains { $0.lowercased() == wanted } } ?? true)
                 && (sender.map { message.mailFrom.lowercased() == $0 } ?? true)
         }
-        let (total, start, messages) = runtime.messages.page(page, matching: filter)
+        let listed: (total: Int, start: Int, messages: [JSONFragment])
+        do {
+            listed = try runtime.messages.page(page, matching: filter) { message in
+                try JSONBytesEncoder().encode(ListedMessage(message))
+            }
+        } catch {
+            return .error(500, "a message could not be encoded: \(error)")
+        }
         let list = MessageList(
-            total: total, start: start, count: messages.count,
+            total: listed.total, start: listed.start, count: listed.messages.count,
             accepted: runtime.messages.totalAccepted, dropped: runtime.messages.totalDropped,
-            messages: messages.map(ListedMessage.init))
+            messages: listed.messages)
         return .json(list)
     }
 
@@ -78,7 +86,8 @@ struct MessageList: Encodable {
     var count: Int
     var accepted: Int
     var dropped: Int
-    var messages: [ListedMessage]
+    /// Each a ``ListedMessage``, as its message caches it.
+    var messages: [JSONFragment]
 }
 
 /// A message in the API: the envelope's keys and `contentIn` beside them.

@@ -7,8 +7,15 @@ import StrictJSON
 /// so nothing acknowledged is lost. Thread-safe: the loop and the spool thread write, tests and the API read
 /// from any thread.
 public final class MessageStore: @unchecked Sendable {
+    private struct Retained {
+        var message: StoredMessage
+        /// The message as the API lists it, once listed: a test polling the list would otherwise pay for
+        /// encoding every message of every page again.
+        var listing: JSONFragment?
+    }
+
     private let lock = NSLock()
-    private var messages = RetentionQueue<StoredMessage>()
+    private var messages = RetentionQueue<Retained>()
     private let waiters = CountWaiters()
     private var dropped = 0
     private var acceptedTotal = 0
@@ -144,11 +151,11 @@ public final class MessageStore: @unchecked Sendable {
         // into exact ones, so it is kept rather than dropped at once.
         if kept.retainedBytes > byteBudget { kept.compact() }
         lock.lock()
-        messages.append(kept)
+        messages.append(Retained(message: kept))
         retainedBytes += kept.retainedBytes
         // Amortised O(1): each message is dropped at most once.
         while messages.count > retention || retainedBytes > byteBudget, let oldest = messages.removeFirst() {
-            retainedBytes -= oldest.retainedBytes
+            retainedBytes -= oldest.message.retainedBytes
             dropped += 1
         }
         acceptedTotal += 1
@@ -173,26 +180,34 @@ public final class MessageStore: @unchecked Sendable {
     public var all: [StoredMessage] {
         lock.lock()
         defer { lock.unlock() }
-        return messages.elements
+        return messages.elements.map(\.message)
     }
 
     /// How many retained messages match `predicate` (all, when nil), and those at `page`'s positions among
-    /// them, oldest first. Without a predicate O(page): a client paging through 10,000 retained messages does
-    /// not copy them all for each page.
-    func page(_ page: ListPage, matching predicate: ((StoredMessage) -> Bool)? = nil)
-        -> (total: Int, start: Int, messages: [StoredMessage])
-    {
+    /// them, oldest first, each as `listing` encodes it. Without a predicate O(page): a client paging through
+    /// 10,000 retained messages does not look at them all for each page. A message is encoded the first time
+    /// it is listed, under the lock, and kept encoded.
+    func page(
+        _ page: ListPage, matching predicate: ((StoredMessage) -> Bool)? = nil,
+        listing: (StoredMessage) throws -> [UInt8]
+    ) rethrows -> (total: Int, start: Int, messages: [JSONFragment]) {
         lock.lock()
         defer { lock.unlock() }
+        func listed(_ offset: Int) throws -> JSONFragment {
+            if let cached = messages[offset].listing { return cached }
+            let fragment = JSONFragment(try listing(messages[offset].message))
+            messages[offset].listing = fragment
+            return fragment
+        }
         guard let predicate else {
             let range = page.range(in: messages.count)
-            return (messages.count, range.lowerBound, range.map { messages[$0] })
+            return (messages.count, range.lowerBound, try range.map(listed))
         }
         var total = 0
-        var matches: [StoredMessage] = []
+        var matches: [JSONFragment] = []
         let end = page.limit.map { page.start + $0 } ?? Int.max
-        for offset in 0..<messages.count where predicate(messages[offset]) {
-            if total >= page.start, total < end { matches.append(messages[offset]) }
+        for offset in 0..<messages.count where predicate(messages[offset].message) {
+            if total >= page.start, total < end { matches.append(try listed(offset)) }
             total += 1
         }
         return (total, min(page.start, total), matches)
@@ -222,16 +237,16 @@ public final class MessageStore: @unchecked Sendable {
     public func message(id: String) -> StoredMessage? {
         lock.lock()
         defer { lock.unlock() }
-        return messages.first { $0.id == id }
+        return messages.first { $0.message.id == id }?.message
     }
 
     /// Removes the retained messages that satisfy `predicate` (Mailpit's delete by ID or search). The
     /// accepted and dropped counts stay: they count what arrived, not what is kept.
     public func remove(where predicate: (StoredMessage) -> Bool) {
         lock.lock()
-        messages.removeAll { message in
-            guard predicate(message) else { return false }
-            retainedBytes -= message.retainedBytes
+        messages.removeAll { retained in
+            guard predicate(retained.message) else { return false }
+            retainedBytes -= retained.message.retainedBytes
             return true
         }
         lock.unlock()
