@@ -19,17 +19,28 @@ struct PatternSubject {
     let present: ByteSet
 
     init(_ bytes: [UInt8]) {
-        var length = bytes.count
-        var present = ByteSet()
-        bytes.withUnsafeBufferPointer { buffer in
-            if let base = buffer.baseAddress, let nul = memchr(base, 0, buffer.count) {
-                length = UnsafeRawPointer(base).distance(to: nul)
-            }
-            for byte in buffer[..<length] { present.insert(ASCII.lowercased(byte)) }
-        }
+        let length = PatternSubject.length(of: bytes)
         self.bytes = bytes
         self.length = length
-        self.present = present
+        self.present = PatternSubject.bytesPresent(in: bytes, length: length)
+    }
+
+    /// Up to the first NUL.
+    private static func length(of bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, let nul = memchr(base, 0, buffer.count) else { return buffer.count }
+            return UnsafeRawPointer(base).distance(to: nul)
+        }
+    }
+
+    /// The bytes in `bytes` up to the first NUL, ASCII letters lower-cased.
+    static func bytesPresent(in bytes: [UInt8], length: Int? = nil) -> ByteSet {
+        var present = ByteSet()
+        let length = length ?? PatternSubject.length(of: bytes)
+        bytes.withUnsafeBufferPointer { buffer in
+            for byte in buffer[..<length] { present.insert(ASCII.lowercased(byte)) }
+        }
+        return present
     }
 
     func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
@@ -49,6 +60,17 @@ struct ByteSet: Equatable {
         case 2: words.2 |= bit
         default: words.3 |= bit
         }
+    }
+
+    func contains(_ byte: UInt8) -> Bool {
+        let bit = UInt64(1) << UInt64(byte & 63)
+        let word = switch byte >> 6 {
+        case 0: words.0
+        case 1: words.1
+        case 2: words.2
+        default: words.3
+        }
+        return word & bit != 0
     }
 
     func isSubset(of other: ByteSet) -> Bool {

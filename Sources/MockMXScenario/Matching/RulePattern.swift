@@ -96,6 +96,9 @@ public final class RulePattern: @unchecked Sendable, Equatable, CustomStringConv
         matches(PatternSubject(bytes))
     }
 
+    /// The bytes every match contains (ASCII letters lower-cased), for the engine's screens.
+    var requiredBytes: ByteSet { literals.requiredBytes }
+
     /// The engine's way in: the subject's scan is shared by every rule of the event.
     func matches(_ subject: PatternSubject) -> Bool {
         guard literals.requiredBytes.isSubset(of: subject.present) else { return false }

@@ -10,8 +10,12 @@ public final class ScenarioEngine {
     /// scenario names a handful of events: looking through them comparing bytes costs less than hashing
     /// the context's event name for a dictionary.
     private let rulesByEvent: [EventRules]
+    /// Each of `rulesByEvent`'s events packed into an integer (``ScenarioEvent/packed(_:lowerCasing:)``): most events are found by
+    /// comparing integers.
+    private let packedEvents: [UInt64]
     /// The rules on `unknown`, for an unrecognized verb no rule names.
-    private let unknownRules: [Candidate]
+    private let unknownRules: ScreenedRules
+    private let noRules = ScreenedRules([])
     /// Whether a rule counts occurrences (`nth:`, `nth-in-message:`): only then need events be counted.
     public let countsOccurrences: Bool
     private var sessionCount = 0
@@ -60,9 +64,12 @@ public final class ScenarioEngine {
             // Merged in the order of `rules`, so that the first rule that holds still wins.
             let forUnknownCommand = event == unknown
                 ? candidates : (candidates + unknownRules).sorted { $0.position < $1.position }
-            return EventRules(event: event, candidates: candidates, candidatesForUnknownCommand: forUnknownCommand)
+            return EventRules(
+                event: event, rules: ScreenedRules(candidates),
+                rulesForUnknownCommand: ScreenedRules(forUnknownCommand))
         }
-        self.unknownRules = unknownRules
+        self.unknownRules = ScreenedRules(unknownRules)
+        self.packedEvents = rulesByEvent.map { rules in ScenarioEvent.packed(String(decoding: rules.event, as: UTF8.self)) }
         self.countsOccurrences = scenario.rules.contains { $0.conditions.nth != nil || $0.conditions.nthInMessage != nil }
         self.firings = Array(repeating: 0, count: scenario.rules.count)
         self.generator = ScenarioRandomGenerator(seed: scenario.seed)
@@ -80,23 +87,48 @@ public final class ScenarioEngine {
     /// everything else held, so the generator advances once per candidate rule and the same seed with
     /// the same sequence of events gives the same outcome.
     public func match(_ context: RuleEventContext) -> Rule? {
-        match(event: context.event, isUnknownCommand: context.isUnknownCommand) { context }
+        match(
+            event: context.event, isUnknownCommand: context.isUnknownCommand, numbers: context.numbers,
+            arguments: context.arguments, helo: context.helo
+        ) { context }
     }
 
-    /// ``match(_:)`` with the context built only when a rule is on the event: most events of most scenarios
-    /// have none, and the context copies the arguments, the HELO name and the client's address.
-    public func match(event: String, isUnknownCommand: Bool, context makeContext: () -> RuleEventContext) -> Rule? {
-        let candidates = if let group = group(of: event) {
-            isUnknownCommand ? rulesByEvent[group].candidatesForUnknownCommand : rulesByEvent[group].candidates
+    /// ``match(_:)`` with the context built only when a rule on the event gets past its screen (``RuleScreen``):
+    /// the context copies the arguments, the HELO name and the client's address, and most events of most
+    /// scenarios have no rule that gets that far.
+    public func match(
+        event: String, isUnknownCommand: Bool, numbers: EventNumbers, arguments: [UInt8], helo: [UInt8]?,
+        context makeContext: () -> RuleEventContext
+    ) -> Rule? {
+        guard !rulesByEvent.isEmpty else { return nil }
+        let rules = if let group = group(of: event) {
+            isUnknownCommand ? rulesByEvent[group].rulesForUnknownCommand : rulesByEvent[group].rules
         } else {
-            isUnknownCommand ? unknownRules : []
+            isUnknownCommand ? unknownRules : noRules
         }
-        guard !candidates.isEmpty else { return nil }
-        let context = makeContext()
-        var subjects = EventSubjects(context)
-        // Through the buffer: iterating the array itself retains and releases every candidate.
-        let fired = candidates.withUnsafeBufferPointer { buffer in
-            buffer.first { fires($0, for: context, &subjects) }?.position
+        guard !rules.screens.isEmpty else { return nil }
+        var screened = ScreenedBytes()
+        var looked: (context: RuleEventContext, subjects: EventSubjects)?
+        // Through the buffers: iterating the arrays themselves retains and releases every element.
+        let fired = rules.screens.withUnsafeBufferPointer { screens in
+            rules.candidates.withUnsafeBufferPointer { candidates -> Int? in
+                for word in 0..<rules.words {
+                    var open = rules.open(word: word, arguments, &screened)
+                    while open != 0 {
+                        let index = word * 64 + open.trailingZeroBitCount
+                        open &= open - 1
+                        guard screens[index].admits(numbers, arguments, helo, &screened) else { continue }
+                        if looked == nil {
+                            let context = makeContext()
+                            looked = (context, EventSubjects(context))
+                        }
+                        if fires(candidates[index], for: looked.unsafelyUnwrapped.context, &looked!.subjects) {
+                            return candidates[index].position
+                        }
+                    }
+                }
+                return nil
+            }
         }
         guard let fired else { return nil }
         guard let remaining = remainingMilliseconds else { return scenario.rules[fired] }
@@ -109,6 +141,8 @@ public final class ScenarioEngine {
     /// Where in `rulesByEvent` the rules on `event` are, compared byte for byte with it lower-cased in
     /// ASCII, as rule events are lower-case as in `on:`.
     private func group(of event: String) -> Int? {
+        let packed = ScenarioEvent.packed(event, lowerCasing: true)
+        if packed != 0 { return packedEvents.firstIndex(of: packed) }
         var event = event
         return event.withUTF8 { name in
             rulesByEvent.firstIndex { rules in
@@ -189,9 +223,59 @@ private struct EventRules {
     /// As in `on:`.
     var event: [UInt8]
     /// In the order of `rules`.
-    var candidates: [Candidate]
+    var rules: ScreenedRules
     /// With the rules on `unknown`, for a verb the protocol does not recognize.
-    var candidatesForUnknownCommand: [Candidate]
+    var rulesForUnknownCommand: ScreenedRules
+}
+
+/// Rules in the order they are tried, each with its screen at the same index.
+///
+/// The rules are also compiled together by the bytes their `args:` patterns need: for each byte some pattern
+/// needs, which rules need it, a bit per rule. Each byte the event's arguments lack turns away every rule
+/// needing it at once, so of many rules on one event only those whose bytes are all there are screened.
+private final class ScreenedRules {
+    let candidates: [Candidate]
+    let screens: [RuleScreen]
+    /// The bytes some rule's `args:` pattern needs (ASCII letters lower-cased).
+    let neededBytes: [UInt8]
+    /// For the byte at index k of `neededBytes`, `words` masks from index `k * words`: bit i of mask w is set
+    /// when rule `64 * w + i` needs the byte.
+    let needing: [UInt64]
+    let words: Int
+
+    init(_ candidates: [Candidate]) {
+        self.candidates = candidates
+        screens = candidates.map { RuleScreen($0.conditions) }
+        words = (candidates.count + 63) / 64
+        var needed: [UInt8] = []
+        var needing: [UInt64] = []
+        for byte in UInt8.min...UInt8.max {
+            var masks = [UInt64](repeating: 0, count: words)
+            for (index, candidate) in candidates.enumerated()
+            where candidate.conditions.arguments?.requiredBytes.contains(byte) == true {
+                masks[index / 64] |= 1 << UInt64(index % 64)
+            }
+            guard masks.contains(where: { $0 != 0 }) else { continue }
+            needed.append(byte)
+            needing += masks
+        }
+        neededBytes = needed
+        self.needing = needing
+    }
+
+    /// The rules of mask `word` that the arguments' bytes do not turn away.
+    func open(word: Int, _ arguments: [UInt8], _ screened: inout ScreenedBytes) -> UInt64 {
+        let inWord = min(64, candidates.count - word * 64)
+        var open = inWord == 64 ? UInt64.max : (1 << UInt64(inWord)) - 1
+        guard !neededBytes.isEmpty else { return open }
+        let present = screened.argumentBytes(arguments)
+        neededBytes.withUnsafeBufferPointer { bytes in
+            needing.withUnsafeBufferPointer { needing in
+                for k in bytes.indices where !present.contains(bytes[k]) { open &= ~needing[k * words + word] }
+            }
+        }
+        return open
+    }
 }
 
 /// A rule as the engine tries it: its position in `scenario.rules` and its conditions. A class `let`

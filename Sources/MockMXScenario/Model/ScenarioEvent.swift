@@ -1,9 +1,22 @@
+import SMTPProtocol
+
 /// The event names a rule's `on:` can use.
 ///
 /// Besides these, any verb-like name (`[A-Za-z][A-Za-z0-9-]*`) names that custom command, lower-cased
 /// (`on: X-LINK2STATE` → `x-link2state`), unless it is a near miss of a known event (a typo) or a known
 /// event with something attached (`rcpt-to`); `on: {verb: NAME}` names any verb as a custom one.
 public enum ScenarioEvent {
+    /// A name of at most 8 bytes as one integer, so that names compare in one comparison (names have no NUL
+    /// byte, so different names give different integers); 0 for a longer name. `lowerCasing` folds ASCII
+    /// letters, as for an event at hand; a rule's event is packed as written.
+    public static func packed(_ name: String, lowerCasing: Bool = false) -> UInt64 {
+        var name = name
+        return name.withUTF8 { bytes in
+            guard bytes.count <= 8 else { return 0 }
+            return bytes.reduce(0) { $0 << 8 | UInt64(lowerCasing ? ASCII.lowercased($1) : $1) }
+        }
+    }
+
     /// Fires when the connection is accepted, before the greeting.
     public static let connect = "connect"
     /// Any command the protocol does not recognize.

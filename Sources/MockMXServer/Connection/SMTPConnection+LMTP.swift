@@ -10,8 +10,13 @@ extension SMTPConnection {
         let (occurrence, messageOccurrence) = engine.countsOccurrences ? occurrences.count(name) : (0, 0)
         var plans: [(proposal: SMTPReply, actions: [RuleAction])] = []
         var labels: [String?] = []
+        let numbers = EventNumbers(
+            sessionNumber: sessionNumber, occurrence: occurrence, messageNumber: machine.messageNumber,
+            messageOccurrence: messageOccurrence, bytes: next.event.progressBytes)
         for recipientReply in next.recipientReplies {
-            let rule = engine.match(event: name, isUnknownCommand: false) {
+            let rule = engine.match(
+                event: name, isUnknownCommand: false, numbers: numbers, arguments: [], helo: machine.helo
+            ) {
                 RuleEventContext(
                     event: name, helo: machine.helo, sessionNumber: sessionNumber, occurrence: occurrence,
                     messageNumber: machine.messageNumber, messageOccurrence: messageOccurrence,

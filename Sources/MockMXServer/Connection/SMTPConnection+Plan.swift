@@ -47,7 +47,13 @@ extension SMTPConnection {
 
         let name = next.event.name
         let (occurrence, messageOccurrence) = engine.countsOccurrences ? occurrences.count(name) : (0, 0)
-        let rule = engine.match(event: name, isUnknownCommand: next.event.isUnknownCommand) {
+        let numbers = EventNumbers(
+            sessionNumber: sessionNumber, occurrence: occurrence, messageNumber: machine.messageNumber,
+            messageOccurrence: messageOccurrence, bytes: next.event.progressBytes)
+        let rule = engine.match(
+            event: name, isUnknownCommand: next.event.isUnknownCommand, numbers: numbers,
+            arguments: next.event.arguments, helo: machine.helo
+        ) {
             RuleEventContext(
                 event: name,
                 isUnknownCommand: next.event.isUnknownCommand,
