@@ -12,14 +12,18 @@ struct EventCounts {
         case ends
     }
 
-    private var counts: [(event: String, session: Int, message: Int, boundary: Boundary)] = []
+    /// Names of up to 8 bytes are found by their packed integer (``ScenarioEvent/packed(_:lowerCasing:)``);
+    /// comparing `String`s cost more than the rest of the count.
+    private var counts: [(key: UInt64, event: String, session: Int, message: Int, boundary: Boundary)] = []
 
     /// Counts one more `event`; returns its 1-based occurrence in the session and in the transaction.
     mutating func count(_ event: String) -> (session: Int, message: Int) {
-        guard let index = counts.firstIndex(where: { $0.event == event }) else {
+        let key = ScenarioEvent.packed(event)
+        let found = key != 0 ? counts.firstIndex { $0.key == key } : counts.firstIndex { $0.event == event }
+        guard let index = found else {
             let boundary = EventCounts.boundary(of: event)
             if boundary == .starts { resetMessageCounts() }
-            counts.append((event, 1, 1, boundary))
+            counts.append((key, event, 1, 1, boundary))
             if boundary == .ends { resetMessageCounts() }
             return (1, 1)
         }

@@ -64,7 +64,8 @@ struct RetentionQueue<Element> {
     /// Lays the elements out oldest first in twice the room.
     private mutating func grow() {
         var grown = [Element?](repeating: nil, count: Swift.max(16, storage.count * 2))
-        for offset in 0..<count { grown[offset] = storage[slot(offset)] }
+        // Moved, not copied: a copy would retain every reference in every element, and the release follow.
+        for offset in 0..<count { swap(&grown[offset], &storage[slot(offset)]) }
         storage = grown
         head = 0
     }
