@@ -50,14 +50,18 @@ import Testing
         var made = 0
         let numbers = EventNumbers(sessionNumber: 1, occurrence: 1, messageNumber: 1, messageOccurrence: 1, bytes: nil)
         let arguments = Array("TO:<a@b>".utf8)
-        let none = engine.match(event: "rcpt", isUnknownCommand: false, numbers: numbers, arguments: arguments, helo: nil) {
+        let onRcpt = try #require(engine.rules(on: EventName("rcpt"), isUnknownCommand: false))
+        let none = engine.match(onRcpt, numbers: numbers, arguments: arguments, helo: nil) {
             made += 1
             return RuleEventContext(event: "rcpt", arguments: arguments)
         }
         #expect(none == nil && made == 0)
         rules.append(rule(2, RuleConditions()))
-        let third = ScenarioEngine(scenario: Scenario(name: "screens", rules: rules))
-            .match(event: "rcpt", isUnknownCommand: false, numbers: numbers, arguments: arguments, helo: nil) {
+        let withThird = ScenarioEngine(scenario: Scenario(name: "screens", rules: rules))
+        let third = withThird.match(
+            try #require(withThird.rules(on: EventName("rcpt"), isUnknownCommand: false)),
+            numbers: numbers, arguments: arguments, helo: nil
+        ) {
                 made += 1
                 return RuleEventContext(event: "rcpt", arguments: arguments)
             }

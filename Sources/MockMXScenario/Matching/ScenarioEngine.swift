@@ -16,10 +16,14 @@ public final class ScenarioEngine {
     /// The rules on `unknown`, for an unrecognized verb no rule names.
     private let unknownRules: ScreenedRules
     private let noRules = ScreenedRules([])
+    /// Whether the scenario has rules at all: without, no event need be counted or looked up.
+    public var hasRules: Bool { !rulesByEvent.isEmpty }
     /// Whether a rule counts occurrences (`nth:`, `nth-in-message:`): only then need events be counted.
     public let countsOccurrences: Bool
     private var sessionCount = 0
-    private var firings: [Int]
+    /// This and `remainingMilliseconds` are read for every event with rules: `@exclusivity(unchecked)` spares
+    /// the runtime's dynamic exclusivity check on each access (one thread, no overlapping access).
+    @exclusivity(unchecked) private var firings: [Int]
     private var generator: ScenarioRandomGenerator
     /// What scenario durations are measured with, `--clock-scale` included.
     public let clock: ScenarioClock
@@ -32,7 +36,7 @@ public final class ScenarioEngine {
     public let usesEnvelope: Bool
     private(set) var keyedState: KeyedStateTable
     /// What the last keyed condition that held said about when its key gets through, for `{remaining}`.
-    private var remainingMilliseconds: Int?
+    @exclusivity(unchecked) private var remainingMilliseconds: Int?
     private var reportedEvictions = 0
     /// Called when a key is evicted to make room (for `/metrics`).
     public var onEviction: (() -> Void)?
@@ -87,26 +91,32 @@ public final class ScenarioEngine {
     /// everything else held, so the generator advances once per candidate rule and the same seed with
     /// the same sequence of events gives the same outcome.
     public func match(_ context: RuleEventContext) -> Rule? {
-        match(
-            event: context.event, isUnknownCommand: context.isUnknownCommand, numbers: context.numbers,
-            arguments: context.arguments, helo: context.helo
-        ) { context }
+        guard let rules = rules(on: EventName(context.event), isUnknownCommand: context.isUnknownCommand) else {
+            return nil
+        }
+        return match(rules, numbers: context.numbers, arguments: context.arguments, helo: context.helo) { context }
+    }
+
+    /// The rules an event is matched against; nil when there are none. Found before the event's numbers are
+    /// made, so that occurrences are counted only for an event some rule counts (``RulesOnEvent/countsOccurrences``).
+    public func rules(on event: EventName, isUnknownCommand: Bool) -> RulesOnEvent? {
+        guard hasRules else { return nil }
+        let rules = if let group = group(of: event) {
+            isUnknownCommand ? rulesByEvent[group].rulesForUnknownCommand : rulesByEvent[group].rules
+        } else {
+            isUnknownCommand ? unknownRules : noRules
+        }
+        return rules.screens.isEmpty ? nil : RulesOnEvent(rules: rules)
     }
 
     /// ``match(_:)`` with the context built only when a rule on the event gets past its screen (``RuleScreen``):
     /// the context copies the arguments, the HELO name and the client's address, and most events of most
     /// scenarios have no rule that gets that far.
     public func match(
-        event: String, isUnknownCommand: Bool, numbers: EventNumbers, arguments: [UInt8], helo: [UInt8]?,
+        _ rulesOnEvent: RulesOnEvent, numbers: EventNumbers, arguments: [UInt8], helo: [UInt8]?,
         context makeContext: () -> RuleEventContext
     ) -> Rule? {
-        guard !rulesByEvent.isEmpty else { return nil }
-        let rules = if let group = group(of: event) {
-            isUnknownCommand ? rulesByEvent[group].rulesForUnknownCommand : rulesByEvent[group].rules
-        } else {
-            isUnknownCommand ? unknownRules : noRules
-        }
-        guard !rules.screens.isEmpty else { return nil }
+        let rules = rulesOnEvent.rules
         var screened = ScreenedBytes()
         var looked: (context: RuleEventContext, subjects: EventSubjects)?
         // Through the buffers: iterating the arrays themselves retains and releases every element.
@@ -140,10 +150,9 @@ public final class ScenarioEngine {
 
     /// Where in `rulesByEvent` the rules on `event` are, compared byte for byte with it lower-cased in
     /// ASCII, as rule events are lower-case as in `on:`.
-    private func group(of event: String) -> Int? {
-        let packed = ScenarioEvent.packed(event, lowerCasing: true)
-        if packed != 0 { return packedEvents.firstIndex(of: packed) }
-        var event = event
+    private func group(of event: EventName) -> Int? {
+        if event.packed != 0 { return packedEvents.firstIndex(of: event.packed) }
+        var event = event.text
         return event.withUTF8 { name in
             rulesByEvent.firstIndex { rules in
                 rules.event.count == name.count
@@ -228,6 +237,15 @@ private struct EventRules {
     var rulesForUnknownCommand: ScreenedRules
 }
 
+/// The rules on one event, as ``ScenarioEngine/rules(on:isUnknownCommand:)`` found them for
+/// ``ScenarioEngine/match(_:numbers:arguments:helo:context:)``.
+public struct RulesOnEvent {
+    fileprivate let rules: ScreenedRules
+
+    /// Whether a rule among them has `nth:` or `nth-in-message:`: only then is the event's occurrence counted.
+    public var countsOccurrences: Bool { rules.countsOccurrences }
+}
+
 /// Rules in the order they are tried, each with its screen at the same index.
 ///
 /// The rules are also compiled together by the bytes their `args:` patterns need: for each byte some pattern
@@ -236,18 +254,23 @@ private struct EventRules {
 private final class ScreenedRules {
     let candidates: [Candidate]
     let screens: [RuleScreen]
-    /// The bytes some rule's `args:` pattern needs (ASCII letters lower-cased).
-    let neededBytes: [UInt8]
-    /// For the byte at index k of `neededBytes`, `words` masks from index `k * words`: bit i of mask w is set
+    /// The bytes some rule's `args:` pattern needs (ASCII letters lower-cased), each as the word and the bit
+    /// that hold it in a ``ByteSet``.
+    let neededWords: [Int]
+    let neededBits: [UInt64]
+    /// For the byte at index k of the needed ones, `words` masks from index `k * words`: bit i of mask w is set
     /// when rule `64 * w + i` needs the byte.
     let needing: [UInt64]
     let words: Int
+    let countsOccurrences: Bool
 
     init(_ candidates: [Candidate]) {
         self.candidates = candidates
         screens = candidates.map { RuleScreen($0.conditions) }
+        countsOccurrences = candidates.contains { $0.conditions.nth != nil || $0.conditions.nthInMessage != nil }
         words = (candidates.count + 63) / 64
-        var needed: [UInt8] = []
+        var neededWords: [Int] = []
+        var neededBits: [UInt64] = []
         var needing: [UInt64] = []
         for byte in UInt8.min...UInt8.max {
             var masks = [UInt64](repeating: 0, count: words)
@@ -256,10 +279,12 @@ private final class ScreenedRules {
                 masks[index / 64] |= 1 << UInt64(index % 64)
             }
             guard masks.contains(where: { $0 != 0 }) else { continue }
-            needed.append(byte)
+            neededWords.append(Int(byte >> 6))
+            neededBits.append(1 << UInt64(byte & 63))
             needing += masks
         }
-        neededBytes = needed
+        self.neededWords = neededWords
+        self.neededBits = neededBits
         self.needing = needing
     }
 
@@ -267,11 +292,10 @@ private final class ScreenedRules {
     func open(word: Int, _ arguments: [UInt8], _ screened: inout ScreenedBytes) -> UInt64 {
         let inWord = min(64, candidates.count - word * 64)
         var open = inWord == 64 ? UInt64.max : (1 << UInt64(inWord)) - 1
-        guard !neededBytes.isEmpty else { return open }
-        let present = screened.argumentBytes(arguments)
-        neededBytes.withUnsafeBufferPointer { bytes in
-            needing.withUnsafeBufferPointer { needing in
-                for k in bytes.indices where !present.contains(bytes[k]) { open &= ~needing[k * words + word] }
+        guard !neededBits.isEmpty else { return open }
+        screened.argumentBytes(arguments).withWords { present in
+            for k in neededBits.indices where present[neededWords[k]] & neededBits[k] == 0 {
+                open &= ~needing[k * words + word]
             }
         }
         return open

@@ -66,3 +66,17 @@ public enum ScenarioEvent {
         "turn", "atrn", "etrn", "send", "soml", "saml", "verb", "onex", "burl", "xauth",
     ]
 }
+
+/// An event's name as the engine and the occurrence counts compare it, packed once per event
+/// (``ScenarioEvent/packed(_:lowerCasing:)``, ASCII letters folded).
+public struct EventName: Sendable {
+    /// Lower-case as in `on:`.
+    public let text: String
+    /// 0 for a name longer than 8 bytes, which is compared as text.
+    public let packed: UInt64
+
+    public init(_ text: String) {
+        self.text = text
+        packed = ScenarioEvent.packed(text, lowerCasing: true)
+    }
+}

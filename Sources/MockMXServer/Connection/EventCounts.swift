@@ -12,39 +12,56 @@ struct EventCounts {
         case ends
     }
 
-    /// Names of up to 8 bytes are found by their packed integer (``ScenarioEvent/packed(_:lowerCasing:)``);
-    /// comparing `String`s cost more than the rest of the count.
-    private var counts: [(key: UInt64, event: String, session: Int, message: Int, boundary: Boundary)] = []
+    /// Side by side, so that finding an event's index is a loop over integers: names of up to 8 bytes by
+    /// their packed form (``EventName/packed``), longer ones (packed 0) by their text. Comparing `String`s
+    /// cost more than the rest of the count.
+    private var keys: [UInt64] = []
+    private var names: [String] = []
+    private var sessionCounts: [Int] = []
+    private var messageCounts: [Int] = []
+    private var boundaries: [Boundary] = []
 
     /// Counts one more `event`; returns its 1-based occurrence in the session and in the transaction.
-    mutating func count(_ event: String) -> (session: Int, message: Int) {
-        let key = ScenarioEvent.packed(event)
-        let found = key != 0 ? counts.firstIndex { $0.key == key } : counts.firstIndex { $0.event == event }
-        guard let index = found else {
-            let boundary = EventCounts.boundary(of: event)
-            if boundary == .starts { resetMessageCounts() }
-            counts.append((key, event, 1, 1, boundary))
-            if boundary == .ends { resetMessageCounts() }
-            return (1, 1)
+    mutating func count(_ event: EventName) -> (session: Int, message: Int) {
+        let found = event.packed != 0 ? keys.firstIndex(of: event.packed) : names.firstIndex(of: event.text)
+        let index: Int
+        if let found {
+            index = found
+        } else {
+            index = keys.count
+            keys.append(event.packed)
+            names.append(event.text)
+            sessionCounts.append(0)
+            messageCounts.append(0)
+            boundaries.append(EventCounts.boundary(of: event))
         }
-        let boundary = counts[index].boundary
+        let boundary = boundaries[index]
         if boundary == .starts { resetMessageCounts() }
-        counts[index].session += 1
-        counts[index].message += 1
-        let counted = (counts[index].session, counts[index].message)
+        sessionCounts[index] += 1
+        messageCounts[index] += 1
+        let counted = (sessionCounts[index], messageCounts[index])
         if boundary == .ends { resetMessageCounts() }
         return counted
     }
 
-    private mutating func resetMessageCounts() {
-        for index in counts.indices { counts[index].message = 0 }
+    /// An event no rule counts: only whether it starts or ends a transaction matters, which restarts the
+    /// counts in the message.
+    mutating func pass(_ event: EventName) {
+        if EventCounts.boundary(of: event) != .none { resetMessageCounts() }
     }
 
-    private static func boundary(of event: String) -> Boundary {
-        switch event {
-        case ScenarioEvent.mail, ScenarioEvent.rset, ScenarioEvent.helo, ScenarioEvent.ehlo, ScenarioEvent.lhlo: .starts
-        case ScenarioEvent.dataEnd, ScenarioEvent.bdatLast: .ends
-        default: .none
-        }
+    private mutating func resetMessageCounts() {
+        for index in messageCounts.indices { messageCounts[index] = 0 }
+    }
+
+    private static let starting = [ScenarioEvent.mail, ScenarioEvent.rset, ScenarioEvent.helo, ScenarioEvent.ehlo,
+                                   ScenarioEvent.lhlo].map { ScenarioEvent.packed($0) }
+    private static let endingKey = ScenarioEvent.packed(ScenarioEvent.dataEnd)
+
+    private static func boundary(of event: EventName) -> Boundary {
+        // `bdat.last` is longer than a packed name.
+        if event.packed == 0 { return event.text == ScenarioEvent.bdatLast ? .ends : .none }
+        if starting.contains(event.packed) { return .starts }
+        return event.packed == endingKey ? .ends : .none
     }
 }

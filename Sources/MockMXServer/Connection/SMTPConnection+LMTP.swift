@@ -7,21 +7,23 @@ import SMTPProtocol
 extension SMTPConnection {
     func planRecipients(_ next: SMTPStep) {
         let name = next.event.name
-        let (occurrence, messageOccurrence) = engine.countsOccurrences ? occurrences.count(name) : (0, 0)
+        let event = EventName(name)
+        let rules = engine.rules(on: event, isUnknownCommand: false)
+        let (occurrence, messageOccurrence) = countOccurrence(of: event, for: rules)
         var plans: [(proposal: SMTPReply, actions: [RuleAction])] = []
         var labels: [String?] = []
         let numbers = EventNumbers(
             sessionNumber: sessionNumber, occurrence: occurrence, messageNumber: machine.messageNumber,
             messageOccurrence: messageOccurrence, bytes: next.event.progressBytes)
         for recipientReply in next.recipientReplies {
-            let rule = engine.match(
-                event: name, isUnknownCommand: false, numbers: numbers, arguments: [], helo: machine.helo
-            ) {
-                RuleEventContext(
-                    event: name, helo: machine.helo, sessionNumber: sessionNumber, occurrence: occurrence,
-                    messageNumber: machine.messageNumber, messageOccurrence: messageOccurrence,
-                    clientAddress: record.clientAddress, bytes: next.event.progressBytes,
-                    sender: machine.transactionSender, recipients: [recipientReply.recipient])
+            let rule = rules.flatMap { rules in
+                engine.match(rules, numbers: numbers, arguments: [], helo: machine.helo) {
+                    RuleEventContext(
+                        event: name, helo: machine.helo, sessionNumber: sessionNumber, occurrence: occurrence,
+                        messageNumber: machine.messageNumber, messageOccurrence: messageOccurrence,
+                        clientAddress: record.clientAddress, bytes: next.event.progressBytes,
+                        sender: machine.transactionSender, recipients: [recipientReply.recipient])
+                }
             }
             if let rule { announce(rule) }
             plans.append((recipientReply.reply, rule?.effectiveActions ?? PlanExecutor.defaultActions))

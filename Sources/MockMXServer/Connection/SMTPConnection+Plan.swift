@@ -46,28 +46,7 @@ extension SMTPConnection {
         if !next.recipientReplies.isEmpty { return planRecipients(next) }
 
         let name = next.event.name
-        let (occurrence, messageOccurrence) = engine.countsOccurrences ? occurrences.count(name) : (0, 0)
-        let numbers = EventNumbers(
-            sessionNumber: sessionNumber, occurrence: occurrence, messageNumber: machine.messageNumber,
-            messageOccurrence: messageOccurrence, bytes: next.event.progressBytes)
-        let rule = engine.match(
-            event: name, isUnknownCommand: next.event.isUnknownCommand, numbers: numbers,
-            arguments: next.event.arguments, helo: machine.helo
-        ) {
-            RuleEventContext(
-                event: name,
-                isUnknownCommand: next.event.isUnknownCommand,
-                arguments: next.event.arguments,
-                helo: machine.helo,
-                sessionNumber: sessionNumber,
-                occurrence: occurrence,
-                messageNumber: machine.messageNumber,
-                messageOccurrence: messageOccurrence,
-                clientAddress: record.clientAddress,
-                bytes: next.event.progressBytes,
-                sender: engine.usesEnvelope ? machine.transactionSender : nil,
-                recipients: engine.usesEnvelope ? machine.transactionRecipients : nil)
-        }
+        let rule = firstRule(for: next, named: name)
         let actions: [RuleAction]
         if let rule {
             actions = rule.effectiveActions
@@ -83,6 +62,43 @@ extension SMTPConnection {
             enhancedStatusCodes: machine.usesEnhancedStatusCodes)
         state = .executing
         runPlan()
+    }
+
+    /// The first rule on the step's event whose conditions hold; nothing is counted or looked up for a
+    /// scenario without rules.
+    private func firstRule(for next: SMTPStep, named name: String) -> Rule? {
+        guard engine.hasRules else { return nil }
+        let event = EventName(name)
+        let rules = engine.rules(on: event, isUnknownCommand: next.event.isUnknownCommand)
+        let (occurrence, messageOccurrence) = countOccurrence(of: event, for: rules)
+        guard let rules else { return nil }
+        let numbers = EventNumbers(
+            sessionNumber: sessionNumber, occurrence: occurrence, messageNumber: machine.messageNumber,
+            messageOccurrence: messageOccurrence, bytes: next.event.progressBytes)
+        return engine.match(rules, numbers: numbers, arguments: next.event.arguments, helo: machine.helo) {
+            RuleEventContext(
+                event: name,
+                isUnknownCommand: next.event.isUnknownCommand,
+                arguments: next.event.arguments,
+                helo: machine.helo,
+                sessionNumber: sessionNumber,
+                occurrence: occurrence,
+                messageNumber: machine.messageNumber,
+                messageOccurrence: messageOccurrence,
+                clientAddress: record.clientAddress,
+                bytes: next.event.progressBytes,
+                sender: engine.usesEnvelope ? machine.transactionSender : nil,
+                recipients: engine.usesEnvelope ? machine.transactionRecipients : nil)
+        }
+    }
+
+    /// The event's occurrence in the session and in the message when a rule on it counts them (else 0s);
+    /// any event may start or end a transaction, which restarts the counts in the message.
+    func countOccurrence(of event: EventName, for rules: RulesOnEvent?) -> (session: Int, message: Int) {
+        guard engine.countsOccurrences else { return (0, 0) }
+        if let rules, rules.countsOccurrences { return occurrences.count(event) }
+        occurrences.pass(event)
+        return (0, 0)
     }
 
     /// The rule that decides this step, in the transcript and the metrics.
