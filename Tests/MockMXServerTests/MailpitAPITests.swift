@@ -64,6 +64,29 @@ import Testing
 
         """
 
+    /// The list without a search pages newest first, reading only the page; it agrees with a search every
+    /// message matches.
+    @Test func theListPagesNewestFirstAndAgreesWithASearch() throws {
+        let host = try MailpitHost()
+        let ids = try (0..<5).map { try host.deliver("Subject: m\($0)\n\nbody\n") }
+        _ = try host.curl("/api/v1/message/\(ids[3])")   // read
+        func page(_ query: String) throws -> (ids: [String], fields: [String: Int]) {
+            let list = try host.curl(query).object()
+            let listed = (list["messages"] as? [[String: Any]] ?? []).compactMap { $0["ID"] as? String }
+            let numbers = ["total", "unread", "count", "messages_count", "messages_unread", "start"]
+            return (listed, Dictionary(uniqueKeysWithValues: numbers.map { ($0, list[$0] as? Int ?? -1) }))
+        }
+        let first = try page("/api/v1/messages?start=0&limit=2")
+        #expect(first.ids == [ids[4], ids[3]])
+        #expect(first.fields == ["total": 5, "unread": 4, "count": 2, "messages_count": 5, "messages_unread": 4,
+                                 "start": 0])
+        #expect(try page("/api/v1/messages?start=3&limit=10").ids == [ids[1], ids[0]])
+        #expect(try page("/api/v1/messages?start=9").ids.isEmpty)
+        let searched = try page("/api/v1/search?query=body&start=1&limit=3")
+        let listed = try page("/api/v1/messages?start=1&limit=3")
+        #expect(searched.ids == listed.ids && searched.fields == listed.fields)
+    }
+
     @Test func listsAndShowsMessagesWithMailpitsFieldsAndLatest() throws {
         let host = try MailpitHost()
         let id = try host.deliver(Self.multipart, to: ["bob@example.org", "carol@example.org", "dan@example.org"])

@@ -87,8 +87,9 @@ extension MailpitAPI {
     }
 
     private func list(_ request: APIRequest, search: MailpitSearch?) -> APIResponse {
+        guard let search else { return listPage(request) }
         let all = views
-        let matching = search.map { search in all.filter { search.matches($0, read: isRead($0.stored.id)) } } ?? all
+        let matching = all.filter { search.matches($0, read: isRead($0.stored.id)) }
         let (start, limit) = paging(request)
         let page = matching.dropFirst(start).prefix(limit)
         let unread = all.count { !isRead($0.stored.id) }
@@ -97,6 +98,19 @@ extension MailpitAPI {
                 total: all.count, unread: unread, count: page.count, messages_count: matching.count,
                 messages_unread: matching.count { !isRead($0.stored.id) }, start: start, tags: [],
                 messages: page.map { $0.summary(read: isRead($0.stored.id)) }))
+    }
+
+    /// The list without a search: only the page's messages are parsed (a search must read them all). Parsing
+    /// every retained message for each page took 45 ms of the loop per request with 2,000 retained.
+    private func listPage(_ request: APIRequest) -> APIResponse {
+        let (start, limit) = paging(request)
+        let (total, newest) = runtime.messages.newestFirst(start: start, limit: limit)
+        let read = readIDs.isEmpty ? 0 : runtime.messages.count { readIDs.contains($0.id) }
+        return APIResponse.json(
+            MailpitShapes.List(
+                total: total, unread: total - read, count: newest.count, messages_count: total,
+                messages_unread: total - read, start: start, tags: [],
+                messages: newest.map { MailpitView($0).summary(read: isRead($0.id)) }))
     }
 
     private func search(_ request: APIRequest) -> APIResponse {

@@ -213,6 +213,26 @@ public final class MessageStore: @unchecked Sendable {
         return (total, min(page.start, total), matches)
     }
 
+    /// How many messages are retained, and the `limit` at most from the `start`th newest on, newest first (as
+    /// Mailpit lists them): O(page).
+    func newestFirst(start: Int, limit: Int) -> (total: Int, messages: [StoredMessage]) {
+        lock.lock()
+        defer { lock.unlock() }
+        let count = messages.count
+        let first = max(0, count - start - limit)
+        let end = max(0, count - start)
+        return (count, (first..<end).reversed().map { messages[$0].message })
+    }
+
+    /// How many retained messages satisfy `predicate`.
+    func count(where predicate: (StoredMessage) -> Bool) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        var count = 0
+        for offset in 0..<messages.count where predicate(messages[offset].message) { count += 1 }
+        return count
+    }
+
     /// Content and XEXCH50 bytes the retained messages hold in memory.
     public var totalRetainedBytes: Int {
         lock.lock()
