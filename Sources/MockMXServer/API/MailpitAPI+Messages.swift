@@ -140,7 +140,9 @@ extension MailpitAPI {
                 case .failure(let failure): return failure.response
                 }
             }
-            let latest = views.first { search?.matches($0, read: isRead($0.stored.id)) ?? true }
+            // Lazily: each message is parsed only until the newest that matches.
+            let latest = runtime.messages.all.reversed().lazy.map(MailpitView.init)
+                .first { search?.matches($0, read: isRead($0.stored.id)) ?? true }
             guard let latest else { return MailpitAPI.text("Message not found", status: 404) }
             return body(latest)
         }
