@@ -174,10 +174,11 @@ def summarize(samples, header):
                 rows.append([label, v, cell(values(samples, base, "msg_per_s")),
                              cell(values(samples, key, "msg_per_s"), 0, failures(samples, key)),
                              paired_ratio(samples, key, base, "msg_per_s"), cell(cpu_a, 1), cell(cpu_b, 1),
-                             cell(values(samples, key, "lists"), 0) if section == "apibusy" else "–"])
+                             cell(values(samples, key, "lists"), 0) if section == "apibusy" else "–",
+                             cell(values(samples, key, "client_cpu_pct"), 0) if section == "apibusy" else "–"])
         md.append(title + "\n\n" + table(rows, ["load", "variant", "quiet msg/s", "variant msg/s",
                                                "variant ÷ quiet", "quiet CPU µs/msg", "variant CPU µs/msg",
-                                               "API lists during the run"]))
+                                               "API lists during the run", "API client's CPU, % of a core"]))
     if any(k[0] == "proxy" for k in samples):
         rows = []
         for load, label in LOADS:
