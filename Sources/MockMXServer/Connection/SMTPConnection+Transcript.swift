@@ -40,7 +40,7 @@ extension SMTPConnection {
     /// the last.
     func recordInbound(_ event: SMTPEvent, arrivedAt time: Date?, contentArrivedAt contentTime: Date? = nil) {
         // Behind a firewall the client's own lines were recorded as read; these are what the host got.
-        let received: TranscriptEntry.Direction = firewall == nil ? .client : .hostReceived
+        let received: TranscriptEntry.Direction = behindFirewall ? .hostReceived : .client
         switch event {
         case .connect, .idle:
             break
