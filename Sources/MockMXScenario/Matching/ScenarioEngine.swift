@@ -14,8 +14,8 @@ public final class ScenarioEngine {
     /// comparing integers.
     private let packedEvents: [UInt64]
     /// The rules on `unknown`, for an unrecognized verb no rule names.
-    private let unknownRules: ScreenedRules
-    private let noRules = ScreenedRules([])
+    private let unknownRules: RulesOnEvent
+    private let noRules = RulesOnEvent([])
     /// Whether the scenario has rules at all: without, no event need be counted or looked up.
     public var hasRules: Bool { !rulesByEvent.isEmpty }
     /// Whether a rule counts occurrences (`nth:`, `nth-in-message:`): only then need events be counted.
@@ -69,10 +69,10 @@ public final class ScenarioEngine {
             let forUnknownCommand = event == unknown
                 ? candidates : (candidates + unknownRules).sorted { $0.position < $1.position }
             return EventRules(
-                event: event, rules: ScreenedRules(candidates),
-                rulesForUnknownCommand: ScreenedRules(forUnknownCommand))
+                event: event, rules: RulesOnEvent(candidates),
+                rulesForUnknownCommand: RulesOnEvent(forUnknownCommand))
         }
-        self.unknownRules = ScreenedRules(unknownRules)
+        self.unknownRules = RulesOnEvent(unknownRules)
         self.packedEvents = rulesByEvent.map { rules in ScenarioEvent.packed(String(decoding: rules.event, as: UTF8.self)) }
         self.countsOccurrences = scenario.rules.contains { $0.conditions.nth != nil || $0.conditions.nthInMessage != nil }
         self.firings = Array(repeating: 0, count: scenario.rules.count)
@@ -106,38 +106,31 @@ public final class ScenarioEngine {
         } else {
             isUnknownCommand ? unknownRules : noRules
         }
-        return rules.screens.isEmpty ? nil : RulesOnEvent(rules: rules)
+        return rules.screens.isEmpty ? nil : rules
     }
 
     /// ``match(_:)`` with the context built only when a rule on the event gets past its screen (``RuleScreen``):
     /// the context copies the arguments, the HELO name and the client's address, and most events of most
     /// scenarios have no rule that gets that far.
     public func match(
-        _ rulesOnEvent: RulesOnEvent, numbers: EventNumbers, arguments: [UInt8], helo: [UInt8]?,
+        _ rules: RulesOnEvent, numbers: EventNumbers, arguments: [UInt8], helo: [UInt8]?,
         context makeContext: () -> RuleEventContext
     ) -> Rule? {
-        let rules = rulesOnEvent.rules
         var screened = ScreenedBytes()
-        var looked: (context: RuleEventContext, subjects: EventSubjects)?
-        // Through the buffers: iterating the arrays themselves retains and releases every element.
-        let fired = rules.screens.withUnsafeBufferPointer { screens in
-            rules.candidates.withUnsafeBufferPointer { candidates -> Int? in
-                for word in 0..<rules.words {
-                    var open = rules.open(word: word, arguments, &screened)
-                    while open != 0 {
-                        let index = word * 64 + open.trailingZeroBitCount
-                        open &= open - 1
-                        guard screens[index].admits(numbers, arguments, helo, &screened) else { continue }
-                        if looked == nil {
-                            let context = makeContext()
-                            looked = (context, EventSubjects(context))
-                        }
-                        if fires(candidates[index], for: looked.unsafelyUnwrapped.context, &looked!.subjects) {
-                            return candidates[index].position
-                        }
-                    }
+        guard var index = rules.firstAdmitted(from: 0, numbers, arguments, helo, &screened) else { return nil }
+        // A rule passed its screen: only now is the context made, and the rules from there on looked at whole.
+        let context = makeContext()
+        var subjects = EventSubjects(context)
+        var fired: Int?
+        // Through the buffer: iterating the array itself retains and releases every candidate.
+        rules.candidates.withUnsafeBufferPointer { candidates in
+            while true {
+                if fires(candidates[index], for: context, &subjects) {
+                    fired = candidates[index].position
+                    return
                 }
-                return nil
+                guard let next = rules.firstAdmitted(from: index + 1, numbers, arguments, helo, &screened) else { return }
+                index = next
             }
         }
         guard let fired else { return nil }
@@ -232,28 +225,21 @@ private struct EventRules {
     /// As in `on:`.
     var event: [UInt8]
     /// In the order of `rules`.
-    var rules: ScreenedRules
+    var rules: RulesOnEvent
     /// With the rules on `unknown`, for a verb the protocol does not recognize.
-    var rulesForUnknownCommand: ScreenedRules
+    var rulesForUnknownCommand: RulesOnEvent
 }
 
-/// The rules on one event, as ``ScenarioEngine/rules(on:isUnknownCommand:)`` found them for
-/// ``ScenarioEngine/match(_:numbers:arguments:helo:context:)``.
-public struct RulesOnEvent {
-    fileprivate let rules: ScreenedRules
-
-    /// Whether a rule among them has `nth:` or `nth-in-message:`: only then is the event's occurrence counted.
-    public var countsOccurrences: Bool { rules.countsOccurrences }
-}
-
-/// Rules in the order they are tried, each with its screen at the same index.
+/// The rules on one event as ``ScenarioEngine/rules(on:isUnknownCommand:)`` finds them for
+/// ``ScenarioEngine/match(_:numbers:arguments:helo:context:)``: in the order they are tried, each with its
+/// screen at the same index. A class, so that finding them for an event copies one reference.
 ///
 /// The rules are also compiled together by the bytes their `args:` patterns need: for each byte some pattern
 /// needs, which rules need it, a bit per rule. Each byte the event's arguments lack turns away every rule
 /// needing it at once, so of many rules on one event only those whose bytes are all there are screened.
-private final class ScreenedRules {
-    let candidates: [Candidate]
-    let screens: [RuleScreen]
+public final class RulesOnEvent {
+    fileprivate let candidates: [Candidate]
+    fileprivate let screens: [RuleScreen]
     /// The bytes some rule's `args:` pattern needs (ASCII letters lower-cased), each as the word and the bit
     /// that hold it in a ``ByteSet``.
     let neededWords: [Int]
@@ -262,9 +248,10 @@ private final class ScreenedRules {
     /// when rule `64 * w + i` needs the byte.
     let needing: [UInt64]
     let words: Int
-    let countsOccurrences: Bool
+    /// Whether a rule among them has `nth:` or `nth-in-message:`: only then is the event's occurrence counted.
+    public let countsOccurrences: Bool
 
-    init(_ candidates: [Candidate]) {
+    fileprivate init(_ candidates: [Candidate]) {
         self.candidates = candidates
         screens = candidates.map { RuleScreen($0.conditions) }
         countsOccurrences = candidates.contains { $0.conditions.nth != nil || $0.conditions.nthInMessage != nil }
@@ -288,8 +275,29 @@ private final class ScreenedRules {
         self.needing = needing
     }
 
+    /// The index of the first rule from `start` on that passes its screen, if any.
+    fileprivate func firstAdmitted(
+        from start: Int, _ numbers: EventNumbers, _ arguments: [UInt8], _ helo: [UInt8]?,
+        _ screened: inout ScreenedBytes
+    ) -> Int? {
+        screens.withUnsafeBufferPointer { screens in
+            var word = start / 64
+            while word < words {
+                var open = self.open(word: word, arguments, &screened)
+                if word == start / 64 { open &= UInt64.max << UInt64(start % 64) }
+                while open != 0 {
+                    let index = word * 64 + open.trailingZeroBitCount
+                    open &= open - 1
+                    if screens[index].admits(numbers, arguments, helo, &screened) { return index }
+                }
+                word += 1
+            }
+            return nil
+        }
+    }
+
     /// The rules of mask `word` that the arguments' bytes do not turn away.
-    func open(word: Int, _ arguments: [UInt8], _ screened: inout ScreenedBytes) -> UInt64 {
+    private func open(word: Int, _ arguments: [UInt8], _ screened: inout ScreenedBytes) -> UInt64 {
         let inWord = min(64, candidates.count - word * 64)
         var open = inWord == 64 ? UInt64.max : (1 << UInt64(inWord)) - 1
         guard !neededBits.isEmpty else { return open }
