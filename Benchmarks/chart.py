@@ -158,9 +158,10 @@ def summarize(samples, header):
             ("spool", ["mockmx-spool", "mockmx-spool-sync", "mockmx-spool-tmpfs"],
              "**Spool: no spool vs `--spool DIR` and `--spool DIR --spool-sync` on disk, and `--spool` on tmpfs** "
              "(mockmx only, alternated)"),
-            ("apibusy", ["mockmx-api"],
+            ("apibusy", ["mockmx-api", "mockmx-api-elsewhere"],
              "**Control API busy** (100 long-polls of `/api/v1/wait` and a client listing 50 messages in a loop, "
-             "during the load) vs a quiet API (mockmx only, alternated)")):
+             "during the load) vs a quiet API (mockmx only, alternated); *elsewhere*: the same API load on "
+             "another mockmx process, the SMTP load on the quiet one")):
         if not any(k[0] == section for k in samples):
             continue
         rows = []
