@@ -10,12 +10,11 @@ public final class ScenarioEngine {
     /// scenario names a handful of events: looking through them comparing bytes costs less than hashing
     /// the context's event name for a dictionary.
     private let rulesByEvent: [EventRules]
-    /// Each of `rulesByEvent`'s events packed into an integer (``ScenarioEvent/packed(_:lowerCasing:)``): most events are found by
-    /// comparing integers.
+    /// Each of `rulesByEvent`'s events packed into an integer (``ScenarioEvent/packed(_:lowerCasing:)``):
+    /// most events are found by comparing integers.
     private let packedEvents: [UInt64]
     /// The rules on `unknown`, for an unrecognized verb no rule names.
     private let unknownRules: RulesOnEvent
-    private let noRules = RulesOnEvent([])
     /// Whether the scenario has rules at all: without, no event need be counted or looked up.
     public var hasRules: Bool { !rulesByEvent.isEmpty }
     /// Whether a rule counts occurrences (`nth:`, `nth-in-message:`): only then need events be counted.
@@ -104,9 +103,9 @@ public final class ScenarioEngine {
         let rules = if let group = group(of: event) {
             isUnknownCommand ? rulesByEvent[group].rulesForUnknownCommand : rulesByEvent[group].rules
         } else {
-            isUnknownCommand ? unknownRules : noRules
+            isUnknownCommand ? unknownRules : nil
         }
-        return rules.screens.isEmpty ? nil : rules
+        return rules?.screens.isEmpty == false ? rules : nil
     }
 
     /// ``match(_:)`` with the context built only when a rule on the event gets past its screen (``RuleScreen``):
@@ -141,8 +140,8 @@ public final class ScenarioEngine {
         return rule
     }
 
-    /// Where in `rulesByEvent` the rules on `event` are, compared byte for byte with it lower-cased in
-    /// ASCII, as rule events are lower-case as in `on:`.
+    /// Where in `rulesByEvent` the rules on `event` are: by the packed name, or for a name longer than 8 bytes
+    /// compared byte for byte with it lower-cased in ASCII, as rule events are lower-case as in `on:`.
     private func group(of event: EventName) -> Int? {
         if event.packed != 0 { return packedEvents.firstIndex(of: event.packed) }
         var event = event.text
@@ -242,12 +241,12 @@ public final class RulesOnEvent {
     fileprivate let screens: [RuleScreen]
     /// The bytes some rule's `args:` pattern needs (ASCII letters lower-cased), each as the word and the bit
     /// that hold it in a ``ByteSet``.
-    let neededWords: [Int]
-    let neededBits: [UInt64]
+    private let neededWords: [Int]
+    private let neededBits: [UInt64]
     /// For the byte at index k of the needed ones, `words` masks from index `k * words`: bit i of mask w is set
     /// when rule `64 * w + i` needs the byte.
-    let needing: [UInt64]
-    let words: Int
+    private let needing: [UInt64]
+    private let words: Int
     /// Whether a rule among them has `nth:` or `nth-in-message:`: only then is the event's occurrence counted.
     public let countsOccurrences: Bool
 
